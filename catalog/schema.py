@@ -1,0 +1,54 @@
+"""The catalog's tables: one Arrow schema each. Every column is documented in docs/catalog.md.
+
+Segments on disk are Parquet files with exactly these schemas; the views in catalog.duckdb read
+them. Add a column by appending it here (old segments are read with union_by_name, so the new
+column is NULL there until a rebuild).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+UTC_TIME = pa.timestamp("us", tz="UTC")
+
+TABLES: dict[str, pa.Schema] = {
+    "cases": pa.schema([
+        ("case_id", pa.string()), ("title", pa.string()), ("created_at", UTC_TIME),
+        ("created_by", pa.string()), ("description", pa.string())]),
+    "captures": pa.schema([
+        ("capture_id", pa.string()), ("case_id", pa.string()), ("requested_url", pa.string()),
+        ("final_url", pa.string()), ("mode", pa.string()), ("status", pa.string()),
+        ("error", pa.string()), ("started_at", UTC_TIME), ("ended_at", UTC_TIME),
+        ("collector", pa.string()), ("warc_path", pa.string()), ("warc_sha256", pa.string()),
+        ("warc_sha512", pa.string()), ("warc_size", pa.int64()), ("http_status", pa.int32()),
+        ("redirects", pa.list_(pa.string())), ("user_agent", pa.string()),
+        ("route", pa.string()), ("run_id", pa.string()), ("tool_versions", pa.string())]),
+    "items": pa.schema([
+        ("item_id", pa.string()), ("capture_id", pa.string()), ("case_id", pa.string()),
+        ("url", pa.string()), ("role", pa.string()), ("http_status", pa.int32()),
+        ("mime_type", pa.string()), ("size_bytes", pa.int64()), ("sha256", pa.string()),
+        ("truncated", pa.bool_()), ("truncation", pa.string()), ("captured_at", UTC_TIME),
+        ("warc_path", pa.string()), ("warc_record_id", pa.string()),
+        ("warc_offset", pa.int64()), ("working_copy", pa.string())]),
+    "media_metadata": pa.schema([
+        ("item_id", pa.string()), ("sha256", pa.string()), ("taken_at", pa.timestamp("us")),
+        ("taken_at_offset", pa.string()), ("gps_lat", pa.float64()), ("gps_lon", pa.float64()),
+        ("camera_make", pa.string()), ("camera_model", pa.string()), ("software", pa.string()),
+        ("width", pa.int32()), ("height", pa.int32()), ("duration_s", pa.float64())]),
+    "metadata": pa.schema([
+        ("item_id", pa.string()), ("sha256", pa.string()), ("tool", pa.string()),
+        ("tool_version", pa.string()), ("key", pa.string()), ("value", pa.string())]),
+    "perceptual_hashes": pa.schema([
+        ("item_id", pa.string()), ("sha256", pa.string()), ("algorithm", pa.string()),
+        ("hash", pa.uint64()), ("decode", pa.string())]),
+    "analysis_errors": pa.schema([
+        ("item_id", pa.string()), ("sha256", pa.string()), ("tool", pa.string()),
+        ("error", pa.string())]),
+    "custody_events": pa.schema([
+        ("event_id", pa.string()), ("segment", pa.string()), ("seq", pa.int64()),
+        ("at", UTC_TIME), ("actor", pa.string()), ("action", pa.string()),
+        ("object_id", pa.string()), ("object_path", pa.string()), ("case_id", pa.string()),
+        ("sha256", pa.string()), ("prev_hash", pa.string()), ("event_hash", pa.string()),
+        ("purpose", pa.string()), ("tool", pa.string()), ("tool_version", pa.string()),
+        ("details", pa.string())]),
+}

@@ -1,0 +1,91 @@
+"""Which hosts a capture may connect to.
+
+Every fetch of a capture (the page, each resource, each redirect hop) asks the same policy, and
+connects to the exact address that was checked, so a DNS answer that changes between the check
+and the connection (rebinding) cannot reach an internal host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
+
+from collectors.errors import AddressRefused, ConnectFailed, InvalidURL
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A URL split into what a connection needs."""
+
+    url: str
+    scheme: str
+    host: str  # as written in the URL, IDNA-encoded, without brackets
+    port: int
+    path_and_query: str  # request-target for the request line
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
+
+
+def parse_target(url: str) -> Target:
+    """Split an absolute http(s) URL; raise InvalidURL with the reason otherwise."""
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidURL("empty URL")
+    if any(ch in url for ch in "\r\n\t\0 "):
+        raise InvalidURL(f"URL contains whitespace or control characters: {url!r}")
+    try:
+        parts: SplitResult = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidURL(f"not a valid URL: {url!r} ({exc})") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise InvalidURL(f"only http and https URLs can be captured, not {url!r}")
+    if not parts.hostname:
+        raise InvalidURL(f"URL has no host: {url!r}")
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise InvalidURL(f"host name cannot be encoded: {parts.hostname!r}") from exc
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return Target(url=url, scheme=scheme, host=host, port=port or DEFAULT_PORTS[scheme],
+                  path_and_query=path)
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Refuses non-public addresses (private, loopback, link-local, reserved) unless allowed."""
+
+    allow_private: bool = False
+
+    def resolve(self, target: Target) -> str:
+        """Return the IP address to connect to, or raise AddressRefused / ConnectFailed."""
+        try:
+            infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise ConnectFailed(f"cannot resolve host {target.host!r}: {exc.strerror}") from exc
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        if not addresses:
+            raise ConnectFailed(f"host {target.host!r} has no address")
+        if not self.allow_private:
+            refused = [a for a in addresses if not is_public_address(a)]
+            if refused:
+                raise AddressRefused(
+                    f"{target.url} resolves to a private or loopback address ({refused[0]}); "
+                    "captures of internal addresses are refused unless --allow-private is given")
+        return addresses[0]

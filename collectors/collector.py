@@ -1,0 +1,47 @@
+"""What every collector (static HTTP, browser, media) promises, so the pipeline can take any.
+
+A collector fetches; it never writes evidence itself. Each exchange it makes is handed to an
+`ExchangeSink` (the preservation layer's WARC recorder) with the role it plays in the capture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from collectors.http_exchange import HttpExchange
+
+CaptureStatus = Literal["complete", "partial", "unavailable", "failed"]
+ItemRole = Literal["page", "resource", "redirect", "media", "screenshot", "dom"]
+
+
+class ExchangeSink(Protocol):
+    def record_exchange(self, exchange: HttpExchange, role: ItemRole) -> None:
+        """Keep the exchange (must be safe to call from several threads)."""
+
+
+@dataclass(frozen=True)
+class ResourceProblem:
+    url: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CollectorResult:
+    """What a collector says about the capture of one URL."""
+
+    requested_url: str
+    final_url: str | None
+    status: CaptureStatus
+    error: str | None
+    redirects: tuple[str, ...] = ()  # every URL visited on the way to the final one, in order
+    page_http_status: int | None = None
+    problems: tuple[ResourceProblem, ...] = field(default=())
+
+
+class Collector(Protocol):
+    mode: str
+
+    def collect(self, url: str, sink: ExchangeSink) -> CollectorResult:
+        """Capture `url`, handing every exchange to `sink`. Never raises for a bad page,
+        a failed resource or a refused address: those are results."""

@@ -1,0 +1,149 @@
+"""Every error bearwitness raises on purpose, in one tree.
+
+    BearwitnessError
+    ├── UsageError            the request itself is wrong; nothing was attempted
+    │   ├── InvalidURL        not an absolute http(s) URL
+    │   ├── UnknownCase       collection into a case that does not exist
+    │   └── CaseExists        `case new` for an id already taken
+    ├── AddressRefused        the address policy refused a host (private, loopback, …)
+    ├── FetchError            the network did not give a usable answer
+    │   ├── ConnectFailed     DNS failure, connection refused or reset before an answer
+    │   ├── FetchTimeout      no answer (or no further bytes) within the time-out
+    │   ├── RedirectLoop      a redirect chain came back to a URL it had visited
+    │   ├── TooManyRedirects  a redirect chain longer than allowed
+    │   └── ProtocolError     the peer answered with something that is not HTTP
+    ├── StoreError            the evidence store could not keep something
+    │   ├── ObjectExists      write-once: an object is already stored under that name
+    │   ├── StorageFull       ENOSPC / EDQUOT while writing
+    │   └── IntegrityError    bytes do not match the hash recorded for them
+    │       └── WarcFormatError  a WARC file is torn, malformed or fails its own digests
+    ├── AnalysisError         a parser (exiftool, Pillow) failed on a working copy
+    └── CatalogError          the catalog could not be built, opened or queried
+
+Collectors sit at the top of the dependency order, so the tree lives here and every
+other package imports it from here.
+"""
+
+from __future__ import annotations
+
+
+class BearwitnessError(Exception):
+    """Base of every error bearwitness raises on purpose."""
+
+
+class UsageError(BearwitnessError):
+    pass
+
+
+class InvalidURL(UsageError):
+    pass
+
+
+class UnknownCase(UsageError):
+    pass
+
+
+class CaseExists(UsageError):
+    pass
+
+
+class AddressRefused(BearwitnessError):
+    pass
+
+
+class FetchError(BearwitnessError):
+    pass
+
+
+class ConnectFailed(FetchError):
+    pass
+
+
+class FetchTimeout(FetchError):
+    pass
+
+
+class RedirectLoop(FetchError):
+    pass
+
+
+class TooManyRedirects(FetchError):
+    pass
+
+
+class ProtocolError(FetchError):
+    pass
+
+
+class StoreError(BearwitnessError):
+    pass
+
+
+class ObjectExists(StoreError):
+    pass
+
+
+class StorageFull(StoreError):
+    pass
+
+
+class IntegrityError(StoreError):
+    pass
+
+
+class AnalysisError(BearwitnessError):
+    pass
+
+
+class CatalogError(BearwitnessError):
+    pass
+
+
+class WarcFormatError(IntegrityError):
+    """A WARC file is torn, malformed, or its records fail their own digests.
+
+    Carries where (path, compressed offset of the gzip member, record id) and what
+    (problem, expected, found) as attributes, so a checker can record it as data.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        offset: int,
+        problem: str,
+        *,
+        record_id: str | None = None,
+        expected: str | None = None,
+        found: str | None = None,
+    ) -> None:
+        self.path = path
+        self.offset = offset
+        self.problem = problem
+        self.record_id = record_id
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"{path}: {problem} at offset {offset} (record {record_id or 'unknown'}):"
+            f" expected {expected or 'n/a'}, found {found or 'n/a'}"
+        )
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # Keyword-only arguments break default exception pickling; errors cross
+        # process boundaries (process pools, orchestration), so rebuild explicitly.
+        return (
+            _rebuild_warc_format_error,
+            (self.path, self.offset, self.problem, self.record_id, self.expected, self.found),
+        )
+
+
+def _rebuild_warc_format_error(
+    path: str,
+    offset: int,
+    problem: str,
+    record_id: str | None,
+    expected: str | None,
+    found: str | None,
+) -> WarcFormatError:
+    return WarcFormatError(
+        path, offset, problem, record_id=record_id, expected=expected, found=found
+    )

@@ -1,0 +1,258 @@
+"""A minimal HTTP/1.1 client that keeps every byte as it was received.
+
+Ordinary clients decode Content-Encoding, rebuild headers and hide truncation; evidence needs
+the opposite. This client writes the request itself, keeps the response head verbatim, spools
+the body to disk exactly as transmitted (and de-chunked beside it), hashes as it reads, and
+reports a body cut short instead of returning it as whole. TLS is verified with the system's
+trust store (or a CA file the operator configures); there is no switch to turn that off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import ssl
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from collectors.addresses import AddressPolicy, Target, parse_target
+from collectors.chunked import ChunkedDecoder
+from collectors.errors import ConnectFailed, FetchTimeout, ProtocolError, StorageFull
+from collectors.http_exchange import HttpExchange, HttpResponse
+
+DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; bearwitness/0.1; +https://github.com/bearwitness)"
+_RECV = 256 * 1024
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    connect_timeout: float = 15.0
+    read_timeout: float = 30.0  # longest wait for the next bytes
+    total_timeout: float = 600.0  # longest a single exchange may take
+    max_body_bytes: int = 8 * 1024**3
+    max_head_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True)
+class HttpClient:
+    policy: AddressPolicy
+    spool_dir: Path
+    user_agent: str = DEFAULT_USER_AGENT
+    limits: FetchLimits = FetchLimits()
+    ca_file: Path | None = None  # extra trust anchor (e.g. an organisation's proxy CA)
+
+    def fetch(self, url: str, *, referer: str | None = None) -> HttpExchange:
+        """GET `url` once (no redirect following). Raises AddressRefused, InvalidURL or
+        ConnectFailed when no request could be sent; otherwise returns the exchange, with
+        `response=None` and `error` set when no usable answer came."""
+        target = parse_target(url)
+        ip = self.policy.resolve(target)
+        request = self._request_bytes(target, referer)
+        sock = self._connect(target, ip)
+        try:
+            requested_at = datetime.now(UTC)
+            try:
+                sock.sendall(request)
+            except OSError as exc:
+                return HttpExchange(url, ip, request, requested_at, None,
+                                    error=f"connection failed while sending the request: {exc}")
+            return self._read_response(sock, url, ip, request, requested_at)
+        finally:
+            sock.close()
+
+    def _request_bytes(self, target: Target, referer: str | None) -> bytes:
+        lines = [
+            f"GET {target.path_and_query} HTTP/1.1",
+            f"Host: {target.host_header}",
+            f"User-Agent: {self.user_agent}",
+            "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Encoding: gzip, deflate",
+            "Connection: close",
+        ]
+        if referer:
+            lines.append(f"Referer: {referer}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii", "strict")
+
+    def _connect(self, target: Target, ip: str) -> socket.socket:
+        try:
+            sock = socket.create_connection((ip, target.port), timeout=self.limits.connect_timeout)
+        except TimeoutError as exc:
+            raise FetchTimeout(f"no connection to {target.host}:{target.port} within "
+                               f"{self.limits.connect_timeout:g} s") from exc
+        except OSError as exc:
+            raise ConnectFailed(f"cannot connect to {target.host}:{target.port} ({ip}): "
+                                f"{exc.strerror or exc}") from exc
+        sock.settimeout(self.limits.read_timeout)
+        if target.scheme != "https":
+            return sock
+        context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        try:
+            return context.wrap_socket(sock, server_hostname=target.host)
+        except ssl.SSLCertVerificationError as exc:
+            sock.close()
+            raise ConnectFailed(f"TLS certificate of {target.host} does not verify: "
+                                f"{exc.verify_message}") from exc
+        except (ssl.SSLError, OSError) as exc:
+            sock.close()
+            raise ConnectFailed(f"TLS handshake with {target.host} failed: {exc}") from exc
+
+    def _read_response(self, sock: socket.socket, url: str, ip: str, request: bytes,
+                       requested_at: datetime) -> HttpExchange:
+        deadline = time.monotonic() + self.limits.total_timeout
+        buffer = bytearray()
+        while b"\r\n\r\n" not in buffer:
+            if len(buffer) > self.limits.max_head_bytes:
+                return HttpExchange(url, ip, request, requested_at, None,
+                                    error="response header block larger than "
+                                          f"{self.limits.max_head_bytes} bytes")
+            try:
+                data = _recv(sock, deadline)
+            except TimeoutError:
+                return HttpExchange(url, ip, request, requested_at, None,
+                                    error=f"no answer within {self.limits.read_timeout:g} s")
+            except OSError as exc:
+                return HttpExchange(url, ip, request, requested_at, None,
+                                    error=f"connection failed before an answer: {exc}")
+            if not data:
+                what = "closed the connection without answering" if not buffer else \
+                    "closed the connection in the middle of the response headers"
+                return HttpExchange(url, ip, request, requested_at, None, error=f"server {what}")
+            buffer += data
+        end = buffer.index(b"\r\n\r\n") + 4
+        head, rest = bytes(buffer[:end]), bytes(buffer[end:])
+        status, reason, headers = parse_head(head)
+        response = self._read_body(sock, head, status, reason, headers, rest, deadline)
+        return HttpExchange(url, ip, request, requested_at, response)
+
+    def _read_body(self, sock: socket.socket, head: bytes, status: int, reason: str,
+                   headers: tuple[tuple[str, str], ...], first: bytes,
+                   deadline: float) -> HttpResponse:
+        values = {k.lower(): v for k, v in headers}
+        chunked = "chunked" in values.get("transfer-encoding", "").lower()
+        declared = None if chunked else _content_length(values.get("content-length"))
+        bodiless = status in (204, 304) or 100 <= status < 200
+        block_hash, raw_hash, entity_hash = hashlib.sha256(head), hashlib.sha256(), hashlib.sha256()
+        raw_file = _spool(self.spool_dir, "raw")
+        entity_file = _spool(self.spool_dir, "entity") if chunked else None
+        decoder = ChunkedDecoder() if chunked else None
+        raw_length = entity_length = 0
+        truncated = detail = None
+        pending = first
+        try:
+            while not bodiless:
+                if declared is not None:
+                    pending = pending[: declared - raw_length]
+                if pending:
+                    raw_length += len(pending)
+                    _write(raw_file, pending)
+                    block_hash.update(pending)
+                    raw_hash.update(pending)
+                    entity = decoder.feed(pending) if decoder else pending
+                    if entity_file is not None and entity:
+                        _write(entity_file, entity)
+                    entity_hash.update(entity)
+                    entity_length += len(entity)
+                if declared is not None and raw_length >= declared:
+                    break
+                if decoder is not None and decoder.done:
+                    break
+                if raw_length > self.limits.max_body_bytes:
+                    truncated, detail = "length", f"body larger than {self.limits.max_body_bytes} bytes"
+                    break
+                try:
+                    pending = _recv(sock, deadline)
+                except TimeoutError:
+                    truncated, detail = "time", f"no further bytes within {self.limits.read_timeout:g} s"
+                    break
+                except OSError as exc:
+                    truncated, detail = "disconnect", f"connection failed mid-body: {exc}"
+                    break
+                if not pending:
+                    if declared is None and decoder is None:
+                        break  # body delimited by the connection closing: complete
+                    expected = f"{declared} bytes" if declared is not None else "the last chunk"
+                    truncated = "disconnect"
+                    detail = f"connection closed after {raw_length} body bytes, before {expected}"
+                    break
+            for handle in (raw_file, entity_file):
+                if handle is not None:
+                    handle.flush()
+        finally:
+            raw_file.close()
+            if entity_file is not None:
+                entity_file.close()
+        raw_path = Path(raw_file.name)
+        return HttpResponse(
+            head=head, status=status, reason=reason, headers=headers,
+            raw_body_path=raw_path, raw_body_length=raw_length,
+            block_sha256=block_hash.hexdigest(), raw_body_sha256=raw_hash.hexdigest(),
+            entity_path=Path(entity_file.name) if entity_file is not None else raw_path,
+            entity_length=entity_length, entity_sha256=entity_hash.hexdigest(),
+            truncated=truncated, truncation_detail=detail)
+
+
+def parse_head(head: bytes) -> tuple[int, str, tuple[tuple[str, str], ...]]:
+    """Parse a status line and header block; raise ProtocolError when it is not HTTP/1.x."""
+    lines = head.decode("iso-8859-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise ProtocolError(f"not an HTTP/1.x status line: {lines[0][:200]!r}")
+    headers: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        if line[0] in " \t" and headers:  # obsolete line folding
+            name, value = headers[-1]
+            headers[-1] = (name, value + " " + line.strip())
+            continue
+        name, sep, value = line.partition(":")
+        if sep:
+            headers.append((name.strip(), value.strip()))
+    return int(parts[1]), parts[2] if len(parts) > 2 else "", tuple(headers)
+
+
+def _content_length(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        length = int(value.split(",")[0].strip())
+    except ValueError as exc:
+        raise ProtocolError(f"invalid Content-Length: {value!r}") from exc
+    if length < 0:
+        raise ProtocolError(f"negative Content-Length: {value!r}")
+    return length
+
+
+def _recv(sock: socket.socket, deadline: float) -> bytes:
+    if time.monotonic() > deadline:
+        raise TimeoutError("total time-out")
+    return sock.recv(_RECV)
+
+
+def _spool(spool_dir: Path, kind: str) -> BinaryIO:
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    return tempfile.NamedTemporaryFile(dir=spool_dir, prefix=f"{kind}-", delete=False)
+
+
+def _write(handle: BinaryIO, data: bytes) -> None:
+    try:
+        handle.write(data)
+    except OSError as exc:
+        if exc.errno in (28, 122):  # ENOSPC, EDQUOT
+            raise StorageFull(f"no space left while spooling a download to {handle.name}") from exc
+        raise
+
+
+def remove_spool(response: HttpResponse | None) -> None:
+    if response is None:
+        return
+    for path in {response.raw_body_path, response.entity_path}:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,122 @@
+"""The capture job, top to bottom: collect and preserve → analyse media → land in the catalog.
+
+Prefect sees three coarse tasks per run (never one per URL or file: MEASURED.md). Nothing is
+cached: every capture really happens.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from catalog.landing import land_capture, land_custody
+from catalog.views import ensure_catalog
+from collectors.addresses import AddressPolicy
+from collectors.errors import StoreError, UsageError
+from collectors.http_client import DEFAULT_USER_AGENT, HttpClient
+from collectors.static_collector import StaticCollector
+from flows.environment import default_collector, open_store, resolve_home
+from preservation.cases import load_case
+from preservation.collection import (BEARWITNESS_VERSION, CollectionContext, base_tool_versions,
+                                     new_id)
+from preservation.capture import capture_url
+from preservation.custody import Actor, CustodyLog
+from verification.exiftool_session import exiftool_version
+from verification.media_analysis import analyse_media
+
+MODES = ("static",)
+
+
+def _actor(name: str) -> Actor:
+    return Actor(name=name, tool="bearwitness", tool_version=BEARWITNESS_VERSION)
+
+
+@task(name="collect and preserve")
+def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, mode: str,
+                         allow_private: bool, collector: str, user_agent: str) -> list[dict]:
+    """Capture each URL into its own WARC. A URL that fails never stops the others."""
+    logger = get_run_logger()
+    store = open_store(Path(home))
+    context = CollectionContext(
+        collector=collector, user_agent=user_agent, run_id=run_id,
+        tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
+        allow_private=allow_private)
+    policy = AddressPolicy(allow_private=allow_private)
+
+    def static(spool: Path) -> StaticCollector:
+        return StaticCollector(HttpClient(policy, spool, user_agent=user_agent))
+
+    results: list[dict] = []
+    with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector)) as custody:
+        for number, url in enumerate(urls, 1):
+            try:
+                outcome = capture_url(store, case_id, url, static, context, custody)
+            except StoreError as exc:
+                logger.error("[%d/%d] %s: not stored: %s", number, len(urls), url, exc)
+                results.append({"requested_url": url, "status": "failed", "error": str(exc),
+                                "stored": False, "items": []})
+                continue
+            record = outcome.record
+            logger.info("[%d/%d] %s %s (%d items)", number, len(urls), record["status"], url,
+                        len(record["items"]))
+            results.append(record | {"stored": True})
+    return results
+
+
+@task(name="analyse media")
+def analyse_captured_media(home: str, run_id: str, records: list[dict], collector: str) -> int:
+    """Embedded metadata and perceptual hashes of every new media working copy."""
+    store = open_store(Path(home))
+    stored = [r for r in records if r.get("stored")]
+    with CustodyLog(store.custody_dir(), f"{run_id}-analyse", _actor(collector)) as custody:
+        count = analyse_media(store, stored, custody)
+    get_run_logger().info("analysed %d media working copies", count)
+    return count
+
+
+@task(name="land in catalog")
+def land_in_catalog(home: str, run_id: str, records: list[dict]) -> None:
+    """Publish each capture's rows, and the run's custody events, as catalog segments."""
+    store = open_store(Path(home))
+    for record in records:
+        if record.get("stored"):
+            land_capture(Path(home), store, {k: v for k, v in record.items() if k != "stored"})
+    for segment in sorted(store.custody_dir().glob(f"{run_id}-*.jsonl")):
+        land_custody(Path(home), segment)
+    ensure_catalog(Path(home))
+
+
+@flow(name="capture", log_prints=False)
+def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = "static",
+            allow_private: bool = False, collector: str | None = None,
+            user_agent: str | None = None) -> list[dict[str, Any]]:
+    """Capture `urls` into case `case_id`; returns one summary per URL, in order."""
+    if mode not in MODES:
+        raise UsageError(f"unknown capture mode {mode!r}; available: {', '.join(MODES)}")
+    if not urls:
+        raise UsageError("no URL to capture")
+    data_home = resolve_home(home)
+    load_case(open_store(data_home), case_id)
+    run_id = new_id("run")
+    who = collector or default_collector()
+    records = collect_and_preserve(str(data_home), case_id, list(urls), run_id, mode,
+                                   allow_private, who, user_agent or DEFAULT_USER_AGENT)
+    analyse_captured_media(str(data_home), run_id, records, who)
+    land_in_catalog(str(data_home), run_id, records)
+    return [summary(record) for record in records]
+
+
+def summary(record: dict[str, Any]) -> dict[str, Any]:
+    warc = record.get("warc") or {}
+    return {"capture_id": record.get("capture_id"), "requested_url": record["requested_url"],
+            "status": record["status"], "final_url": record.get("final_url"),
+            "items": len(record.get("items", [])), "warc": warc.get("path"),
+            "warc_sha256": warc.get("sha256"), "error": record.get("error")}
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m flows.capture_flow CASE URL…`
+    import sys
+    print(capture(sys.argv[1], sys.argv[2:], home=os.environ.get("BEARWITNESS_HOME")))

@@ -1,0 +1,169 @@
+"""Capture one URL into the evidence store: WARC, working copies, capture record, custody.
+
+This is the preservation half of a capture; which collector fetched the bytes does not matter.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from collectors.collector import Collector, CollectorResult
+from collectors.errors import IntegrityError, UnknownCase
+from preservation.collection import CollectionContext, new_id
+from preservation.custody import CustodyLog
+from preservation.hashing import file_sha256
+from preservation.store import EvidenceStore
+from preservation.warc_reader import extract_entity
+from preservation.warc_records import metadata_record, warcinfo_record
+from preservation.warc_recorder import CapturedItem, WarcRecorder
+from preservation.warc_writer import ClosedWarc, WarcFileWriter
+
+CAPTURE_FORMAT = "bearwitness-capture/1"
+
+
+@dataclass(frozen=True)
+class CaptureOutcome:
+    record: dict[str, Any]  # the stored capture record
+    working_copies: dict[str, Path]  # sha256 → working copy, for complete payloads
+
+    @property
+    def capture_id(self) -> str:
+        return self.record["capture_id"]
+
+    @property
+    def status(self) -> str:
+        return self.record["status"]
+
+
+def capture_url(store: EvidenceStore, case_id: str, url: str,
+                make_collector: Callable[[Path], Collector], context: CollectionContext,
+                custody: CustodyLog) -> CaptureOutcome:
+    """Capture `url` into `case_id`. A bad page is a result (status unavailable/failed), not an
+    exception; store failures (disk full, an object already there) raise StoreError.
+    `make_collector` gets the capture's own spool directory, removed when the capture ends."""
+    if not store.case_path(case_id).exists():
+        raise UnknownCase(f"case {case_id!r} does not exist; create it with "
+                          f"`bearwitness case new {case_id} --title …`")
+    capture_id = new_id("cap")
+    started_at = datetime.now(UTC)
+    warc_path = store.warc_path(case_id, capture_id)
+    writer = WarcFileWriter(warc_path)
+    spool = store.spool_dir(capture_id)
+    collector = make_collector(spool)
+    try:
+        info = warcinfo_record(warc_path.name, _warcinfo_fields(case_id, context), started_at)
+        recorder = WarcRecorder(writer, info.record_id)
+        recorder.write(info)
+        result = collector.collect(url, recorder)
+        ended_at = datetime.now(UTC)
+        collection = _collection_data(case_id, capture_id, collector.mode, url, result, context,
+                                      started_at, ended_at, recorder)
+        recorder.write(metadata_record(url, collection, ended_at, info.record_id))
+        closed = writer.close()
+    except BaseException:
+        writer.abandon()
+        store.remove_spool(capture_id)
+        raise
+    try:
+        working = _extract_working_copies(store, closed, recorder.items, spool)
+    finally:
+        store.remove_spool(capture_id)
+    record = _capture_record(store, collection, closed, recorder.items, working)
+    record_path = store.capture_record_path(case_id, capture_id)
+    store.write_json(record_path, record)
+    _record_custody(store, custody, record, closed, record_path, working)
+    return CaptureOutcome(record, working)
+
+
+def _warcinfo_fields(case_id: str, context: CollectionContext) -> dict[str, str]:
+    fields = {
+        "software": f"bearwitness/{context.tool_versions.get('bearwitness', 'unknown')}",
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
+                      "warc-format/warc-1.1/",
+        "isPartOf": case_id,
+        "operator": context.operator or context.collector,
+        "http-header-user-agent": context.user_agent,
+        "description": "Evidentiary capture made with bearwitness (Berkeley Protocol collection)",
+    }
+    return fields
+
+
+def _collection_data(case_id: str, capture_id: str, mode: str, url: str,
+                     result: CollectorResult, context: CollectionContext, started_at: datetime,
+                     ended_at: datetime, recorder: WarcRecorder) -> dict[str, Any]:
+    return {
+        "format": CAPTURE_FORMAT, "capture_id": capture_id, "case_id": case_id,
+        "run_id": context.run_id, "requested_url": url, "final_url": result.final_url,
+        "mode": mode, "status": result.status, "error": result.error,
+        "http_status": result.page_http_status, "redirects": list(result.redirects),
+        "problems": [asdict(p) for p in result.problems],
+        "unanswered_requests": [{"url": u, "reason": r} for u, r in recorder.unanswered],
+        "started_at": _iso(started_at), "ended_at": _iso(ended_at), "time_zone": "UTC",
+        "collector": context.collector, "operator": context.operator,
+        "persona": context.persona, "route": context.route, "user_agent": context.user_agent,
+        "allow_private": context.allow_private, "tools": dict(context.tool_versions),
+    }
+
+
+def _extract_working_copies(store: EvidenceStore, closed: ClosedWarc,
+                            items: list[CapturedItem], spool: Path) -> dict[str, Path]:
+    """Read each complete payload back out of the closed WARC (which also proves the file
+    reads back with verified digests) into the content-addressed working area."""
+    spool.mkdir(parents=True, exist_ok=True)
+    working: dict[str, Path] = {}
+    for item in items:
+        if not item.complete or item.size_bytes == 0 or item.sha256 in working \
+                or not (item.http_status and 200 <= item.http_status < 300):
+            continue
+        with tempfile.NamedTemporaryFile(dir=spool, prefix="extract-", delete=False) as handle:
+            extracted = extract_entity(closed.path, item.warc_offset, handle)
+            temporary = Path(handle.name)
+        if extracted.sha256 != item.sha256:
+            raise IntegrityError(f"{closed.path} at offset {item.warc_offset}: payload reads back "
+                                 f"as sha256:{extracted.sha256}, recorded sha256:{item.sha256}")
+        path, _ = store.put_working_copy(item.sha256, temporary)
+        temporary.unlink(missing_ok=True)
+        working[item.sha256] = path
+    return working
+
+
+def _capture_record(store: EvidenceStore, collection: dict[str, Any], closed: ClosedWarc,
+                    items: list[CapturedItem], working: dict[str, Path]) -> dict[str, Any]:
+    record = dict(collection)
+    record["warc"] = {"path": store.relative(closed.path), "size": closed.size,
+                      "sha256": closed.sha256, "sha512": closed.sha512,
+                      "records": closed.records}
+    record["items"] = [
+        asdict(item) | {"working_copy": store.relative(working[item.sha256])
+                        if item.sha256 in working else None}
+        for item in items]
+    return record
+
+
+def _record_custody(store: EvidenceStore, custody: CustodyLog, record: dict[str, Any],
+                    closed: ClosedWarc, record_path: Path, working: dict[str, Path]) -> None:
+    case_id, capture_id = record["case_id"], record["capture_id"]
+    custody.record("collect", capture_id, case_id=case_id, sha256=f"sha256:{closed.sha256}",
+                   purpose=f"capture of {record['requested_url']}",
+                   details={"status": record["status"], "final_url": record["final_url"],
+                            "mode": record["mode"], "items": len(record["items"])})
+    custody.record("store", capture_id, case_id=case_id, object_path=record["warc"]["path"],
+                   sha256=f"sha256:{closed.sha256}", sha512=f"sha512:{closed.sha512}",
+                   purpose="evidentiary copy (WARC)")
+    custody.record("store", capture_id, case_id=case_id,
+                   object_path=store.relative(record_path),
+                   sha256=f"sha256:{file_sha256(record_path)}", purpose="capture record")
+    for sha256, path in working.items():
+        custody.record("derive", sha256, case_id=case_id, object_path=store.relative(path),
+                       sha256=f"sha256:{sha256}", purpose="working copy extracted from the WARC",
+                       details={"parent": record["warc"]["path"]})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

@@ -1,0 +1,42 @@
+"""Collection data: who collects, with what, how (PROTOCOL.md rule 5)."""
+
+from __future__ import annotations
+
+import platform
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+
+
+def package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+BEARWITNESS_VERSION = package_version("bearwitness")
+
+
+def base_tool_versions() -> dict[str, str]:
+    return {"bearwitness": BEARWITNESS_VERSION, "python": platform.python_version(),
+            "warcio": package_version("warcio")}
+
+
+def new_id(prefix: str) -> str:
+    """Time-ordered, collision-safe ids such as `cap-20261127T081500Z-9f86d081`."""
+    return f"{prefix}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class CollectionContext:
+    collector: str  # person or service id who collects
+    user_agent: str
+    tool_versions: dict[str, str]
+    run_id: str
+    operator: str | None = None  # organisation, if configured
+    route: str = "direct"  # egress: direct, or a proxy's name
+    persona: str | None = None
+    allow_private: bool = False
+    notes: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,38 @@
+"""Hash values, always written `algorithm:hex` (PROTOCOL.md)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileDigests:
+    size: int
+    sha256: str  # hex
+    sha512: str  # hex
+
+
+def labelled(algorithm: str, hex_digest: str) -> str:
+    return f"{algorithm}:{hex_digest}"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_digests(path: Path) -> FileDigests:
+    sha256, sha512, size = hashlib.sha256(), hashlib.sha512(), 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            size += len(chunk)
+            sha256.update(chunk)
+            sha512.update(chunk)
+    return FileDigests(size, sha256.hexdigest(), sha512.hexdigest())

@@ -1,0 +1,93 @@
+"""The evidence store: a directory tree that is the record of truth (ARCHITECTURE.md decision 1).
+
+    <root>/cases/<case_id>/case.json              the case, created before any collection
+    <root>/warcs/<case_id>/<capture_id>.warc.gz   evidentiary copies (read-only once closed)
+    <root>/captures/<case_id>/<capture_id>.json   capture record: collection data, items, hashes
+    <root>/custody/<segment>.jsonl                custody log, one segment per run or writer
+    <root>/work/sha256/ab/cd/<hex>                working copies, named by content hash
+    <root>/analysis/ab/<hex>/<analyser>.json      tool output over a working copy
+    <root>/tmp/                                   spool files of captures in progress
+
+Everything outside tmp/ and custody/ is write-once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from collectors.errors import IntegrityError, UsageError
+from preservation.durable_files import write_new_file
+from preservation.hashing import file_sha256
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_id(kind: str, value: str) -> str:
+    if not _SAFE_ID.match(value or "") or ".." in value:
+        raise UsageError(f"invalid {kind} {value!r}: use letters, digits, '.', '_' and '-' "
+                         "(at most 80, starting with a letter or digit)")
+    return value
+
+
+@dataclass(frozen=True)
+class EvidenceStore:
+    root: Path
+
+    def case_path(self, case_id: str) -> Path:
+        return self.root / "cases" / check_id("case id", case_id) / "case.json"
+
+    def warc_path(self, case_id: str, capture_id: str) -> Path:
+        return self.root / "warcs" / check_id("case id", case_id) / \
+            f"{check_id('capture id', capture_id)}.warc.gz"
+
+    def capture_record_path(self, case_id: str, capture_id: str) -> Path:
+        return self.root / "captures" / check_id("case id", case_id) / \
+            f"{check_id('capture id', capture_id)}.json"
+
+    def custody_dir(self) -> Path:
+        return self.root / "custody"
+
+    def working_copy_path(self, sha256: str) -> Path:
+        if not _HEX64.match(sha256):
+            raise UsageError(f"not a sha256 hex digest: {sha256!r}")
+        return self.root / "work" / "sha256" / sha256[:2] / sha256[2:4] / sha256
+
+    def analysis_path(self, sha256: str, analyser: str) -> Path:
+        self.working_copy_path(sha256)  # validates the digest
+        return self.root / "analysis" / sha256[:2] / sha256 / \
+            f"{check_id('analyser', analyser)}.json"
+
+    def spool_dir(self, name: str) -> Path:
+        return self.root / "tmp" / check_id("spool name", name)
+
+    def relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+    def write_json(self, path: Path, document: dict[str, Any]) -> None:
+        """Store a JSON document write-once (refuses to replace an existing one)."""
+        data = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False).encode()
+        write_new_file(path, data + b"\n")
+
+    def put_working_copy(self, sha256: str, source: Path) -> tuple[Path, bool]:
+        """Place `source` at its content address; returns (path, created). An existing copy
+        is reused only after its bytes are checked against the name."""
+        final = self.working_copy_path(sha256)
+        if final.exists():
+            found = file_sha256(final)
+            if found != sha256:
+                raise IntegrityError(f"working copy {final} holds sha256:{found}, "
+                                     f"not sha256:{sha256}")
+            return final, False
+        if file_sha256(source) != sha256:
+            raise IntegrityError(f"refusing to store {source} as sha256:{sha256}: bytes differ")
+        write_new_file(final, source=source)
+        return final, True
+
+    def remove_spool(self, name: str) -> None:
+        shutil.rmtree(self.spool_dir(name), ignore_errors=True)
