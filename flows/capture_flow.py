@@ -24,8 +24,7 @@ from preservation.collection import (BEARWITNESS_VERSION, CollectionContext, bas
                                      new_id)
 from preservation.capture import capture_url
 from preservation.custody import Actor, CustodyLog
-from verification.exiftool_session import exiftool_version
-from verification.media_analysis import analyse_media
+from verification.media_analysis import analyse_media, exiftool_version
 
 MODES = ("static",)
 
