@@ -148,11 +148,14 @@ class HttpClient:
                 if declared is not None:
                     pending = pending[: declared - raw_length]
                 if pending:
+                    entity = decoder.feed(pending) if decoder else pending
+                    if decoder is not None and decoder.done and decoder.unconsumed:
+                        # Bytes after the last chunk belong to no message: not part of it.
+                        pending = pending[: len(pending) - len(decoder.unconsumed)]
                     raw_length += len(pending)
                     _write(raw_file, pending)
                     block_hash.update(pending)
                     raw_hash.update(pending)
-                    entity = decoder.feed(pending) if decoder else pending
                     if entity_file is not None and entity:
                         _write(entity_file, entity)
                     entity_hash.update(entity)

@@ -29,7 +29,7 @@ import hashlib
 import os
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from collectors.chunked import ChunkedDecoder
@@ -178,24 +178,30 @@ class _Member:
     def ended(self) -> bool:
         return self.length is not None
 
-    def error(self, problem: str, expected: str | None = None, found: str | None = None) -> WarcFormatError:
+    def error(
+        self, problem: str, expected: str | None = None, found: str | None = None
+    ) -> WarcFormatError:
         return WarcFormatError(
             self.path, self.offset, problem, record_id=self.record_id, expected=expected, found=found
         )
 
     def read(self, n: int) -> bytes:
         """Up to n (> 0) inflated bytes; b"" once the member has ended with a good trailer."""
+        if n <= 0:  # zlib reads max_length=0 as "no limit": that would disarm the bomb cap
+            raise ValueError(f"read size must be positive, got {n}")
         while self.length is None:
             if not self._tail:
                 self._tail = self._src.read()
                 if not self._tail:
-                    raise self.error(TORN_MEMBER, "gzip member trailer", f"end of file at {self._src.pos}")
+                    found = f"end of file at {self._src.pos}"
+                    raise self.error(TORN_MEMBER, "gzip member trailer", found)
                 if self._src.pos - len(self._tail) == self.offset and self._tail[0] != 0x1F:
                     raise self.error(NOT_GZIP, "gzip magic 1f 8b", f"byte {self._tail[0]:#04x}")
             try:
                 out = self._inflater.decompress(self._tail, n)
             except zlib.error as exc:
-                problem = NOT_GZIP if self.produced == 0 and "header check" in str(exc) else CORRUPT_MEMBER
+                not_gzip = self.produced == 0 and "header check" in str(exc)
+                problem = NOT_GZIP if not_gzip else CORRUPT_MEMBER
                 raise self.error(problem, "valid gzip member", str(exc)) from None
             self._tail = self._inflater.unconsumed_tail
             if self._inflater.eof:
@@ -253,8 +259,8 @@ class _HttpHead:
 
     def __init__(self) -> None:
         self._buf = bytearray()
-        self.length: int | None = None  # bytes of the header block, once complete
-        self.error: str | None = None
+        self.length: int | None = None  # bytes of the header block, once its end is found
+        self.error: str | None = None  # why the head is unusable (its end may still be known)
         self.start_line = ""
         self.status: int | None = None
         self.headers = Headers(())
@@ -368,11 +374,13 @@ class _Verifier:
     def finish(self) -> list[WarcFormatError]:
         if self._block and self._block_hash:
             self._compare(BLOCK_DIGEST_MISMATCH, self._block, [self._block_hash.digest()])
+        # A head with odd lines still has a known end, so its payload digest is still checked.
         if self.http:
             self.http.finish()
-            if self._payload and self.http.error:
-                self._problems.append(self._member.error(MALFORMED_HTTP, "HTTP header block", self.http.error))
-        if self._payload and self._payload_hash and not (self.http and self.http.error):
+            if self._payload and self.http.length is None:
+                error = self._member.error(MALFORMED_HTTP, "HTTP header block", self.http.error)
+                self._problems.append(error)
+        if self._payload and self._payload_hash and not (self.http and self.http.length is None):
             found = [self._payload_hash.digest()]
             if self._entity_hash is not None and self._dechunk is not None and self._dechunk.done:
                 found.append(self._entity_hash.digest())
@@ -388,7 +396,8 @@ class _Verifier:
 
 def _transfer_codings(http_headers: Headers) -> list[str]:
     """Transfer codings in the order applied, lowercased, without `identity`."""
-    codings = [c.strip().lower() for v in http_headers.get_all("Transfer-Encoding") for c in v.split(",")]
+    values = http_headers.get_all("Transfer-Encoding")
+    codings = [c.strip().lower() for value in values for c in value.split(",")]
     return [c for c in codings if c and c != "identity"]
 
 
@@ -484,6 +493,8 @@ class WarcRecord:
 
     def iter_block(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Stream the block in pieces of at most chunk_size; once only, then finish the record."""
+        if chunk_size < 1:
+            raise UsageError(f"chunk_size must be positive, got {chunk_size}")
         if self._streamed or self._finished:
             raise UsageError("block already read: a record is valid until the iterator advances")
         self._streamed = True
@@ -505,8 +516,9 @@ class WarcRecord:
 
         For application/http: the bytes after the HTTP header, de-chunked when the
         transfer coding is chunked (Content-Encoding stays applied). Otherwise the whole
-        block. Returns only after every check has passed; when it raises, dest holds
-        unverified bytes that the caller must discard.
+        block. Bytes a server sent after the last chunk stay in the record but are not
+        part of the entity. Returns only after every check has passed; when it raises,
+        dest holds unverified bytes that the caller must discard.
         """
         if self.record_type not in _ENTITY_TYPES or self.headers.get("WARC-Segment-Number"):
             raise UsageError(f"record at {self.offset} is a {self.record_type or 'typeless'} record"
@@ -514,23 +526,25 @@ class WarcRecord:
                              f" entities come from unsegmented {', '.join(_ENTITY_TYPES)} records")
         head = self._http_head()
         decoder = self._entity_decoder(head)
-        skip = head.length or 0 if head else 0
-        sha, size, extra = hashlib.sha256(), 0, 0
+        skip = (head.length or 0) if head else 0
+        sha, size = hashlib.sha256(), 0
         for piece in self.iter_block(chunk_size):
             if skip >= len(piece):
                 skip -= len(piece)
                 continue
             data, skip = piece[skip:], 0
             if decoder is not None:
-                if decoder.done:  # never buffer what follows the last chunk, only count it
-                    extra += len(data)
+                if decoder.done:  # what follows the last chunk is not part of this entity
                     continue
                 data = self._dechunk(decoder, data)
             dest.write(data)
             sha.update(data)
             size += len(data)
-        if decoder is not None:
-            self._check_chunked_end(decoder, extra + len(decoder.unconsumed))
+        if decoder is not None and not decoder.done and not self.truncated:
+            # A body cut short must be marked WARC-Truncated (PROTOCOL rule 11), never
+            # pass as whole.
+            found = f"block ended in {decoder.expecting}"
+            raise self._member.error(MALFORMED_CHUNKED, "last chunk (or WARC-Truncated)", found)
         return ExtractedEntity(
             sha256=sha.hexdigest(),
             size=size,
@@ -541,8 +555,10 @@ class WarcRecord:
         )
 
     def _entity_decoder(self, head: _HttpHead | None) -> ChunkedDecoder | None:
+        if head is None:
+            return None
         # Responses that cannot have a body (RFC 9112 6.3) are taken as they are.
-        if head is None or (head.status is not None and (head.status < 200 or head.status in (204, 304))):
+        if head.status is not None and (head.status < 200 or head.status in (204, 304)):
             return None
         codings = _transfer_codings(head.headers)
         if codings == ["chunked"]:
@@ -557,16 +573,6 @@ class WarcRecord:
         except ProtocolError as exc:
             raise self._member.error(MALFORMED_CHUNKED, "chunked transfer coding", str(exc)) from None
 
-    def _check_chunked_end(self, decoder: ChunkedDecoder, extra: int) -> None:
-        if decoder.done and extra:
-            raise self._member.error(MALFORMED_CHUNKED, "end of block after the last chunk", f"{extra} more bytes")
-        if not decoder.done and not self.truncated:
-            # A body cut short must be marked WARC-Truncated (PROTOCOL rule 11), never
-            # pass as whole.
-            raise self._member.error(
-                MALFORMED_CHUNKED, "last chunk (or WARC-Truncated)", f"block ended in {decoder.expecting}"
-            )
-
     def _http_head(self) -> _HttpHead | None:
         head = self._verifier.http
         if head is None:
@@ -575,6 +581,7 @@ class WarcRecord:
             self._lookahead.append(self._next_piece(_READ_SIZE))
         if head.length is None:
             head.finish()
+        if head.error is not None:
             raise self._member.error(MALFORMED_HTTP, "HTTP header block", head.error)
         return head
 
@@ -670,7 +677,8 @@ def _parse_header(raw: bytes, member: _Member) -> tuple[str, Headers]:
     for name in ("WARC-Record-ID", "WARC-Type", "WARC-Date", "Content-Length"):
         count = len(headers.get_all(name))
         if count != 1:
-            raise member.error(MISSING_FIELD if count == 0 else MALFORMED_HEADER, f"one {name}", f"{count}")
+            problem = MISSING_FIELD if count == 0 else MALFORMED_HEADER
+            raise member.error(problem, f"one {name}", f"{count}")
     length = headers.get("Content-Length") or ""
     if not re.fullmatch(r"[0-9]{1,19}", length):
         raise member.error(MALFORMED_HEADER, "decimal Content-Length", repr(length[:40]))
@@ -684,13 +692,17 @@ def _utf8(value: bytes, member: _Member) -> str:
         raise member.error(MALFORMED_HEADER, "UTF-8 header value", repr(value[:80])) from None
 
 
-def _open_record(member: _Member, require_digest: bool, collect: list[WarcFormatError] | None) -> WarcRecord:
+def _open_record(
+    member: _Member, require_digest: bool, collect: list[WarcFormatError] | None
+) -> WarcRecord:
     raw, spill = _read_header(member)
     version, headers = _parse_header(raw, member)
     return WarcRecord(member, version, headers, spill, require_digest, collect)
 
 
-def iter_records(path: str | os.PathLike[str], *, offset: int = 0, require_digest: bool = True) -> Iterator[WarcRecord]:
+def iter_records(
+    path: str | os.PathLike[str], *, offset: int = 0, require_digest: bool = True
+) -> Iterator[WarcRecord]:
     """Yield the records of a gzip WARC from `offset` (a member boundary) on. Only reads.
 
     Raises WarcFormatError at the first problem: while a record's block is streamed, or
