@@ -12,18 +12,24 @@ from flows.demo import SITE_ROOT, SiteServer
 DEMO_CASE = "demo"
 
 GPS_QUERY = """
-SELECT i.url, m.taken_at, m.gps_lat, m.gps_lon, m.camera_model
+SELECT DISTINCT regexp_replace(i.url, '^https?://[^/]+', '') AS path,
+       m.taken_at, m.gps_lat, m.gps_lon, m.camera_model
 FROM media_metadata m JOIN items i USING (item_id)
 WHERE m.gps_lat IS NOT NULL AND i.case_id = 'demo'
-ORDER BY m.taken_at"""
+ORDER BY m.taken_at, path"""
 
 NEAR_DUPLICATES_QUERY = """
-SELECT DISTINCT a.url AS image, b.url AS near_duplicate, d.algorithm, d.distance
-FROM near_duplicates(10) d
-JOIN items a ON a.item_id = d.item_a
-JOIN items b ON b.item_id = d.item_b
-WHERE a.sha256 <> b.sha256 AND a.case_id = 'demo' AND b.case_id = 'demo'
-ORDER BY d.distance, image"""
+WITH pairs AS (
+  SELECT regexp_replace(a.url, '^https?://[^/]+', '') AS path_a,
+         regexp_replace(b.url, '^https?://[^/]+', '') AS path_b, d.algorithm, d.distance
+  FROM near_duplicates(10) d
+  JOIN items a ON a.item_id = d.item_a
+  JOIN items b ON b.item_id = d.item_b
+  WHERE a.sha256 <> b.sha256 AND a.case_id = 'demo' AND b.case_id = 'demo')
+SELECT least(path_a, path_b) AS image, greatest(path_a, path_b) AS near_duplicate,
+       min(distance) FILTER (WHERE algorithm = 'phash') AS phash_bits,
+       min(distance) FILTER (WHERE algorithm = 'dhash') AS dhash_bits
+FROM pairs GROUP BY ALL ORDER BY image, near_duplicate"""
 
 
 def demo_pages(base_url: str, root: Path = SITE_ROOT) -> list[str]:
