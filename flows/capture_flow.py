@@ -16,7 +16,7 @@ from catalog.landing import land_capture, land_custody
 from catalog.views import ensure_catalog
 from collectors.addresses import AddressPolicy
 from collectors.errors import StoreError, UsageError
-from collectors.http_client import DEFAULT_USER_AGENT, HttpClient
+from collectors.http_client import DEFAULT_USER_AGENT, FetchLimits, HttpClient
 from collectors.static_collector import StaticCollector
 from flows.environment import default_collector, open_store, resolve_home
 from preservation.cases import load_case
@@ -35,7 +35,8 @@ def _actor(name: str) -> Actor:
 
 @task(name="collect and preserve")
 def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, mode: str,
-                         allow_private: bool, collector: str, user_agent: str) -> list[dict]:
+                         allow_private: bool, collector: str, user_agent: str,
+                         timeout: float) -> list[dict]:
     """Capture each URL into its own WARC. A URL that fails never stops the others."""
     logger = get_run_logger()
     store = open_store(Path(home))
@@ -46,7 +47,8 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
     policy = AddressPolicy(allow_private=allow_private)
 
     def static(spool: Path) -> StaticCollector:
-        return StaticCollector(HttpClient(policy, spool, user_agent=user_agent))
+        limits = FetchLimits(connect_timeout=timeout, read_timeout=timeout)
+        return StaticCollector(HttpClient(policy, spool, user_agent=user_agent, limits=limits))
 
     results: list[dict] = []
     with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector)) as custody:
@@ -91,18 +93,21 @@ def land_in_catalog(home: str, run_id: str, records: list[dict]) -> None:
 @flow(name="capture", log_prints=False)
 def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = "static",
             allow_private: bool = False, collector: str | None = None,
-            user_agent: str | None = None) -> list[dict[str, Any]]:
-    """Capture `urls` into case `case_id`; returns one summary per URL, in order."""
+            user_agent: str | None = None, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """Capture `urls` into case `case_id`; returns one summary per URL, in order.
+    `timeout` (seconds) bounds the wait for a connection and for each next bytes."""
     if mode not in MODES:
         raise UsageError(f"unknown capture mode {mode!r}; available: {', '.join(MODES)}")
     if not urls:
         raise UsageError("no URL to capture")
+    if not 0 < timeout <= 3600:
+        raise UsageError(f"timeout must be between 0 and 3600 seconds, not {timeout}")
     data_home = resolve_home(home)
     load_case(open_store(data_home), case_id)
     run_id = new_id("run")
     who = collector or default_collector()
     records = collect_and_preserve(str(data_home), case_id, list(urls), run_id, mode,
-                                   allow_private, who, user_agent or DEFAULT_USER_AGENT)
+                                   allow_private, who, user_agent or DEFAULT_USER_AGENT, timeout)
     analyse_captured_media(str(data_home), run_id, records, who)
     land_in_catalog(str(data_home), run_id, records)
     return [summary(record) for record in records]

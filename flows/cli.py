@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     capture.add_argument("--collector", help="who collects (default: $BEARWITNESS_COLLECTOR or "
                          "the login name)")
     capture.add_argument("--user-agent", help="User-Agent header to send")
+    capture.add_argument("--timeout", type=float, default=30.0,
+                         help="seconds to wait for a connection or for further bytes (default 30)")
 
     sql = commands.add_parser("sql", help="run read-only SQL on the catalog")
     sql.add_argument("query", metavar="SQL")
@@ -84,7 +86,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "capture":
         return commands.capture(home, args.case_id, args.urls, mode=args.mode,
                                 allow_private=args.allow_private, collector=args.collector,
-                                user_agent=args.user_agent)
+                                user_agent=args.user_agent, timeout=args.timeout)
     if args.command == "sql":
         return commands.sql(home, args.query, args.format)
     if args.command == "catalog":

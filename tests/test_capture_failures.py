@@ -130,6 +130,15 @@ def test_nothing_half_written_and_every_warc_checks(mixed_run) -> None:
         assert report.ok, (summary["requested_url"], report.problems)
 
 
+def test_server_that_never_answers_times_out_and_the_run_goes_on(site_server, data_home) -> None:
+    case_new(data_home, "slow", "Slow", None, "tester")
+    slow, good = site_server.url + "_test/slow?seconds=6", site_server.url + "index.html"
+    first, second = capture("slow", [slow, good], home=str(data_home), allow_private=True,
+                            timeout=1.0)
+    assert first["status"] == "failed" and "no answer within 1 s" in first["error"]
+    assert second["status"] == "complete"
+
+
 def test_private_address_is_refused_without_allow_private(site_server, data_home) -> None:
     case_new(data_home, "policy", "Policy", None, "tester")
     (summary,) = capture("policy", [site_server.url], home=str(data_home))

@@ -1,0 +1,41 @@
+"""Analysts keep a DuckDB shell open on catalog.duckdb while captures land (ARCHITECTURE #5)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flows.capture_flow import capture
+from flows.commands import case_new
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+HOLDER = textwrap.dedent("""
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    print(con.execute("SELECT count(*) FROM captures").fetchone()[0], flush=True)
+    for line in sys.stdin:  # each line asks for a fresh count on the same open connection
+        print(con.execute("SELECT count(*) FROM captures").fetchone()[0], flush=True)
+""")
+
+
+def test_catalog_lands_while_another_process_holds_it_open(site_server, data_home: Path) -> None:
+    case_new(data_home, "shell", "Shell open", None, "analyst")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_home / "catalog.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "0"
+        summaries = capture("shell", [site_server.url + "index.html"], home=str(data_home),
+                            allow_private=True)
+        assert summaries[0]["status"] == "complete"
+        holder.stdin.write("again\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "1"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert holder.returncode == 0
