@@ -1,12 +1,14 @@
-"""What each CLI command does, printing for a person. Returns the process exit code."""
+"""The core commands: case, capture, sql, catalog, demo. Each handler prints for a person and
+returns the exit code."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
+from catalog.landing import land_case, land_custody
 from catalog.query import format_result, run_query
 from catalog.rebuild import rebuild_catalog
-from catalog.landing import land_case, land_custody
 from catalog.views import ensure_catalog
 from flows.environment import default_collector, open_store, quiet_prefect_defaults, resolve_home
 from preservation.cases import create_case, list_cases
@@ -14,6 +16,61 @@ from preservation.collection import BEARWITNESS_VERSION, new_id
 from preservation.custody import Actor, CustodyLog
 
 EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    case = commands.add_parser("case", help="create and list cases (investigations)")
+    case_commands = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
+    new = case_commands.add_parser("new", help="open a case; needed before collecting into it")
+    new.add_argument("case_id", metavar="CASE_ID")
+    new.add_argument("--title", required=True)
+    new.add_argument("--description")
+    new.add_argument("--collector", help="who opens it (default: $BEARWITNESS_COLLECTOR or login)")
+    new.set_defaults(handler=lambda a: case_new(home(a.home), a.case_id, a.title, a.description,
+                                                a.collector))
+    listing = case_commands.add_parser("list", help="list cases")
+    listing.set_defaults(handler=lambda a: case_list(home(a.home)))
+
+    capture_parser = commands.add_parser("capture", help="capture URLs into a case as WARC "
+                                                         "evidence")
+    capture_parser.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID")
+    capture_parser.add_argument("urls", nargs="+", metavar="URL")
+    capture_parser.add_argument("--mode", default="static", choices=["static"],
+                                help="how to fetch (static: HTTP client, page and its resources)")
+    capture_parser.add_argument("--allow-private", action="store_true",
+                                help="allow private and loopback addresses (refused by default)")
+    capture_parser.add_argument("--collector", help="who collects (default: "
+                                "$BEARWITNESS_COLLECTOR or the login name)")
+    capture_parser.add_argument("--user-agent", help="User-Agent header to send")
+    capture_parser.add_argument("--timeout", type=float, default=30.0,
+                                help="seconds to wait for a connection or for further bytes "
+                                     "(default 30)")
+    capture_parser.set_defaults(handler=lambda a: capture(
+        home(a.home), a.case_id, a.urls, mode=a.mode, allow_private=a.allow_private,
+        collector=a.collector, user_agent=a.user_agent, timeout=a.timeout))
+
+    sql_parser = commands.add_parser("sql", help="run read-only SQL on the catalog")
+    sql_parser.add_argument("query", metavar="SQL")
+    sql_parser.add_argument("--format", default="table", choices=["table", "csv", "json"])
+    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format))
+
+    catalog = commands.add_parser("catalog", help="maintain the catalog")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True,
+                                              metavar="ACTION")
+    catalog_commands.add_parser("rebuild", help="recreate every row from the evidence store") \
+        .set_defaults(handler=lambda a: catalog_rebuild(home(a.home)))
+    catalog_commands.add_parser("path", help="print the path of catalog.duckdb") \
+        .set_defaults(handler=lambda a: print(home(a.home) / "catalog.duckdb") or EXIT_OK)
+
+    demo = commands.add_parser("demo", help="capture the bundled demo site end to end")
+    demo.add_argument("--port", type=int, default=0, help="port for the demo site (default: any)")
+    demo.set_defaults(handler=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from flows.demo_job import run_demo
+
+    return run_demo(home(args.home), port=args.port)
 
 
 def home(option: str | None) -> Path:
