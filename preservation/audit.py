@@ -169,7 +169,8 @@ def _check_files(store: EvidenceStore, files: list[Path],
             report.in_progress.append(relative)
             continue
         events = recorded.get(relative)
-        if path.name.endswith(TEMP_SUFFIX) and path.name.startswith("."):
+        if path.name.endswith(TEMP_SUFFIX) and path.name.startswith(".") and \
+                not relative.startswith("quarantine/"):
             report.problems.append(AuditProblem(INTERRUPTED, relative, "temporary file of an "
                                                 "interrupted write: run `bearwitness repair`"))
         elif path.name.endswith(OPEN_SUFFIX) and relative.startswith("warcs/"):

@@ -123,13 +123,14 @@ def export_case(store: EvidenceStore, case_id: str, out: Path, custody: CustodyL
     for relative, source in sources.items():
         bag.copy(source, relative)
     _add_custody(store, bag, {store.relative(p) for p in sources.values()},
-                 {r["capture_id"] for r in records} | {case_id})
+                 {r["capture_id"] for r in records})
     identifier = f"bearwitness-{case_id}-{new_id('export')}"
     tagmanifest = _write_tag_files(out, bag, identifier, organization, case_id)
     bytes_total = sum(size for _, _, size in bag.payload.values())
     for relative, source in sources.items():
         sha256 = bag.payload[f"data/{relative}"][0]
-        custody.record("export", case_id, case_id=case_id, object_path=store.relative(source),
+        custody.record("export", store.relative(source), case_id=case_id,
+                       object_path=store.relative(source),
                        sha256=f"sha256:{sha256}", purpose=f"exported in bag {identifier}",
                        details={"bag_path": f"data/{relative}"})
     custody.record("export", identifier, case_id=case_id, sha256=f"sha256:{tagmanifest}",
@@ -180,8 +181,7 @@ def _add_custody(store: EvidenceStore, bag: _BagWriter, paths: set[str],
     shas = {p.rsplit("/", 1)[-1] for p in paths if p.startswith("work/")}
     for path in sorted(custody_dir.glob("*.jsonl")):
         events = list(read_segment(path))
-        relevant = [e for e in events if e.get("object_path") in paths
-                    or e.get("object_id") in object_ids or e.get("object_id") in shas]
+        relevant = [e for e in events if _about(e, paths, object_ids | shas)]
         if not relevant:
             continue
         segments_used.add(path.stem)
@@ -194,6 +194,15 @@ def _add_custody(store: EvidenceStore, bag: _BagWriter, paths: set[str],
     index = [e if e.get("segment") in segments_used else _stub(e, "entry_hash")
              for e in read_index(custody_dir)]
     bag.add("custody/index.jsonl", _jsonl(index))
+
+
+def _about(event: dict[str, Any], paths: set[str], object_ids: set[str]) -> bool:
+    """Is the event about an exported object? A working copy shared with captures outside
+    the export keeps their derive events (which name their WARC) undisclosed."""
+    parent = (event.get("details") or {}).get("parent")
+    if parent is not None and parent not in paths:
+        return False
+    return event.get("object_path") in paths or event.get("object_id") in object_ids
 
 
 def _jsonl(documents: list[dict[str, Any]]) -> bytes:
