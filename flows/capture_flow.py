@@ -51,9 +51,12 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
         limits = FetchLimits(connect_timeout=timeout, read_timeout=timeout)
         return StaticCollector(HttpClient(policy, spool, user_agent=user_agent, limits=limits))
 
-    repaired = run_repair(Path(home), store, collector, full=False, run_id=run_id)
-    for action in repaired.actions:  # what crashed runs left: set aside before we start
-        logger.warning("repair: %s %s: %s", action.kind, action.path, action.detail)
+    try:  # what crashed runs left: set aside before we start (never a reason not to capture)
+        repaired = run_repair(Path(home), store, collector, full=False, run_id=run_id)
+        for action in repaired.actions:
+            logger.warning("repair: %s %s: %s", action.kind, action.path, action.detail)
+    except StoreError as exc:
+        logger.error("repair before the run failed (run `bearwitness repair`): %s", exc)
     results: list[dict] = []
     with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector),
                     run_id=run_id) as custody:

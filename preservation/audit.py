@@ -158,17 +158,37 @@ def _case_paths(store: EvidenceStore, custody: CustodyState, case_id: str) -> se
     return paths
 
 
+def _live_captures_since(store: EvidenceStore) -> float | None:
+    """When the oldest capture still running began (its lock file's time), or None."""
+    times = []
+    for lock in (store.root / "tmp").glob("*.lock"):
+        held = take_abandoned(lock)
+        if held is None:
+            try:
+                times.append(lock.stat().st_mtime)
+            except FileNotFoundError:
+                continue
+        else:
+            with held:
+                pass
+    return min(times) if times else None
+
+
 def _check_files(store: EvidenceStore, files: list[Path],
                  recorded: dict[str, list[dict[str, Any]]], report: AuditReport,
                  progress: Progress | None) -> None:
     total = sum(p.stat().st_size for p in files)
+    live_since = _live_captures_since(store)
     done = 0
     for number, path in enumerate(files, 1):
         relative = store.relative(path)
-        if _in_progress(path):
+        events = recorded.get(relative)
+        if _in_progress(path) or (not events and live_since is not None
+                                  and path.stat().st_mtime >= live_since):
+            # Being written, or written by a capture still running and not recorded *yet*
+            # (a capture records each object just after storing it).
             report.in_progress.append(relative)
             continue
-        events = recorded.get(relative)
         if path.name.endswith(TEMP_SUFFIX) and path.name.startswith(".") and \
                 not relative.startswith("quarantine/"):
             report.problems.append(AuditProblem(INTERRUPTED, relative, "temporary file of an "
@@ -278,7 +298,8 @@ def _check_captures(store: EvidenceStore, custody: CustodyState,
         if held is None and store.capture_lock_path(capture_id).exists():
             continue  # still being captured
         if held is not None:
-            held.__exit__()
+            with held:  # only looked: the lock is released, the file left for repair
+                pass
         problems.append(AuditProblem(ORPHAN_COLLECT, f"custody/{event.get('segment')}.jsonl",
                                      f"capture {capture_id} was collected but has no capture "
                                      "record and was not set aside by repair"))

@@ -43,6 +43,7 @@ def check_custody(custody_dir: Path, root: Path) -> CustodyState:
         alive = writer_is_alive(path)
         if alive:
             live.add(name)
+        # A live writer may be in the middle of a line: only its complete lines count.
         problems += [AuditProblem(CUSTODY_CHAIN, relative, text)
                      for text in verify_segment(path) if not (alive and "line" in text)]
         events += _events(path, name, problems, relative)

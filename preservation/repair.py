@@ -210,7 +210,9 @@ def _recorded(store: EvidenceStore, segment: str | None, relative: str) -> bool:
 
 
 def _cut_open_warc(repair: _Repair, open_warc: Path, capture_id: str, case_id: str) -> None:
-    """Complete records to quarantine as the `.open` file, the torn rest beside it."""
+    """Torn bytes after the last complete record to quarantine (stored and fsynced first),
+    then the `.open` file cut there and moved to quarantine beside them. Cutting in place
+    needs no room for a copy, which matters after a disk-full failure."""
     store = repair.store
     report = check_warc(open_warc)
     relative = store.relative(open_warc)
@@ -221,27 +223,18 @@ def _cut_open_warc(repair: _Repair, open_warc: Path, capture_id: str, case_id: s
             tail = handle.read()
         repair.store_tail(relative, tail, capture_id, case_id,
                           f"{why}: bytes after the last complete record")
-        target = repair.quarantine / relative
-        with open(open_warc, "rb") as handle:
-            write_new_file(target, handle.read(report.last_good_end))
-        digests = file_digests(target)
-        repair.custody.record("transfer", capture_id, case_id=case_id,
-                              object_path=store.relative(target),
-                              sha256=f"sha256:{digests.sha256}",
-                              sha512=f"sha512:{digests.sha512}",
-                              purpose=f"quarantine: {why}: its complete records",
-                              details={"from": relative, "size": digests.size,
-                                       "records": report.records,
-                                       "cut_at": report.last_good_end,
-                                       "original_size": report.file_size})
-        open_warc.unlink()
+        os.truncate(open_warc, report.last_good_end)
+        fd = os.open(open_warc, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         repair.report.actions.append(RepairAction(
             "cut", relative, f"cut at byte {report.last_good_end} of {report.file_size} "
             f"({report.records} complete records kept, "
-            f"{report.file_size - report.last_good_end} torn bytes set aside)",
-            store.relative(target)))
-    else:
-        repair.move(open_warc, capture_id, case_id, why)
+            f"{report.file_size - report.last_good_end} torn bytes set aside)"))
+    repair.move(open_warc, capture_id, case_id,
+                f"{why}: its complete records ({report.records})")
 
 
 def _seal_abandoned_segments(repair: _Repair) -> None:

@@ -366,8 +366,8 @@ def check_custody(c: Checker, found: dict[str, tuple[str, str]]) -> dict[str, di
 
 # ---------------------------------------------------------------- 4. Run manifests
 
-def check_manifests(c: Checker, found: dict[str, tuple[str, str]], events: dict[str, dict],
-                    segments: set[str]) -> None:
+def check_manifests(c: Checker, found: dict[str, tuple[str, str]],
+                    events: dict[str, dict]) -> None:
     for path in sorted(p for p in found if p.startswith("data/runs/manifests/")):
         try:
             with open(c.path(path), "rb") as handle:
@@ -397,8 +397,7 @@ def main(argv: list[str]) -> int:
     found = check_bagit(c)
     check_warcs(c, found)
     events = check_custody(c, found)
-    segments = {p.rsplit("/", 1)[-1] for p in found if p.startswith("data/custody/segments/")}
-    check_manifests(c, found, events, segments)
+    check_manifests(c, found, events)
     for key, value in sorted(c.counts.items()):
         print(f"checked {value} {key}")
     if c.failures:

@@ -62,11 +62,12 @@ def test_an_interrupted_capture_is_cut_back_and_set_aside(data_home: Path) -> No
     assert head.stat().st_size + len(torn) == size
     checked = check_warc(head)
     assert checked.ok and checked.records == 2
-    assert [a.kind for a in report.actions] == ["cut"]
+    assert [a.kind for a in report.actions] == ["cut", "quarantined"]
     assert "2 complete records kept" in report.actions[0].detail
     events = list(read_segment(store.custody_dir() / f"{report.segment}.jsonl"))
     assert {e["action"] for e in events} == {"store", "transfer"}
-    assert any(e["details"].get("cut_at") == head.stat().st_size for e in events)
+    assert any(e["details"].get("cut_from") == "warcs/c/cap-dead.warc.gz.open" for e in events)
+    assert any(e["details"].get("from") == "warcs/c/cap-dead.warc.gz.open" for e in events)
     assert json.loads((store.quarantine_dir(report.repair_id) / "repair.json").read_text())
     audit = audit_store(store)
     assert audit.ok, [p.line() for p in audit.problems]
