@@ -11,6 +11,7 @@ from collectors.errors import UsageError
 from flows.environment import default_collector, open_store, resolve_home
 from flows.integrity import configured_tsa, run_audit, run_export, run_repair, run_timestamp
 from preservation.audit import iter_summary
+from preservation.cases import load_case
 from preservation.store import check_id
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -75,9 +76,9 @@ class _ProgressPrinter:
 
 def audit_command(home: Path, case_id: str | None, tsa_ca: str | None,
                   collector: str | None) -> int:
-    if case_id:
-        check_id("case id", case_id)
     store = open_store(home)
+    if case_id:
+        load_case(store, case_id)  # an unknown case is a usage error, not an empty audit
     started = time.monotonic()
     report = run_audit(home, store, collector or default_collector(), case_id=case_id,
                        progress=_ProgressPrinter(), tsa_ca=tsa_ca)

@@ -115,6 +115,8 @@ def export_case(store: EvidenceStore, case_id: str, out: Path, custody: CustodyL
     records = select_captures(store, case_id, items)
     if not records:
         raise UsageError(f"case {case_id} has no capture to export")
+    if out.resolve().is_relative_to(store.root.resolve()):
+        raise UsageError(f"{out} is inside the evidence store; write the bag elsewhere")
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty; choose a new directory for the bag")
     out.mkdir(parents=True, exist_ok=True)

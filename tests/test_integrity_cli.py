@@ -72,6 +72,8 @@ def test_audit_of_one_case(home: Path, capsys) -> None:
     out, _ = capsys.readouterr()
     assert "audit OK" in out
     assert main(["--home", str(home), "audit", "--case", "../etc"]) == 2
+    assert main(["--home", str(home), "audit", "--case", "no-such-case"]) == 2
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_repair_with_nothing_to_do(home: Path, capsys) -> None:
