@@ -8,6 +8,8 @@
     ├── AddressRefused        the address policy refused a host (private, loopback, …)
     ├── FetchError            the network did not give a usable answer
     │   ├── ConnectFailed     DNS failure, connection refused or reset before an answer
+    │   │   ├── NameNotResolved  DNS has no address for the host (a takedown signal)
+    │   │   └── TlsRejected      the TLS handshake or certificate check failed
     │   ├── FetchTimeout      no answer (or no further bytes) within the time-out
     │   ├── RedirectLoop      a redirect chain came back to a URL it had visited
     │   ├── TooManyRedirects  a redirect chain longer than allowed
@@ -56,6 +58,14 @@ class FetchError(BearwitnessError):
 
 
 class ConnectFailed(FetchError):
+    pass
+
+
+class NameNotResolved(ConnectFailed):
+    pass
+
+
+class TlsRejected(ConnectFailed):
     pass
 
 

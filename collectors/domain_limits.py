@@ -1,0 +1,61 @@
+"""At most N connections at a time to one domain, whoever asks.
+
+`DomainLimitedClient` wraps any client with a `fetch(url, referer=)` method and holds a slot
+named after the URL's host for the whole exchange. Where the slots come from is the caller's
+choice: `LocalDomainSlots` (threads of one process) here, or Prefect global concurrency limits
+(every worker on every machine) in flows/domain_concurrency.py.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from collectors.http_exchange import HttpExchange
+
+SlotFactory = Callable[[str], AbstractContextManager[object]]  # domain → held slot
+
+
+class Fetcher(Protocol):
+    def fetch(self, url: str, *, referer: str | None = None) -> HttpExchange: ...
+
+
+def domain_of(url: str) -> str:
+    """The host a limit is kept for: lower-case, without port or a leading 'www.'."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host.removeprefix("www.") or "unknown"
+
+
+def limit_name(domain: str) -> str:
+    """A name safe for any limit registry: `bearwitness-domain-<domain>`."""
+    return "bearwitness-domain-" + re.sub(r"[^a-z0-9.-]", "_", domain.lower())
+
+
+@dataclass(frozen=True)
+class DomainLimitedClient:
+    client: Fetcher
+    slot: SlotFactory
+
+    def fetch(self, url: str, *, referer: str | None = None) -> HttpExchange:
+        with self.slot(domain_of(url)):
+            return self.client.fetch(url, referer=referer)
+
+
+@dataclass
+class LocalDomainSlots:
+    """A semaphore per domain, for captures run without Prefect."""
+
+    per_domain: int
+    _semaphores: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, domain: str) -> threading.BoundedSemaphore:
+        with self._lock:
+            if domain not in self._semaphores:
+                self._semaphores[domain] = threading.BoundedSemaphore(self.per_domain)
+            return self._semaphores[domain]
