@@ -13,7 +13,8 @@
     │   ├── FetchTimeout      no answer (or no further bytes) within the time-out
     │   ├── RedirectLoop      a redirect chain came back to a URL it had visited
     │   ├── TooManyRedirects  a redirect chain longer than allowed
-    │   └── ProtocolError     the peer answered with something that is not HTTP
+    │   ├── ProtocolError     the peer answered with something that is not HTTP
+    │   └── MediaUnavailable  a platform says the media is unavailable or removed (takedown)
     ├── StoreError            the evidence store could not keep something
     │   ├── ObjectExists      write-once: an object is already stored under that name
     │   ├── StorageFull       ENOSPC / EDQUOT while writing
@@ -83,6 +84,10 @@ class TooManyRedirects(FetchError):
 
 class ProtocolError(FetchError):
     pass
+
+
+class MediaUnavailable(FetchError):
+    """The platform's own message (e.g. yt-dlp's "Video unavailable") is the exception text."""
 
 
 class StoreError(BearwitnessError):
