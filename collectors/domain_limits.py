@@ -51,11 +51,13 @@ class LocalDomainSlots:
     """A semaphore per domain, for captures run without Prefect."""
 
     per_domain: int
+    limits: dict[str, int] = field(default_factory=dict)  # domain → its own limit, if set
     _semaphores: dict[str, threading.BoundedSemaphore] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, domain: str) -> threading.BoundedSemaphore:
         with self._lock:
             if domain not in self._semaphores:
-                self._semaphores[domain] = threading.BoundedSemaphore(self.per_domain)
+                self._semaphores[domain] = threading.BoundedSemaphore(
+                    self.limits.get(domain, self.per_domain))
             return self._semaphores[domain]

@@ -54,9 +54,8 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
         tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
         allow_private=allow_private)
     policy = AddressPolicy(allow_private=allow_private)
-    connections = LocalDomainSlots(per_domain)
+    connections = LocalDomainSlots(per_domain, ensure_domain_limits(urls, per_domain))
     retry = RetryPolicy(max_retries=retries, base_delay_s=retry_delay)
-    ensure_domain_limits(urls, per_domain)
 
     def static(spool: Path) -> StaticCollector:
         limits = FetchLimits(connect_timeout=timeout, read_timeout=timeout)

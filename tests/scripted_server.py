@@ -32,9 +32,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         owner: ScriptedServer = self.server.owner  # type: ignore[attr-defined]
         owner.enter(self.path)
+        left = False
         try:
             route = owner.routes.get(self.path.split("?")[0])
             answer = route(self) if route else (404, {}, b"not here\n")
+            # Counted as served until the answer is ready: once the last byte is out the client
+            # may already open its next connection before this thread gets to run again.
+            owner.leave()
+            left = True
             if answer is not None:
                 status, headers, body = answer
                 self.send_response(status)
@@ -47,7 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body)
             self.close_connection = True
         finally:
-            owner.leave()
+            if not left:
+                owner.leave()
 
 
 class ScriptedServer:
