@@ -7,7 +7,6 @@ cached: every capture really happens.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from catalog.landing import land_capture, land_custody
 from catalog.views import ensure_catalog
 from collectors.addresses import AddressPolicy
-from collectors.domain_limits import DomainLimitedClient, LocalDomainSlots
+from collectors.domain_limits import DomainLimitedClient, LocalDomainSlots, run_in_domain_lanes
 from collectors.errors import StoreError, UsageError
 from collectors.http_client import DEFAULT_USER_AGENT, FetchLimits, HttpClient
 from collectors.retry_policy import RetryPolicy
@@ -54,7 +53,8 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
         tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
         allow_private=allow_private)
     policy = AddressPolicy(allow_private=allow_private)
-    connections = LocalDomainSlots(per_domain, ensure_domain_limits(urls, per_domain))
+    limits = ensure_domain_limits(urls, per_domain)
+    connections = LocalDomainSlots(per_domain, limits)
     retry = RetryPolicy(max_retries=retries, base_delay_s=retry_delay)
 
     def static(spool: Path) -> StaticCollector:
@@ -63,11 +63,10 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
         return StaticCollector(DomainLimitedClient(client, connections), retry=retry)
 
     with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector)) as custody:
-        def one(numbered: tuple[int, str]) -> dict:
-            number, url = numbered
+        def one(index: int, url: str) -> dict:
+            number = index + 1
             try:
-                with domain_slot(url):
-                    outcome = capture_url(store, case_id, url, static, context, custody)
+                outcome = capture_url(store, case_id, url, static, context, custody)
             except StoreError as exc:
                 logger.error("[%d/%d] %s: not stored: %s", number, len(urls), url, exc)
                 return {"requested_url": url, "status": "failed", "error": str(exc),
@@ -77,8 +76,9 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
                         record["status"], url, len(record["items"]), len(record["retries"]))
             return record | {"stored": True}
 
-        with ThreadPoolExecutor(concurrency, thread_name_prefix="capture") as pool:
-            return list(pool.map(one, enumerate(urls, 1)))
+        return run_in_domain_lanes(urls, one, concurrency=concurrency,
+                                   lanes_per_domain=lambda d: limits.get(d, per_domain),
+                                   slot=domain_slot)
 
 
 @task(name="analyse media")

@@ -3,9 +3,11 @@
 Each domain has a limit named `bearwitness-domain-<domain>`, created on first use with the run's
 `per_domain` value; an existing limit is left as the operator set it (`prefect gcl update`).
 Slots are taken with `strict=True`, so a limit that is missing is an error, never a silent
-no-op. A slot is held for a whole capture of a URL on that domain (one Prefect call pair per
-capture, not per request, MEASURED.md); inside a worker process the same number also bounds
-the connections to the domain (resources and redirects included) through local semaphores.
+no-op. A slot is held by a capture lane (collectors/domain_limits.py: run_in_domain_lanes) while
+it captures that domain's URLs one after another — one Prefect call pair per lane, not per URL
+or request (measured: acquisitions near the limit wait 1–2 s each); inside a worker process the
+same number also bounds the connections to the domain (resources and redirects included)
+through local semaphores.
 """
 
 from __future__ import annotations
@@ -41,6 +43,6 @@ def ensure_domain_limits(urls: Iterable[str], per_domain: int) -> dict[str, int]
     return limits
 
 
-def domain_slot(url: str) -> AbstractContextManager[None]:
-    """Hold one slot of the URL's domain limit (strict: the limit must exist)."""
-    return concurrency(limit_name(domain_of(url)), occupy=1, strict=True)
+def domain_slot(domain: str) -> AbstractContextManager[None]:
+    """Hold one slot of the domain's limit (strict: the limit must exist)."""
+    return concurrency(limit_name(domain), occupy=1, strict=True)

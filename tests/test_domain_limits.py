@@ -69,3 +69,39 @@ def test_a_missing_limit_is_an_error_not_a_silent_no_op() -> None:
     with pytest.raises(Exception, match="must be created before acquiring"):
         with concurrency(limit_name("never-created.example"), occupy=1, strict=True):
             pass
+
+
+def test_lanes_keep_order_bound_each_domain_and_take_one_slot_per_lane() -> None:
+    import threading
+    import time
+    from contextlib import contextmanager
+
+    from collectors.domain_limits import run_in_domain_lanes
+
+    taken: list[str] = []
+    active: dict[str, int] = {}
+    most: dict[str, int] = {}
+    lock = threading.Lock()
+
+    @contextmanager
+    def slot(domain: str):
+        taken.append(domain)
+        yield
+
+    def work(index: int, url: str) -> str:
+        domain = url.split("/")[2]
+        with lock:
+            active[domain] = active.get(domain, 0) + 1
+            most[domain] = max(most.get(domain, 0), active[domain])
+        time.sleep(0.02)
+        with lock:
+            active[domain] -= 1
+        return f"{index}:{url}"
+
+    urls = [f"http://{d}.example/{n}" for n in range(6) for d in ("a", "b", "c")]
+    results = run_in_domain_lanes(urls, work, concurrency=8,
+                                  lanes_per_domain=lambda d: 2 if d == "a.example" else 1,
+                                  slot=slot)
+    assert results == [f"{i}:{u}" for i, u in enumerate(urls)]
+    assert most["a.example"] <= 2 and most["b.example"] == 1 and most["c.example"] == 1
+    assert sorted(taken) == ["a.example", "a.example", "b.example", "c.example"]
