@@ -21,10 +21,14 @@ def _artifact_key(run_id: str) -> str:
     return "run-report-" + "".join(c if c.isalnum() else "-" for c in run_id.lower())
 
 
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, list) else int(value or 0)
+
+
 def publish_run_report(report: dict[str, Any], report_path: str) -> None:
     captures = report["captures"]
     rows = [{"url": c["requested_url"], "status": c["status"], "items": c["items"],
-             "retries": len(c["retries"]), "warc_sha256": c["warc_sha256"] or "",
+             "retries": _count(c["retries"]), "warc_sha256": c["warc_sha256"] or "",
              "error": c["error"] or "", "capture_id": c["capture_id"] or ""} for c in captures]
     key = _artifact_key(report["run_id"])
     create_table_artifact(rows, key=f"{key}-captures",
@@ -34,7 +38,7 @@ def publish_run_report(report: dict[str, Any], report_path: str) -> None:
              f"{report['started_at']} → {report['ended_at']} (UTC); {counts or 'nothing captured'}.",
              f"Run report in the evidence store: `{report_path}`", "",
              "| URL | status | items | retries | WARC sha256 |", "|---|---|---|---|---|"]
-    lines += [f"| {c['requested_url']} | {c['status']} | {c['items']} | {len(c['retries'])} | "
+    lines += [f"| {c['requested_url']} | {c['status']} | {c['items']} | {_count(c['retries'])} | "
               f"`{c['warc_sha256'] or '-'}` |" for c in captures]
     if report["errors"]:
         lines += ["", "## Failures", ""] + [f"- {e}" for e in report["errors"]]

@@ -8,14 +8,19 @@ report); each recapture is a new capture, never a replacement.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 
+from catalog.landing import land_custody
 from collectors.errors import BearwitnessError
 from flows.capture_flow import capture
-from flows.environment import open_store, resolve_home
+from flows.environment import default_collector, open_store, resolve_home
+from flows.run_artifacts import publish_run_report
+from preservation.collection import BEARWITNESS_VERSION, base_tool_versions, new_id
+from preservation.custody import Actor, CustodyLog
+from preservation.run_report import build_run_report, store_run_report, summary_line
 from preservation.watchlist import WatchEntry, due_entries, load_watch_list, watched_cases
 
 
@@ -39,6 +44,7 @@ def watch(home: str | None = None, all_entries: bool = False, concurrency: int =
     """Recapture the due entries of every watch list (`all_entries`: every entry, due or not).
     A case whose captures fail never stops the others. Returns one summary per URL."""
     logger = get_run_logger()
+    started_at = datetime.now(UTC)
     groups = due_groups(home, all_entries)
     logger.info("%d URLs due in %d groups", sum(map(len, groups.values())), len(groups))
     summaries: list[dict[str, Any]] = []
@@ -54,8 +60,26 @@ def watch(home: str | None = None, all_entries: bool = False, concurrency: int =
             problems.append(f"case {case_id}: {exc}")
             continue
         summaries += [s | {"case_id": case_id} for s in results]
-    lines = ["# Watch run", "", f"{len(summaries)} captures."]
-    lines += [f"- {s['case_id']}: {s['status']} {s['requested_url']}" for s in summaries]
-    lines += [f"- **not captured**: {p}" for p in problems]
-    create_markdown_artifact("\n".join(lines), key="watch-run", description="Watch run")
+    configuration = {"all_entries": all_entries, "concurrency": concurrency,
+                     "per_domain": per_domain, "retries": retries, "timeout": timeout,
+                     "groups": [{"case_id": c, "mode": m, "media": md, "allow_private": ap,
+                                 "urls": u} for (c, m, md, ap), u in sorted(groups.items())]}
+    report_watch_run(home, started_at, configuration, summaries, problems, collector)
     return summaries
+
+
+def report_watch_run(home: str | None, started_at: datetime, configuration: dict[str, Any],
+                     summaries: list[dict[str, Any]], problems: list[str],
+                     collector: str | None) -> None:
+    """The watch run's own report: which captures it started (each capture subflow stores
+    its full report), and the cases it could not capture."""
+    store = open_store(resolve_home(home))
+    run_id = new_id("run")
+    report = build_run_report(run_id, "watch", started_at, configuration,
+                              base_tool_versions(), [], problems,
+                              lines=[summary_line(s) for s in summaries])
+    actor = Actor(collector or default_collector(), "bearwitness", BEARWITNESS_VERSION)
+    with CustodyLog(store.custody_dir(), f"{run_id}-report", actor) as custody:
+        path = store_run_report(store, report, custody)
+    land_custody(resolve_home(home), store.custody_dir() / f"{run_id}-report.jsonl")
+    publish_run_report(report, store.relative(path))

@@ -27,10 +27,23 @@ def capture_line(record: dict[str, Any]) -> dict[str, Any]:
             "stored": record.get("stored", True)}
 
 
+def summary_line(summary: dict[str, Any]) -> dict[str, Any]:
+    """One capture as a subflow summary gives it (a watch run lists its subflows' captures;
+    their full lines, retries included, are in each subflow's own run report)."""
+    return {"capture_id": summary.get("capture_id"), "case_id": summary.get("case_id"),
+            "requested_url": summary["requested_url"], "final_url": summary.get("final_url"),
+            "status": summary["status"], "error": summary.get("error"), "failure": None,
+            "items": summary.get("items", 0), "warc_path": summary.get("warc"),
+            "warc_sha256": summary.get("warc_sha256"), "warc_sha512": None,
+            "retries": summary.get("retries", 0), "stored": summary.get("capture_id") is not None}
+
+
 def build_run_report(run_id: str, flow: str, started_at: datetime, configuration: dict[str, Any],
                      tools: dict[str, str], records: list[dict[str, Any]],
-                     errors: list[str] | None = None) -> dict[str, Any]:
-    captures = [capture_line(r) for r in records]
+                     errors: list[str] | None = None,
+                     lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`records` are capture records; a run that only has summaries passes `lines` instead."""
+    captures = lines if lines is not None else [capture_line(r) for r in records]
     counts: dict[str, int] = {}
     for line in captures:
         counts[line["status"]] = counts.get(line["status"], 0) + 1

@@ -100,6 +100,18 @@ def test_history_states_and_dates(watched_history) -> None:
     assert rows[4][3] == "back with the content last seen"
 
 
+def test_each_watch_run_leaves_its_own_report_beside_its_captures_reports(watched_history):
+    import json
+
+    home, url, runs, _, _ = watched_history
+    reports = [json.loads(p.read_text()) for p in (home / "store" / "runs").glob("*.json")]
+    watch_reports = [r for r in reports if r["flow"] == "watch"]
+    assert len(watch_reports) == len(runs) and len(reports) == 2 * len(runs)
+    assert all(r["configuration"]["groups"][0]["urls"] == [url] for r in watch_reports)
+    assert sorted(r["captures"][0]["capture_id"] for r in watch_reports) == \
+        sorted(run[0]["capture_id"] for run in runs)
+
+
 def test_due_follows_the_last_capture(watched_history) -> None:
     _, url, _, due_now, due_later = watched_history
     assert due_now == [] and [e.url for e in due_later] == [url]
