@@ -1,6 +1,7 @@
-"""The capture job, top to bottom: collect and preserve → analyse media → land in the catalog.
+"""The capture job, top to bottom: collect and preserve → analyse media → report the run → land
+in the catalog → emit change/takedown events.
 
-Prefect sees three coarse tasks per run (never one per URL or file: MEASURED.md). Nothing is
+Prefect sees four coarse tasks per run (never one per URL or file: MEASURED.md). Nothing is
 cached: every capture really happens.
 """
 

@@ -139,3 +139,17 @@ def test_watch_cli_lists_and_removes(watched_history, capsys) -> None:
         line.endswith("not due")
     assert main(["--home", str(home), "watch", "remove", "--case", "takedown",
                  "https://not.watched/"]) == 1
+
+
+def test_a_host_dns_does_not_know_is_unavailable_not_merely_failed(data_home, prefect_harness):
+    from flows.capture_flow import capture
+
+    case_new(data_home, "dns", "DNS takedown", None, "analyst")
+    url = "http://gone.bearwitness-test.invalid/post"  # .invalid never resolves (RFC 6761)
+    (summary,) = capture("dns", [url], home=str(data_home), retries=2, retry_delay=0.05)
+    assert summary["status"] == "failed" and summary["retries"] == 0  # never retried
+    rows = run_query(data_home, "SELECT state, detail FROM source_history WHERE url = ?",
+                     [url]).rows
+    assert rows[0][0] == "unavailable" and "cannot resolve host" in rows[0][1]
+    failure = run_query(data_home, "SELECT failure FROM captures").rows
+    assert failure == [("NameNotResolved",)]
