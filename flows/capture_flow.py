@@ -54,8 +54,8 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
         tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
         allow_private=allow_private)
     policy = AddressPolicy(allow_private=allow_private)
-    limits = ensure_domain_limits(urls, per_domain)
-    connections = LocalDomainSlots(per_domain, limits)
+    domain_limits = ensure_domain_limits(urls, per_domain)  # the limits in force
+    connections = LocalDomainSlots(per_domain, domain_limits)
     retry = RetryPolicy(max_retries=retries, base_delay_s=retry_delay)
 
     def static(spool: Path) -> StaticCollector:
@@ -78,7 +78,7 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
             return record | {"stored": True}
 
         return run_in_domain_lanes(urls, one, concurrency=concurrency,
-                                   lanes_per_domain=lambda d: limits.get(d, per_domain),
+                                   lanes_per_domain=lambda d: domain_limits.get(d, per_domain),
                                    slot=domain_slot)
 
 

@@ -127,12 +127,31 @@ def test_a_worker_runs_the_capture_deployment_end_to_end(deployed, site_server) 
     flow_run_id = next(line.split()[-1] for line in out.splitlines() if "UUID" in line)
     run = _wait_for_run(deployed["api_url"], flow_run_id, 300, deployed["base"])
     assert run["state_type"] == "COMPLETED", run["state"]
-    rows = run_query(home, "SELECT requested_url, status FROM captures ORDER BY requested_url")
+    rows = run_query(home, "SELECT requested_url, status FROM captures "
+                           "WHERE case_id = 'worker-case'")
     assert sorted(rows.rows) == sorted([(urls[0], "complete"), (urls[1], "unavailable")])
     assert run_query(home, "SELECT count(*) FROM items").rows[0][0] > 2
-    reports = list((home / "store" / "runs").glob("*.json"))
-    assert len(reports) == 1 and json.loads(reports[0].read_text())["counts"] == \
-        {"complete": 1, "unavailable": 1}
+    reports = [json.loads(p.read_text()) for p in (home / "store" / "runs").glob("*.json")]
+    mine = [r for r in reports if r["configuration"].get("case_id") == "worker-case"]
+    assert len(mine) == 1 and mine[0]["counts"] == {"complete": 1, "unavailable": 1}
     artifacts = _api(deployed["api_url"], "/artifacts/filter",
                      {"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}})
     assert sorted(a["type"] for a in artifacts) == ["markdown", "table"]
+
+
+def test_a_worker_runs_the_watch_deployment(deployed, site_server) -> None:
+    from flows.cli import main
+
+    home = deployed["home"]
+    case_new(home, "watched-by-worker", "Watched by a worker", None, "analyst")
+    url = site_server.url + "reports/market-shelling.html"
+    assert main(["--home", str(home), "watch", "add", "--case", "watched-by-worker",
+                 "--every", "1h", "--allow-private", url]) == 0
+    # all_entries: the hourly schedule may already have captured it (then nothing is due).
+    out = deployed["cli"]("deployment", "run", "watch/watch", "--param", "all_entries=true")
+    flow_run_id = next(line.split()[-1] for line in out.splitlines() if "UUID" in line)
+    run = _wait_for_run(deployed["api_url"], flow_run_id, 300, deployed["base"])
+    assert run["state_type"] == "COMPLETED", run["state"]
+    rows = run_query(home, "SELECT state FROM source_history WHERE url = ? "
+                           "ORDER BY captured_at", [url]).rows
+    assert rows and rows[0] == ("first_seen",)
