@@ -139,6 +139,8 @@ def test_watch_cli_lists_and_removes(watched_history, capsys) -> None:
         line.endswith("not due")
     assert main(["--home", str(home), "watch", "remove", "--case", "takedown",
                  "https://not.watched/"]) == 1
+    assert main(["--home", str(home), "watch", "run"]) == 0  # the job, by hand: nothing due
+    assert capsys.readouterr().out.strip().endswith("nothing due")
 
 
 def test_a_host_dns_does_not_know_is_unavailable_not_merely_failed(data_home, prefect_harness):
