@@ -15,6 +15,7 @@ import socket
 import ssl
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,11 +187,11 @@ class HttpClient:
                     break
             for handle in (raw_file, entity_file):
                 if handle is not None:
-                    handle.flush()
+                    _disk_call(handle.flush, handle.name)
         finally:
-            raw_file.close()
+            _disk_call(raw_file.close, raw_file.name)
             if entity_file is not None:
-                entity_file.close()
+                _disk_call(entity_file.close, entity_file.name)
         raw_path = Path(raw_file.name)
         return HttpResponse(
             head=head, status=status, reason=reason, headers=headers,
@@ -240,8 +241,24 @@ def _recv(sock: socket.socket, deadline: float) -> bytes:
 
 
 def _spool(spool_dir: Path, kind: str) -> BinaryIO:
-    spool_dir.mkdir(parents=True, exist_ok=True)
-    return tempfile.NamedTemporaryFile(dir=spool_dir, prefix=f"{kind}-", delete=False)
+    try:
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(dir=spool_dir, prefix=f"{kind}-", delete=False)
+    except OSError as exc:  # a full disk can refuse the file itself, not only its bytes
+        if exc.errno in (28, 122):  # ENOSPC, EDQUOT
+            raise StorageFull(f"no space left for a spool file in {spool_dir}") from exc
+        raise
+
+
+def _disk_call(call: Callable[[], None], name: str) -> None:
+    """flush/close of a spool file: buffered bytes reach the disk here, so a full disk shows
+    here too, and must be the same clear StorageFull as in `_write`."""
+    try:
+        call()
+    except OSError as exc:
+        if exc.errno in (28, 122):  # ENOSPC, EDQUOT
+            raise StorageFull(f"no space left while spooling a download to {name}") from exc
+        raise
 
 
 def _write(handle: BinaryIO, data: bytes) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from json import loads
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,6 @@ def working_copies(store: EvidenceStore, case_id: str | None = None) -> list[str
     if case_id is None:
         paths = store.root.glob("work/sha256/*/*/*")
         return sorted(store.relative(p) for p in paths if p.is_file())
-    from json import loads
     found = set()
     for record_path in store.root.glob(f"captures/{case_id}/*.json"):
         for item in loads(record_path.read_text()).get("items", []):
