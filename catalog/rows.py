@@ -32,7 +32,9 @@ def capture_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "warc_size": warc.get("size"), "http_status": record.get("http_status"),
         "redirects": record.get("redirects") or [], "user_agent": record.get("user_agent"),
         "route": record.get("route"), "run_id": record.get("run_id"),
-        "tool_versions": json.dumps(record.get("tools") or {}, sort_keys=True)}]
+        "tool_versions": json.dumps(record.get("tools") or {}, sort_keys=True),
+        "failure": record.get("failure"),
+        "retries": json.dumps(record.get("retries") or [], sort_keys=True)}]
 
 
 def item_rows(record: dict[str, Any]) -> list[dict[str, Any]]:

@@ -22,7 +22,8 @@ TABLES: dict[str, pa.Schema] = {
         ("collector", pa.string()), ("warc_path", pa.string()), ("warc_sha256", pa.string()),
         ("warc_sha512", pa.string()), ("warc_size", pa.int64()), ("http_status", pa.int32()),
         ("redirects", pa.list_(pa.string())), ("user_agent", pa.string()),
-        ("route", pa.string()), ("run_id", pa.string()), ("tool_versions", pa.string())]),
+        ("route", pa.string()), ("run_id", pa.string()), ("tool_versions", pa.string()),
+        ("failure", pa.string()), ("retries", pa.string())]),
     "items": pa.schema([
         ("item_id", pa.string()), ("capture_id", pa.string()), ("case_id", pa.string()),
         ("url", pa.string()), ("role", pa.string()), ("http_status", pa.int32()),

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import duckdb
 
+from catalog.history import VIEWS as HISTORY_VIEWS
 from catalog.schema import TABLES
 from catalog.segments import segments_dir, write_empty_segment
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 CATALOG_FILE = "catalog.duckdb"
 
 MACROS = [
@@ -42,7 +43,7 @@ def view_statements(home: Path) -> list[str]:
         pattern = _quote(str(base / "*" / f"{table}.parquet"))
         statements.append(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({pattern}, "
                           "union_by_name = true)")
-    return statements + MACROS
+    return statements + MACROS + HISTORY_VIEWS
 
 
 def catalog_path(home: Path) -> Path:
