@@ -32,7 +32,11 @@ def capture_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "warc_size": warc.get("size"), "http_status": record.get("http_status"),
         "redirects": record.get("redirects") or [], "user_agent": record.get("user_agent"),
         "route": record.get("route"), "run_id": record.get("run_id"),
-        "tool_versions": json.dumps(record.get("tools") or {}, sort_keys=True)}]
+        "tool_versions": json.dumps(record.get("tools") or {}, sort_keys=True),
+        "title": record.get("title"), "published_at": record.get("published_at"),
+        "below_court_minimum": record.get("below_court_minimum"),
+        "contextual": json.dumps(record["contextual"], sort_keys=True, ensure_ascii=False)
+        if record.get("contextual") is not None else None}]
 
 
 def item_rows(record: dict[str, Any]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ cached: every capture really happens.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ from catalog.landing import land_capture, land_custody
 from catalog.views import ensure_catalog
 from collectors.addresses import AddressPolicy
 from collectors.errors import StoreError, UsageError
-from collectors.http_client import DEFAULT_USER_AGENT, FetchLimits, HttpClient
-from collectors.static_collector import StaticCollector
+from collectors.http_client import DEFAULT_USER_AGENT
+from flows.capture_modes import MODES as FIDELITY_MODES, CollectorFactory
 from flows.environment import default_collector, open_store, resolve_home
 from preservation.cases import load_case
 from preservation.collection import (BEARWITNESS_VERSION, CollectionContext, base_tool_versions,
@@ -25,8 +26,9 @@ from preservation.collection import (BEARWITNESS_VERSION, CollectionContext, bas
 from preservation.capture import capture_url
 from preservation.custody import Actor, CustodyLog
 from verification.media_analysis import analyse_media, exiftool_version
+from verification.video_hashes import analyse_video_frames
 
-MODES = ("static",)
+MODES = FIDELITY_MODES  # static, browser, auto (flows/capture_modes.py)
 
 
 def _actor(name: str) -> Actor:
@@ -36,7 +38,8 @@ def _actor(name: str) -> Actor:
 @task(name="collect and preserve")
 def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, mode: str,
                          allow_private: bool, collector: str, user_agent: str,
-                         timeout: float) -> list[dict]:
+                         timeout: float, media: str = "off",
+                         ca_file: str | None = None) -> list[dict]:
     """Capture each URL into its own WARC. A URL that fails never stops the others."""
     logger = get_run_logger()
     store = open_store(Path(home))
@@ -45,13 +48,13 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
         tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
         allow_private=allow_private)
     policy = AddressPolicy(allow_private=allow_private)
-
-    def static(spool: Path) -> StaticCollector:
-        limits = FetchLimits(connect_timeout=timeout, read_timeout=timeout)
-        return StaticCollector(HttpClient(policy, spool, user_agent=user_agent, limits=limits))
+    factory = CollectorFactory(mode, media, policy, user_agent, timeout,
+                               Path(ca_file) if ca_file else None)
+    context = replace(context, notes=factory.notes)
 
     results: list[dict] = []
-    with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector)) as custody:
+    with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector)) as custody, \
+            factory as static:
         for number, url in enumerate(urls, 1):
             try:
                 outcome = capture_url(store, case_id, url, static, context, custody)
@@ -74,6 +77,7 @@ def analyse_captured_media(home: str, run_id: str, records: list[dict], collecto
     stored = [r for r in records if r.get("stored")]
     with CustodyLog(store.custody_dir(), f"{run_id}-analyse", _actor(collector)) as custody:
         count = analyse_media(store, stored, custody)
+        count += analyse_video_frames(store, stored, custody)
     get_run_logger().info("analysed %d media working copies", count)
     return count
 
@@ -91,11 +95,14 @@ def land_in_catalog(home: str, run_id: str, records: list[dict]) -> None:
 
 
 @flow(name="capture", log_prints=False)
-def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = "static",
+def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = "auto",
             allow_private: bool = False, collector: str | None = None,
-            user_agent: str | None = None, timeout: float = 30.0) -> list[dict[str, Any]]:
+            user_agent: str | None = None, timeout: float = 30.0, media: str = "auto",
+            ca_file: str | None = None) -> list[dict[str, Any]]:
     """Capture `urls` into case `case_id`; returns one summary per URL, in order.
-    `timeout` (seconds) bounds the wait for a connection and for each next bytes."""
+    `timeout` (seconds) bounds the wait for a connection and for each next bytes.
+    `mode` static | browser | auto; `media` auto | on | off (yt-dlp); `ca_file` an extra
+    trust anchor for upstream TLS (verification is never turned off)."""
     if mode not in MODES:
         raise UsageError(f"unknown capture mode {mode!r}; available: {', '.join(MODES)}")
     if not urls:
@@ -107,7 +114,8 @@ def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = 
     run_id = new_id("run")
     who = collector or default_collector()
     records = collect_and_preserve(str(data_home), case_id, list(urls), run_id, mode,
-                                   allow_private, who, user_agent or DEFAULT_USER_AGENT, timeout)
+                                   allow_private, who, user_agent or DEFAULT_USER_AGENT, timeout,
+                                   media, ca_file)
     analyse_captured_media(str(data_home), run_id, records, who)
     land_in_catalog(str(data_home), run_id, records)
     return [summary(record) for record in records]

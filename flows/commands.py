@@ -35,8 +35,15 @@ def register(commands: argparse._SubParsersAction) -> None:
                                                          "evidence")
     capture_parser.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID")
     capture_parser.add_argument("urls", nargs="+", metavar="URL")
-    capture_parser.add_argument("--mode", default="static", choices=["static"],
-                                help="how to fetch (static: HTTP client, page and its resources)")
+    capture_parser.add_argument("--mode", default="auto", choices=["static", "browser", "auto"],
+                                help="how to fetch (static: HTTP client, page and its resources; "
+                                     "browser: headless Chromium through the recording proxy; "
+                                     "auto: browser when Chromium is available, else static)")
+    capture_parser.add_argument("--media", default="auto", choices=["auto", "on", "off"],
+                                help="yt-dlp media capture (auto: when the page has video or "
+                                     "audio, or yt-dlp recognises the URL)")
+    capture_parser.add_argument("--ca-file", help="extra CA certificate (PEM) to trust for "
+                                "upstream TLS; verification is never turned off")
     capture_parser.add_argument("--allow-private", action="store_true",
                                 help="allow private and loopback addresses (refused by default)")
     capture_parser.add_argument("--collector", help="who collects (default: "
@@ -47,7 +54,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                                      "(default 30)")
     capture_parser.set_defaults(handler=lambda a: capture(
         home(a.home), a.case_id, a.urls, mode=a.mode, allow_private=a.allow_private,
-        collector=a.collector, user_agent=a.user_agent, timeout=a.timeout))
+        collector=a.collector, user_agent=a.user_agent, timeout=a.timeout, media=a.media,
+        ca_file=a.ca_file))
 
     sql_parser = commands.add_parser("sql", help="run read-only SQL on the catalog")
     sql_parser.add_argument("query", metavar="SQL")
