@@ -166,10 +166,13 @@ class BrowserCollector:
                  "playwright": _package_version("playwright")}
         if rendered is None:
             return replace(result, tools=tools)
-        renditions = [Rendition("screenshot", rendered.final_url, "image/png",
+        # Own URIs (Browsertrix's convention): under the page's URL, replay would serve the
+        # screenshot instead of the page.
+        renditions = [Rendition("screenshot", f"urn:view:{rendered.final_url}", "image/png",
                                 rendered.screenshot_png)] if rendered.screenshot_png else []
         if rendered.dom_html is not None:
-            renditions.append(Rendition("dom", rendered.final_url, "text/html; charset=utf-8",
+            renditions.append(Rendition("dom", f"urn:dom:{rendered.final_url}",
+                                        "text/html; charset=utf-8",
                                         rendered.dom_html.encode("utf-8")))
         contextual = dict(rendered.claims) | {"title": rendered.title}
         return replace(result, renditions=tuple(renditions), contextual=contextual, tools=tools)

@@ -19,6 +19,7 @@ from preservation.collection import CollectionContext, new_id
 from preservation.custody import CustodyLog
 from preservation.hashing import file_sha256
 from preservation.store import EvidenceStore
+from preservation.wacz import WACZ_VERSION, build_wacz
 from preservation.warc_reader import extract_entity
 from preservation.warc_records import metadata_record, warcinfo_record
 from preservation.warc_recorder import CapturedItem, WarcRecorder
@@ -79,6 +80,7 @@ def capture_url(store: EvidenceStore, case_id: str, url: str,
     finally:
         store.remove_spool(capture_id)
     record = _capture_record(store, collection, closed, recorder.items, working)
+    record["wacz"] = _package_wacz(store, record)
     record_path = store.capture_record_path(case_id, capture_id)
     store.write_json(record_path, record)
     _record_custody(store, custody, record, closed, record_path, working)
@@ -122,6 +124,12 @@ def _fidelity_fields(collection: dict[str, Any], result: CollectorResult,
             "contextual": claims, "below_court_minimum": bool(missing),
             "court_minimum_missing": missing,
             "tools": dict(collection.get("tools") or {}) | dict(result.tools)}
+
+
+def _package_wacz(store: EvidenceStore, record: dict[str, Any]) -> dict[str, Any]:
+    path = build_wacz(store, record)
+    return {"path": store.relative(path), "size": path.stat().st_size,
+            "sha256": file_sha256(path), "wacz_version": WACZ_VERSION}
 
 
 def _warcinfo_fields(case_id: str, context: CollectionContext) -> dict[str, str]:
@@ -201,6 +209,11 @@ def _record_custody(store: EvidenceStore, custody: CustodyLog, record: dict[str,
     custody.record("store", capture_id, case_id=case_id, object_path=record["warc"]["path"],
                    sha256=f"sha256:{closed.sha256}", sha512=f"sha512:{closed.sha512}",
                    purpose="evidentiary copy (WARC)")
+    if record.get("wacz"):
+        custody.record("derive", capture_id, case_id=case_id, object_path=record["wacz"]["path"],
+                       sha256=f"sha256:{record['wacz']['sha256']}",
+                       purpose="WACZ package of the WARC for replay",
+                       details={"parent": record["warc"]["path"]})
     custody.record("store", capture_id, case_id=case_id,
                    object_path=store.relative(record_path),
                    sha256=f"sha256:{file_sha256(record_path)}", purpose="capture record")

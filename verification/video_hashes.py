@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,7 +54,8 @@ def ffmpeg_version() -> str:
 
 
 def analyser_id(interval_s: float = 1.0) -> str:
-    return (f"video-frames-{interval_s:g}s_ffmpeg-{ffmpeg_version()}"
+    version = re.sub(r"[^A-Za-z0-9.]", ".", ffmpeg_version())[:20]  # "5.1.9-0+deb12u1"
+    return (f"video-frames-{interval_s:g}s_ffmpeg-{version}"
             f"_imagehash-{package_version('imagehash')}")
 
 
