@@ -20,7 +20,8 @@ from urllib.parse import urljoin
 
 from collectors.collector import (CollectorResult, ExchangeSink, ItemRole, Rendition,
                                   ResourceProblem)
-from collectors.errors import BearwitnessError
+from collectors.addresses import parse_target
+from collectors.errors import BearwitnessError, InvalidURL
 from collectors.http_client import HttpClient
 from collectors.http_exchange import HttpExchange
 from collectors.interception_ca import InterceptionCA
@@ -126,21 +127,31 @@ class BrowserSession:
 
 
 class _NavigationRoles:
-    """Which exchange is the page: the first non-redirect answer on the navigation's path."""
+    """Which exchange is the page: the first non-redirect answer on the navigation's path
+    (the requested URL, then each redirect's target, in order)."""
 
     def __init__(self, url: str) -> None:
-        self._path = {url}
+        self.hops = [url]
+        self.loop: str | None = None  # the URL that was visited twice
         self._page_seen = False
         self._lock = threading.Lock()
         self.page_exchange: HttpExchange | None = None
 
+    def on_path(self, url: str) -> bool:
+        with self._lock:
+            return url in self.hops
+
     def __call__(self, exchange: HttpExchange) -> ItemRole:
         role = default_role(exchange)
         with self._lock:
-            if self._page_seen or exchange.url not in self._path:
+            if self._page_seen or exchange.url != self.hops[-1]:
                 return role
             if role == "redirect" and exchange.response is not None:
-                self._path.add(urljoin(exchange.url, exchange.response.header("Location") or ""))
+                following = urljoin(exchange.url, exchange.response.header("Location") or "")
+                if following in self.hops:
+                    self.loop = self.loop or following
+                else:
+                    self.hops.append(following)
                 return "redirect"
             self._page_seen = True
             self.page_exchange = exchange
@@ -164,7 +175,8 @@ class BrowserCollector:
         rendered = self.rendered
         tools = {"chromium": self.session.version,
                  "playwright": _package_version("playwright")}
-        if rendered is None:
+        if rendered is None or result.status == "failed":
+            # A rendering of the proxy's error page is no evidence of the site.
             return replace(result, tools=tools)
         # Own URIs (Browsertrix's convention): under the page's URL, replay would serve the
         # screenshot instead of the page.
@@ -179,37 +191,43 @@ class BrowserCollector:
 
     def _collect(self, url: str, sink: ExchangeSink) -> CollectorResult:
         self.rendered = None
+        try:
+            parse_target(url)  # the same refusal, and message, as the static collector's
+        except InvalidURL as exc:
+            return CollectorResult(url, None, "failed", str(exc), (url,))
         roles = _NavigationRoles(url)
         with RecordingProxy(self.client, sink, self.session.ca, roles) as proxy:
             result = self._drive(url, proxy)
-            self.proxied = list(proxy.requests)
+        self.proxied = list(proxy.requests)  # after close: requests in flight have finished
+        hops = tuple(roles.hops)
+        if roles.loop:
+            return CollectorResult(url, hops[-1], "failed",
+                                   f"redirect loop: {' -> '.join(hops + (roles.loop,))}", hops)
         page = roles.page_exchange
+        on_path = [r for r in self.proxied if roles.on_path(r.url)]
         problems = [ResourceProblem(r.url, r.refused) for r in self.proxied
-                    if r.refused and r.url != url]
+                    if r.refused and r not in on_path]
         if page is None or page.response is None:
-            error = result if isinstance(result, str) else "no answer for the page"
-            refused = [r.refused for r in self.proxied if r.url == url and r.refused]
-            return CollectorResult(url, None, "failed", refused[0] if refused else error,
-                                   (url,), problems=tuple(problems))
+            refused = [r.refused for r in on_path if r.refused]
+            error = refused[0] if refused else (result if isinstance(result, str)
+                                                else "no answer for the page")
+            return CollectorResult(url, hops[-1] if hops else None, "failed", error, hops,
+                                   problems=tuple(problems))
         response = page.response
         final_url = page.url
-        redirects = tuple(r.url for r in self.proxied
-                          if r.url != final_url and r.status in (301, 302, 303, 307, 308)
-                          and self._on_path(r.url, roles))
         if response.status >= 400:
             return CollectorResult(url, final_url, "unavailable",
                                    f"HTTP {response.status} {response.reason}".strip(),
-                                   (*redirects, final_url), response.status)
-        if isinstance(result, str):
+                                   hops, response.status)
+        if response.truncated:
+            problems.insert(0, ResourceProblem(final_url, "page body cut short: "
+                                                          f"{response.truncation_detail}"))
+        elif isinstance(result, str):
             problems.append(ResourceProblem(final_url, result))
         status = "partial" if problems else "complete"
         error = "; ".join(f"{p.url}: {p.reason}" for p in problems) or None
-        return CollectorResult(url, final_url, status, error, (*redirects, final_url),
-                               response.status, tuple(problems))
-
-    @staticmethod
-    def _on_path(url: str, roles: _NavigationRoles) -> bool:
-        return url in roles._path
+        return CollectorResult(url, final_url, status, error, hops, response.status,
+                               tuple(problems))
 
     def _drive(self, url: str, proxy: RecordingProxy) -> Rendered | str:
         """Load, settle, scroll, screenshot. Returns what was rendered, or why not."""

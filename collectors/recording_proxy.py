@@ -101,7 +101,10 @@ class RecordingProxy:
 
 
 class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
+    # Closing waits for requests in flight (each bounded by the client's time-outs), so every
+    # exchange is recorded before the capture's WARC is closed.
+    daemon_threads = False
+    block_on_close = True
     allow_reuse_address = True
     request_queue_size = 64
 
