@@ -233,7 +233,7 @@ def _describe(outcome: MediaOutcome, url: str, directory: Path, requests: list[A
             _media_type(path), path=path, derived_from_urls=sources,
             tool={"name": "yt-dlp", "version": outcome.yt_dlp_version,
                   "parameters": {"format": info.get("format_id"), "ext": info.get("ext")},
-                  "output_sha256": digest}))
+                  "output_sha256": digest, "output_bytes": path.stat().st_size}))
 
 
 def _upload_date(info: dict[str, Any]) -> str | None:

@@ -149,7 +149,8 @@ def test_video_page_yields_the_served_mp4_and_yt_dlp_info(fidelity_site, tmp_pat
              and b"bearwitness-yt-dlp-info/1" in r.block]
     assert len(infos) == 1
     # yt-dlp's file was the bytes it received: no derivative was needed.
-    assert not [i for i in outcome.record["items"] if i["role"] == "derivative"]
+    derivatives = [i for i in outcome.record["items"] if i["role"] == "derivative"]
+    assert not derivatives, (derivatives, context, outcome.record["items"])
 
 
 def test_media_off_fetches_no_media(fidelity_site, tmp_path) -> None:
@@ -236,3 +237,17 @@ def test_screenshot_png_bytes_are_the_working_copy(browser_capture) -> None:
     data = (home / "store" / screenshot["working_copy"]).read_bytes()
     assert hashlib.sha256(data).hexdigest() == screenshot["sha256"]
     Image.open(io.BytesIO(data)).verify()
+
+
+def test_media_over_https_goes_through_the_proxy_with_verification_on(fidelity_site,
+                                                                      tmp_path) -> None:
+    ca_path, ca_key, ca_cert = make_ca(tmp_path, "media-root-ca")
+    cert, key = make_server_cert(tmp_path, ca_key, ca_cert)
+    served = hashlib.sha256((fidelity_site.root / "media" / "clip.mp4").read_bytes()).hexdigest()
+    with https_server(fidelity_site.root, cert, key) as base:
+        outcome = run_capture(tmp_path / "home", base + "video.html", mode="static",
+                              media="on", ca_file=ca_path)
+    assert outcome.status == "complete", outcome.record["error"]
+    media = [i for i in outcome.record["items"] if i["role"] == "media"]
+    assert media and media[0]["url"].startswith("https://") and media[0]["sha256"] == served
+    assert outcome.record["tls"][0]["subjects"] == ["CN=127.0.0.1", "CN=media-root-ca"]
