@@ -186,7 +186,9 @@ def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercepti
                 roles.learn(outcome.info)
         except (DownloadError, yt_dlp.utils.YoutubeDLError) as exc:
             outcome.problems.append(ResourceProblem(url, f"yt-dlp: {_first_line(exc)}"))
-        requests = list(proxy.requests)
+    # After the proxy closed: it waits for requests in flight, so each is recorded and noted
+    # (yt-dlp can finish reading a body before the proxy has written it to the WARC).
+    requests = list(proxy.requests)
     for request in requests:
         if not request.refused:
             continue
@@ -258,4 +260,9 @@ def _sha256(path: Path) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:500]
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = " / ".join(lines) if lines else type(exc).__name__
+    cause = getattr(exc, "exc_info", None)
+    if cause and cause[1] is not None and str(cause[1]) not in text:
+        text += f" ({type(cause[1]).__name__}: {cause[1]})"
+    return text[:1000]

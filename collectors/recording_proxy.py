@@ -198,6 +198,8 @@ class _Forwarder:
         self.broken = False
 
     def __call__(self, data: bytes) -> None:
+        if not self.started:
+            data = _closing_head(data)  # the first call is the response head
         self.started = True
         if self.broken:
             return
@@ -205,6 +207,16 @@ class _Forwarder:
             self.connection.sendall(data)
         except (OSError, ssl.SSLError):
             self.broken = True
+
+
+def _closing_head(head: bytes) -> bytes:
+    """The response head for the client, saying the connection closes after this response
+    (the proxy serves one request per connection). Only the client's copy changes: the WARC
+    keeps the head exactly as the server sent it."""
+    lines = head[:-4].split(b"\r\n")
+    kept = [line for line in lines[1:] if line.split(b":", 1)[0].strip().lower()
+            not in (b"connection", b"keep-alive", b"proxy-connection")]
+    return b"\r\n".join([lines[0], *kept, b"Connection: close"]) + b"\r\n\r\n"
 
 
 def _read_head(connection: socket.socket) -> tuple[bytes | None, bytes]:
