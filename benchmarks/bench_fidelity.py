@@ -68,7 +68,7 @@ def bench_browser(pages: int, work: Path) -> dict[str, float]:
 
 def bench_media(video_mb: int, work: Path) -> dict[str, float]:
     root = work / "media-site"
-    root.mkdir()
+    root.mkdir(parents=True)
     (root / "video.mp4").write_bytes(os.urandom(video_mb * 1024 * 1024))
     size_mb = video_mb * 1024 * 1024 / 1e6
     with SiteServer(root, test_routes=False) as site:
