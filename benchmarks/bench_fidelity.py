@@ -106,6 +106,8 @@ def main() -> None:
         print(f"browser: {browser['pages']} captures ({browser['complete']} complete) in "
               f"{browser['seconds']:.1f} s = {browser['per_minute']:.1f} per minute "
               f"(Chromium launch {browser['launch_s']:.2f} s, once)")
+        if args.video_mb <= 0:
+            return
         media = bench_media(args.video_mb, work / "media-run")
         print(f"media: {media['size_mb']:.0f} MB plain HTTP {media['plain_mb_s']:.0f} MB/s, "
               f"yt-dlp through the recording proxy into a WARC {media['media_mb_s']:.0f} MB/s "

@@ -163,7 +163,8 @@ class BrowserCollector:
     session: BrowserSession
     client: HttpClient
     load_timeout_s: float = 30.0
-    settle_ms: int = 500
+    quiet_ms: int = 200  # network quiet this long after load and after scrolling = settled
+    settle_max_ms: int = 1500
     max_scrolls: int = 20
     viewport: tuple[int, int] = (1280, 800)
     mode: str = "browser"
@@ -243,9 +244,9 @@ class BrowserCollector:
                 page.goto(url, wait_until="load", timeout=self.load_timeout_s * 1000)
             except PlaywrightError as exc:
                 return f"browser could not load the page: {str(exc).splitlines()[0]}"
-            self._settle(page)
+            self._settle(page, proxy)
             self._scroll(page)
-            self._settle(page)
+            self._settle(page, proxy)
             dom = page.content()
             screenshot = page.screenshot(full_page=True, type="png",
                                          timeout=self.load_timeout_s * 1000)
@@ -258,14 +259,15 @@ class BrowserCollector:
         finally:
             context.close()
 
-    def _settle(self, page: Any) -> None:
-        # `networkidle` waits ~15 s on pages with <video> (MEASURED.md): bounded wait instead.
-        from playwright.sync_api import Error as PlaywrightError
-        try:
-            page.wait_for_load_state("networkidle", timeout=self.settle_ms * 4)
-        except PlaywrightError:
-            pass
-        page.wait_for_timeout(self.settle_ms)
+    def _settle(self, page: Any, proxy: RecordingProxy) -> None:
+        """Wait until no request has been in flight for `quiet_ms`, at most `settle_max_ms`
+        (a page streaming a video never goes quiet: MEASURED.md)."""
+        waited = 0
+        while waited < self.settle_max_ms:
+            if proxy.quiet_for() * 1000 >= self.quiet_ms:
+                return
+            page.wait_for_timeout(50)
+            waited += 50
 
     def _scroll(self, page: Any) -> None:
         """Scroll to the bottom step by step, so lazy-loaded images are requested."""

@@ -17,6 +17,7 @@ import socket
 import socketserver
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -70,6 +71,8 @@ class RecordingProxy:
         self.role_of = role_of
         self.requests: list[ProxiedRequest] = []
         self._lock = threading.Lock()
+        self._active = 0  # client connections being served
+        self._last_activity = time.monotonic()
         self._server = _Server(self)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="recording-proxy", daemon=True)
@@ -95,6 +98,18 @@ class RecordingProxy:
         self._server.server_close()
         self._thread.join(timeout=10)
 
+    def activity(self, delta: int) -> None:
+        with self._lock:
+            self._active += delta
+            self._last_activity = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since the last connection ended, 0 while one is being served: how a
+        collector knows the page's network has settled without Playwright's `networkidle`
+        (which needs 500 ms of silence and never comes while a video streams)."""
+        with self._lock:
+            return 0.0 if self._active else time.monotonic() - self._last_activity
+
     def note(self, entry: ProxiedRequest) -> None:
         with self._lock:
             self.requests.append(entry)
@@ -117,6 +132,13 @@ class _Handler(socketserver.BaseRequestHandler):
     server: _Server
 
     def handle(self) -> None:
+        self.server.proxy.activity(+1)
+        try:
+            self._handle()
+        finally:
+            self.server.proxy.activity(-1)
+
+    def _handle(self) -> None:
         connection: socket.socket = self.request
         connection.settimeout(_CLIENT_TIMEOUT)
         try:

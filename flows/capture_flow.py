@@ -54,10 +54,10 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
 
     results: list[dict] = []
     with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector)) as custody, \
-            factory as static:
+            factory as make_collector:
         for number, url in enumerate(urls, 1):
             try:
-                outcome = capture_url(store, case_id, url, static, context, custody)
+                outcome = capture_url(store, case_id, url, make_collector, context, custody)
             except StoreError as exc:
                 logger.error("[%d/%d] %s: not stored: %s", number, len(urls), url, exc)
                 results.append({"requested_url": url, "status": "failed", "error": str(exc),
