@@ -150,8 +150,15 @@ class _Handler(socketserver.BaseRequestHandler):
                 self._tunnel(connection, target)
                 return
             self._forward(connection, method, target, headers, rest)
-        except (OSError, ssl.SSLError, ValueError):
-            return  # the client went away or spoke nonsense: nothing was fetched for it
+        except ValueError as exc:  # a request we will not forward: say so, and note it
+            self.server.proxy.note(ProxiedRequest("?", "", None, None,
+                                                  f"request refused by the proxy: {exc}"))
+            try:
+                connection.sendall(_error_response(400, str(exc)))
+            except (OSError, ssl.SSLError):
+                pass
+        except (OSError, ssl.SSLError):
+            return  # the client went away: nothing was fetched for it
 
     def _tunnel(self, connection: socket.socket, authority: str) -> None:
         host, _, port = authority.rpartition(":")
