@@ -232,11 +232,14 @@ class HttpClient:
                     break
             for handle in (raw_file, entity_file):
                 if handle is not None:
-                    handle.flush()
+                    _flush(handle)  # buffered bytes meet a full disk here, not in write()
         finally:
-            raw_file.close()
-            if entity_file is not None:
-                entity_file.close()
+            for handle in (raw_file, entity_file):
+                if handle is not None:
+                    try:
+                        handle.close()
+                    except OSError:
+                        pass  # only after a failed flush, which has already raised
         raw_path = Path(raw_file.name)
         return HttpResponse(
             head=head, status=status, reason=reason, headers=headers,
@@ -307,6 +310,16 @@ def _write(handle: BinaryIO, data: bytes) -> None:
     except OSError as exc:
         if exc.errno in (28, 122):  # ENOSPC, EDQUOT
             raise StorageFull(f"no space left while spooling a download to {handle.name}") from exc
+        raise
+
+
+def _flush(handle: BinaryIO) -> None:
+    try:
+        handle.flush()
+    except OSError as exc:
+        if exc.errno in (28, 122):  # ENOSPC, EDQUOT
+            raise StorageFull(f"no space left while spooling a download to {handle.name}") \
+                from exc
         raise
 
 

@@ -24,7 +24,7 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 from collectors.collector import ExchangeSink, ItemRole
-from collectors.errors import AddressRefused, BearwitnessError
+from collectors.errors import AddressRefused, BearwitnessError, StoreError
 from collectors.addresses import parse_target
 from collectors.http_client import HttpClient, parse_head
 from collectors.http_exchange import HttpExchange
@@ -71,6 +71,7 @@ class RecordingProxy:
         self.role_of = role_of
         self.requests: list[ProxiedRequest] = []
         self._lock = threading.Lock()
+        self.fatal: StoreError | None = None  # a store failure: the capture must fail
         self._active = 0  # client connections being served
         self._last_activity = time.monotonic()
         self._server = _Server(self)
@@ -94,9 +95,17 @@ class RecordingProxy:
         self.close()
 
     def close(self) -> None:
+        """Stop, wait for requests in flight, and raise the first store failure (disk full, a
+        WARC write that failed) a handler met: such a capture fails, it is never partial."""
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+        if self.fatal is not None:
+            raise self.fatal
+
+    def fail(self, error: StoreError) -> None:
+        with self._lock:
+            self.fatal = self.fatal or error
 
     def activity(self, delta: int) -> None:
         with self._lock:
@@ -201,11 +210,16 @@ class _Handler(socketserver.BaseRequestHandler):
         forwarding = _Forwarder(connection)
         try:
             exchange = proxy.client.send(method, url, headers, body, listener=forwarding)
+            proxy.sink.record_exchange(exchange, proxy.role_of(exchange))
+        except StoreError as exc:
+            proxy.fail(exc)
+            if not forwarding.started:
+                connection.sendall(_error_response(502, f"capture store failed: {exc}"))
+            return
         except (AddressRefused, BearwitnessError) as exc:
             proxy.note(ProxiedRequest(method, url, None, None, str(exc)))
             connection.sendall(_error_response(502, str(exc)))
             return
-        proxy.sink.record_exchange(exchange, proxy.role_of(exchange))
         response = exchange.response
         proxy.note(ProxiedRequest(method, url, response.status if response else None,
                                   response.content_type if response else None,

@@ -65,3 +65,27 @@ def test_private_address_is_refused_without_allow_private(site_server, tmp_path:
         answer = _ask(proxy.port, f"GET {site_server.url} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert answer.startswith(b"HTTP/1.1 502") and b"private or loopback" in answer
     assert sink.exchanges == []
+
+
+def test_a_store_failure_in_a_handler_fails_the_capture(site_server, tmp_path: Path) -> None:
+    """A real WARC recorder whose file is already closed refuses the record (StoreError); the
+    proxy must raise it when it closes, not let the capture pass as partial."""
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from collectors.errors import StoreError
+    from preservation.warc_records import warcinfo_record
+    from preservation.warc_recorder import WarcRecorder
+    from preservation.warc_writer import WarcFileWriter
+
+    writer = WarcFileWriter(tmp_path / "closed.warc.gz")
+    info = warcinfo_record("closed.warc.gz", {"software": "test"}, datetime.now(UTC))
+    recorder = WarcRecorder(writer, info.record_id)
+    recorder.write(info)
+    writer.close()
+    client = HttpClient(AddressPolicy(allow_private=True), tmp_path / "spool")
+    proxy = RecordingProxy(client, recorder, InterceptionCA(tmp_path / "ca"))
+    with pytest.raises(StoreError, match="is closed"):
+        with proxy:
+            _ask(proxy.port, f"GET {site_server.url} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
