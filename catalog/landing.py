@@ -11,12 +11,14 @@ from catalog.rows import analysis_rows, capture_rows, case_rows, custody_rows, i
 from catalog.segments import segments_dir, write_segment
 from preservation.custody import read_segment
 from preservation.store import EvidenceStore
+from verification.video_hashes import load_video_document, video_frame_rows
 
 
 def latest_analysis(store: EvidenceStore, sha256: str) -> dict[str, Any] | None:
     """The most recent stored analysis of a working copy, or None."""
     folder = store.analysis_path(sha256, "x").parent
-    documents = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    documents = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))
+                 if not p.name.startswith("video-frames-")]  # those land on their own
     if not documents:
         return None
     return max(documents, key=lambda d: (d.get("analysed_at") or "", d.get("analyser") or ""))
@@ -25,10 +27,13 @@ def latest_analysis(store: EvidenceStore, sha256: str) -> dict[str, Any] | None:
 def capture_segment_rows(store: EvidenceStore, record: dict[str, Any]) -> dict[str, list]:
     rows: dict[str, list] = {"captures": capture_rows(record), "items": item_rows(record),
                              "media_metadata": [], "metadata": [], "perceptual_hashes": [],
-                             "analysis_errors": []}
+                             "analysis_errors": [], "video_frame_hashes": []}
     for item in record.get("items", []):
         if not item.get("working_copy"):
             continue
+        video = load_video_document(store, item["sha256"])
+        if video is not None:
+            rows["video_frame_hashes"] += video_frame_rows(item["item_id"], video)
         analysis = latest_analysis(store, item["sha256"])
         if analysis is None:
             continue

@@ -34,7 +34,11 @@ def capture_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "route": record.get("route"), "run_id": record.get("run_id"),
         "tool_versions": json.dumps(record.get("tools") or {}, sort_keys=True),
         "failure": record.get("failure"),
-        "retries": json.dumps(record.get("retries") or [], sort_keys=True)}]
+        "retries": json.dumps(record.get("retries") or [], sort_keys=True),
+        "title": record.get("title"), "published_at": record.get("published_at"),
+        "below_court_minimum": record.get("below_court_minimum"),
+        "contextual": json.dumps(record["contextual"], sort_keys=True, ensure_ascii=False)
+        if record.get("contextual") is not None else None}]
 
 
 def item_rows(record: dict[str, Any]) -> list[dict[str, Any]]:

@@ -23,7 +23,9 @@ TABLES: dict[str, pa.Schema] = {
         ("warc_sha512", pa.string()), ("warc_size", pa.int64()), ("http_status", pa.int32()),
         ("redirects", pa.list_(pa.string())), ("user_agent", pa.string()),
         ("route", pa.string()), ("run_id", pa.string()), ("tool_versions", pa.string()),
-        ("failure", pa.string()), ("retries", pa.string())]),
+        ("failure", pa.string()), ("retries", pa.string()),
+        ("title", pa.string()), ("published_at", pa.string()),
+        ("below_court_minimum", pa.bool_()), ("contextual", pa.string())]),
     "items": pa.schema([
         ("item_id", pa.string()), ("capture_id", pa.string()), ("case_id", pa.string()),
         ("url", pa.string()), ("role", pa.string()), ("http_status", pa.int32()),
@@ -42,6 +44,9 @@ TABLES: dict[str, pa.Schema] = {
     "perceptual_hashes": pa.schema([
         ("item_id", pa.string()), ("sha256", pa.string()), ("algorithm", pa.string()),
         ("hash", pa.uint64()), ("decode", pa.string())]),
+    "video_frame_hashes": pa.schema([
+        ("item_id", pa.string()), ("sha256", pa.string()), ("frame_time_s", pa.float64()),
+        ("algorithm", pa.string()), ("hash", pa.uint64())]),
     "analysis_errors": pa.schema([
         ("item_id", pa.string()), ("sha256", pa.string()), ("tool", pa.string()),
         ("error", pa.string())]),

@@ -17,7 +17,7 @@ from catalog.history import VIEWS as HISTORY_VIEWS
 from catalog.schema import TABLES
 from catalog.segments import segments_dir, write_empty_segment
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 2: source history; 3: video_frame_hashes, capture claims
 CATALOG_FILE = "catalog.duckdb"
 
 MACROS = [
@@ -29,6 +29,21 @@ MACROS = [
        FROM perceptual_hashes a
        JOIN perceptual_hashes b ON a.algorithm = b.algorithm AND a.item_id < b.item_id
        WHERE hamming(a.hash, b.hash) <= max_distance""",
+    # Videos: for each frame of video a, its nearest frame of video b; a and b pair when at
+    # least half of a's frames have a neighbour within max_distance. Directional on purpose:
+    # a trimmed copy (a) lies inside its original (b), not the other way round.
+    """CREATE MACRO video_near_duplicates(max_distance) AS TABLE
+       WITH nearest AS (
+         SELECT a.item_id AS item_a, b.item_id AS item_b, a.algorithm, a.frame_time_s,
+                min(hamming(a.hash, b.hash)) AS distance
+         FROM video_frame_hashes a
+         JOIN video_frame_hashes b ON a.algorithm = b.algorithm AND a.item_id <> b.item_id
+         GROUP BY ALL)
+       SELECT item_a, item_b, algorithm, count(*) AS frames_a,
+              count(*) FILTER (WHERE distance <= max_distance) AS frames_matched,
+              median(distance) AS median_distance
+       FROM nearest GROUP BY item_a, item_b, algorithm
+       HAVING count(*) FILTER (WHERE distance <= max_distance) * 2 >= count(*)""",
 ]
 
 

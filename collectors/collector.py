@@ -7,14 +7,16 @@ A collector fetches; it never writes evidence itself. Each exchange it makes is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 from collectors.http_exchange import HttpExchange
 from collectors.retry_policy import RetryNote
 
 CaptureStatus = Literal["complete", "partial", "unavailable", "failed"]
 # "retried": an answer (5xx, 429) that was tried again; kept, never the item a capture is about.
-ItemRole = Literal["page", "resource", "redirect", "media", "screenshot", "dom", "retried"]
+ItemRole = Literal["page", "resource", "redirect", "media", "screenshot", "dom", "subtitle",
+                   "thumbnail", "derivative", "metadata", "retried"]
 
 
 class ExchangeSink(Protocol):
@@ -41,6 +43,22 @@ class CollectorResult:
     problems: tuple[ResourceProblem, ...] = field(default=())
     retries: tuple[RetryNote, ...] = field(default=())  # every attempt that was tried again
     failure: str | None = None  # error class when no answer came (e.g. NameNotResolved)
+    # What a browser or media tool made that is not an HTTP exchange (screenshot, DOM, …):
+    # preservation keeps each as a resource (or conversion) record.
+    renditions: tuple[Rendition, ...] = field(default=())
+    contextual: dict[str, Any] = field(default_factory=dict)  # the page's/platform's claims
+    tools: dict[str, str] = field(default_factory=dict)  # tool → version, beyond the base set
+
+
+@dataclass(frozen=True)
+class Rendition:
+    role: ItemRole
+    uri: str
+    content_type: str
+    data: bytes | None = None
+    path: Path | None = None  # large outputs stay on disk in the capture's spool
+    derived_from_urls: tuple[str, ...] = ()  # a conversion: the source URLs it was made from
+    tool: dict[str, Any] | None = None  # name, version, parameters of what made it
 
 
 class Collector(Protocol):

@@ -19,13 +19,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import BinaryIO
 
 from collectors.addresses import AddressPolicy, Target, parse_target
 from collectors.chunked import ChunkedDecoder
 from collectors.errors import (ConnectFailed, FetchTimeout, ProtocolError, StorageFull,
                                TlsRejected)
-from collectors.http_exchange import HttpExchange, HttpResponse
+from collectors.http_exchange import HttpExchange, HttpResponse, TlsSession
+from collectors.tls_chain import verified_chain_der
+
+# Called with the response head, then with each run of body bytes as they arrive (raw, as
+# transmitted): a recording proxy forwards them to its client while they are spooled and hashed.
+ResponseListener = Callable[[bytes], None]
+
+# Hop-by-hop headers (RFC 9110 7.6.1) belong to the client's connection, not the exchange.
+_HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorization",
+               "te", "trailer", "upgrade"}
 
 DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; bearwitness/0.1; +https://github.com/bearwitness)"
 _RECV = 256 * 1024
@@ -54,17 +64,48 @@ class HttpClient:
         ConnectFailed when no request could be sent; otherwise returns the exchange, with
         `response=None` and `error` set when no usable answer came."""
         target = parse_target(url)
+        return self._exchange(target, self._request_bytes(target, referer), None)
+
+    def send(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes = b"",
+             *, listener: ResponseListener | None = None) -> HttpExchange:
+        """Send the request a client (browser, yt-dlp) made — its method, headers and body, in
+        its order — to `url`, once. Hop-by-hop headers are replaced by `Connection: close`, and
+        Host is taken from the URL (the address checked by the policy is the one connected to).
+        `listener` receives the response head and body bytes as they arrive."""
+        target = parse_target(url)
+        if not method.isalpha() or not method.isupper():
+            raise ProtocolError(f"not an HTTP method: {method[:40]!r}")
+        lines = [f"{method} {target.path_and_query} HTTP/1.1", f"Host: {target.host_header}"]
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered in _HOP_BY_HOP or lowered in ("host", "content-length"):
+                continue
+            if any(ch in name + value for ch in "\r\n\0"):
+                raise ProtocolError(f"header {name[:40]!r} contains a line break")
+            lines.append(f"{name}: {value}")
+        if body or method in ("POST", "PUT", "PATCH"):
+            lines.append(f"Content-Length: {len(body)}")
+        lines.append("Connection: close")
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("iso-8859-1") + body
+        return self._exchange(target, request, listener)
+
+    def _exchange(self, target: Target, request: bytes,
+                  listener: ResponseListener | None) -> HttpExchange:
+        url = target.url
         ip = self.policy.resolve(target)
-        request = self._request_bytes(target, referer)
         sock = self._connect(target, ip)
+        tls = _tls_session(sock, target.host, self.ca_file)
         try:
             requested_at = datetime.now(UTC)
             try:
                 sock.sendall(request)
             except OSError as exc:
-                return HttpExchange(url, ip, request, requested_at, None,
+                return HttpExchange(url, ip, request, requested_at, None, tls=tls,
                                     error=f"connection failed while sending the request: {exc}")
-            return self._read_response(sock, url, ip, request, requested_at)
+            exchange = self._read_response(sock, url, ip, request, requested_at, listener,
+                                           head_request=request.startswith(b"HEAD "))
+            return HttpExchange(exchange.url, ip, request, requested_at, exchange.response,
+                                exchange.error, exchange.notes, tls)
         finally:
             sock.close()
 
@@ -105,7 +146,8 @@ class HttpClient:
             raise TlsRejected(f"TLS handshake with {target.host} failed: {exc}") from exc
 
     def _read_response(self, sock: socket.socket, url: str, ip: str, request: bytes,
-                       requested_at: datetime) -> HttpExchange:
+                       requested_at: datetime, listener: ResponseListener | None = None,
+                       head_request: bool = False) -> HttpExchange:
         deadline = time.monotonic() + self.limits.total_timeout
         buffer = bytearray()
         while b"\r\n\r\n" not in buffer:
@@ -129,16 +171,20 @@ class HttpClient:
         end = buffer.index(b"\r\n\r\n") + 4
         head, rest = bytes(buffer[:end]), bytes(buffer[end:])
         status, reason, headers = parse_head(head)
-        response = self._read_body(sock, head, status, reason, headers, rest, deadline)
+        if listener is not None:
+            listener(head)
+        response = self._read_body(sock, head, status, reason, headers, rest, deadline,
+                                   listener, head_request)
         return HttpExchange(url, ip, request, requested_at, response)
 
     def _read_body(self, sock: socket.socket, head: bytes, status: int, reason: str,
                    headers: tuple[tuple[str, str], ...], first: bytes,
-                   deadline: float) -> HttpResponse:
+                   deadline: float, listener: ResponseListener | None = None,
+                   head_request: bool = False) -> HttpResponse:
         values = {k.lower(): v for k, v in headers}
         chunked = "chunked" in values.get("transfer-encoding", "").lower()
         declared = None if chunked else _content_length(values.get("content-length"))
-        bodiless = status in (204, 304) or 100 <= status < 200
+        bodiless = status in (204, 304) or 100 <= status < 200 or head_request
         block_hash, raw_hash, entity_hash = hashlib.sha256(head), hashlib.sha256(), hashlib.sha256()
         raw_file = _spool(self.spool_dir, "raw")
         entity_file = _spool(self.spool_dir, "entity") if chunked else None
@@ -157,6 +203,8 @@ class HttpClient:
                         pending = pending[: len(pending) - len(decoder.unconsumed)]
                     raw_length += len(pending)
                     _write(raw_file, pending)
+                    if listener is not None:
+                        listener(pending)
                     block_hash.update(pending)
                     raw_hash.update(pending)
                     if entity_file is not None and entity:
@@ -200,6 +248,17 @@ class HttpClient:
             entity_path=Path(entity_file.name) if entity_file is not None else raw_path,
             entity_length=entity_length, entity_sha256=entity_hash.hexdigest(),
             truncated=truncated, truncation_detail=detail)
+
+
+def _tls_session(sock: socket.socket, host: str, ca_file: Path | None) -> TlsSession | None:
+    """What was negotiated with the server, and its verified certificate chain (DER)."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    cipher = sock.cipher()
+    chain, source = verified_chain_der(sock, host, ca_file)
+    return TlsSession(version=sock.version() or "", cipher=cipher[0] if cipher else "",
+                      alpn=sock.selected_alpn_protocol(), server_certificates_der=chain,
+                      chain_source=source)
 
 
 def parse_head(head: bytes) -> tuple[int, str, tuple[tuple[str, str], ...]]:
@@ -262,6 +321,16 @@ def _storing(handle: BinaryIO, action: Callable[[], object]) -> None:
     except OSError as exc:
         if exc.errno in (28, 122):  # ENOSPC, EDQUOT
             raise StorageFull(f"no space left while spooling a download to {handle.name}") from exc
+        raise
+
+
+def _flush(handle: BinaryIO) -> None:
+    try:
+        handle.flush()
+    except OSError as exc:
+        if exc.errno in (28, 122):  # ENOSPC, EDQUOT
+            raise StorageFull(f"no space left while spooling a download to {handle.name}") \
+                from exc
         raise
 
 

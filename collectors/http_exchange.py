@@ -42,6 +42,18 @@ class HttpResponse:
 
 
 @dataclass(frozen=True)
+class TlsSession:
+    """The TLS connection an https exchange went over (PROTOCOL.md rule 12). The server's
+    certificates are DER, leaf first (see collectors/tls_chain.py for how the chain is had)."""
+
+    version: str  # e.g. TLSv1.3
+    cipher: str
+    alpn: str | None
+    server_certificates_der: tuple[bytes, ...]
+    chain_source: str = ""
+
+
+@dataclass(frozen=True)
 class HttpExchange:
     """A request that was sent, and its response if one came. `error` says why not."""
 
@@ -52,6 +64,7 @@ class HttpExchange:
     response: HttpResponse | None
     error: str | None = None
     notes: tuple[str, ...] = field(default=())
+    tls: TlsSession | None = None
 
     @property
     def status(self) -> int | None:

@@ -8,6 +8,7 @@ cached: every capture really happens.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,9 @@ from catalog.views import ensure_catalog
 from collectors.addresses import AddressPolicy
 from collectors.domain_limits import DomainLimitedClient, LocalDomainSlots, run_in_domain_lanes
 from collectors.errors import BearwitnessError, StoreError, UsageError
-from collectors.http_client import DEFAULT_USER_AGENT, FetchLimits, HttpClient
+from collectors.http_client import DEFAULT_USER_AGENT
 from collectors.retry_policy import RetryPolicy
-from collectors.static_collector import StaticCollector
+from flows.capture_modes import MODES as FIDELITY_MODES, CollectorFactory
 from flows.domain_concurrency import domain_slot, ensure_domain_limits
 from flows.environment import default_collector, open_store, resolve_home
 from flows.integrity import configured_tsa, run_repair, run_timestamp
@@ -33,8 +34,9 @@ from preservation.capture import capture_url
 from preservation.custody import Actor, CustodyLog
 from preservation.run_report import build_run_report, store_run_report
 from verification.media_analysis import analyse_media, exiftool_version
+from verification.video_hashes import analyse_video_frames
 
-MODES = ("static",)
+MODES = FIDELITY_MODES  # static, browser, auto (flows/capture_modes.py)
 
 
 def _actor(name: str) -> Actor:
@@ -44,8 +46,9 @@ def _actor(name: str) -> Actor:
 @task(name="collect and preserve")
 def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, mode: str,
                          allow_private: bool, collector: str, user_agent: str,
-                         timeout: float, concurrency: int = 1, per_domain: int = 2,
-                         retries: int = 3, retry_delay: float = 1.0) -> list[dict]:
+                         timeout: float, media: str = "off", ca_file: str | None = None,
+                         concurrency: int = 1, per_domain: int = 2, retries: int = 3,
+                         retry_delay: float = 1.0) -> list[dict]:
     """Capture each URL into its own WARC, `concurrency` at a time, at most `per_domain` per
     domain (flows/domain_concurrency.py). A URL that fails never stops the others."""
     logger = get_run_logger()
@@ -58,11 +61,11 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
     domain_limits = ensure_domain_limits(urls, per_domain)  # the limits in force
     connections = LocalDomainSlots(per_domain, domain_limits)
     retry = RetryPolicy(max_retries=retries, base_delay_s=retry_delay)
-
-    def static(spool: Path) -> StaticCollector:
-        limits = FetchLimits(connect_timeout=timeout, read_timeout=timeout)
-        client = HttpClient(policy, spool, user_agent=user_agent, limits=limits)
-        return StaticCollector(DomainLimitedClient(client, connections), retry=retry)
+    factory = CollectorFactory(mode, media, policy, user_agent, timeout,
+                               Path(ca_file) if ca_file else None,
+                               wrap_client=lambda client: DomainLimitedClient(client, connections),
+                               retry=retry)
+    context = replace(context, notes=factory.notes)
 
     try:  # what crashed runs left: set aside before we start (never a reason not to capture)
         repaired = run_repair(Path(home), store, collector, full=False, run_id=run_id)
@@ -71,11 +74,11 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
     except StoreError as exc:
         logger.error("repair before the run failed (run `bearwitness repair`): %s", exc)
     with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector),
-                    run_id=run_id) as custody:
+                    run_id=run_id) as custody, factory as make_collector:
         def one(index: int, url: str) -> dict:
             number = index + 1
             try:
-                outcome = capture_url(store, case_id, url, static, context, custody)
+                outcome = capture_url(store, case_id, url, make_collector, context, custody)
             except StoreError as exc:
                 logger.error("[%d/%d] %s: not stored: %s", number, len(urls), url, exc)
                 return _not_stored(url, str(exc))
@@ -87,6 +90,11 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
                         record["status"], url, len(record["items"]), len(record["retries"]))
             return record | {"stored": True}
 
+        if factory.mode == "browser":
+            # Playwright's sync API belongs to the thread that started the browser: browser
+            # captures run one after another here (one domain slot at a time, so the
+            # per-domain limit holds trivially).
+            return [one(index, url) for index, url in enumerate(urls)]
         return run_in_domain_lanes(urls, one, concurrency=concurrency,
                                    lanes_per_domain=lambda d: domain_limits.get(d, per_domain),
                                    slot=domain_slot)
@@ -105,6 +113,7 @@ def analyse_captured_media(home: str, run_id: str, records: list[dict], collecto
     with CustodyLog(store.custody_dir(), f"{run_id}-analyse", _actor(collector),
                     run_id=run_id) as custody:
         count = analyse_media(store, stored, custody)
+        count += analyse_video_frames(store, stored, custody)
     get_run_logger().info("analysed %d media working copies", count)
     return count
 
@@ -165,16 +174,17 @@ def check_options(mode: str, urls: list[str], timeout: float, concurrency: int,
 
 
 @flow(name="capture", log_prints=False)
-def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = "static",
-            media: bool = False, allow_private: bool = False, collector: str | None = None,
+def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = "auto",
+            media: str = "auto", allow_private: bool = False, collector: str | None = None,
             user_agent: str | None = None, timeout: float = 30.0, concurrency: int = 1,
-            per_domain: int = 2, retries: int = 3,
-            retry_delay: float = 1.0) -> list[dict[str, Any]]:
+            per_domain: int = 2, retries: int = 3, retry_delay: float = 1.0,
+            ca_file: str | None = None) -> list[dict[str, Any]]:
     """Capture `urls` into case `case_id`; returns one summary per URL, in order.
-    `timeout` (seconds) bounds the wait for a connection and for each next bytes;
-    `concurrency` URLs at once, at most `per_domain` per domain; transient failures are tried
-    again up to `retries` times (first wait `retry_delay` s, doubling, jittered). `media` asks
-    for embedded media (yt-dlp) where the mode supports it."""
+    `mode` static | browser | auto; `media` auto | on | off (yt-dlp); `timeout` (seconds)
+    bounds the wait for a connection and for each next bytes; `concurrency` URLs at once, at
+    most `per_domain` per domain (browser captures run one at a time); transient failures are
+    tried again up to `retries` times (first wait `retry_delay` s, doubling, jittered);
+    `ca_file` an extra trust anchor for upstream TLS (verification is never turned off)."""
     check_options(mode, urls, timeout, concurrency, per_domain, retries)
     started_at = datetime.now(UTC)
     data_home = resolve_home(home)
@@ -183,8 +193,8 @@ def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = 
     who = collector or default_collector()
     agent = user_agent or DEFAULT_USER_AGENT
     records = collect_and_preserve(str(data_home), case_id, list(urls), run_id, mode,
-                                   allow_private, who, agent, timeout, concurrency,
-                                   per_domain, retries, retry_delay)
+                                   allow_private, who, agent, timeout, media, ca_file,
+                                   concurrency, per_domain, retries, retry_delay)
     analyse_captured_media(str(data_home), run_id, records, who)
     configuration = {"case_id": case_id, "urls": list(urls), "mode": mode, "media": media,
                      "allow_private": allow_private, "collector": who, "user_agent": agent,

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "flows.commands",
     "flows.integrity_commands",
     "flows.watch_commands",
+    "flows.replay",
 ]
 
 

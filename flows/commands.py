@@ -35,8 +35,15 @@ def register(commands: argparse._SubParsersAction) -> None:
                                                          "evidence")
     capture_parser.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID")
     capture_parser.add_argument("urls", nargs="+", metavar="URL")
-    capture_parser.add_argument("--mode", default="static", choices=["static"],
-                                help="how to fetch (static: HTTP client, page and its resources)")
+    capture_parser.add_argument("--mode", default="auto", choices=["static", "browser", "auto"],
+                                help="how to fetch (static: HTTP client, page and its resources; "
+                                     "browser: headless Chromium through the recording proxy; "
+                                     "auto: browser when Chromium is available, else static)")
+    capture_parser.add_argument("--media", default="auto", choices=["auto", "on", "off"],
+                                help="yt-dlp media capture (auto: when the page has video or "
+                                     "audio, or yt-dlp recognises the URL)")
+    capture_parser.add_argument("--ca-file", help="extra CA certificate (PEM) to trust for "
+                                "upstream TLS; verification is never turned off")
     capture_parser.add_argument("--allow-private", action="store_true",
                                 help="allow private and loopback addresses (refused by default)")
     capture_parser.add_argument("--collector", help="who collects (default: "
@@ -45,8 +52,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     capture_parser.add_argument("--timeout", type=float, default=30.0,
                                 help="seconds to wait for a connection or for further bytes "
                                      "(default 30)")
-    capture_parser.add_argument("--media", action="store_true",
-                                help="also capture embedded media, where the mode supports it")
     capture_parser.add_argument("--concurrency", type=int, default=1,
                                 help="URLs captured at once (default 1)")
     capture_parser.add_argument("--per-domain", type=int, default=2,
@@ -57,7 +62,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     capture_parser.set_defaults(handler=lambda a: capture(
         home(a.home), a.case_id, a.urls, mode=a.mode, allow_private=a.allow_private,
         collector=a.collector, user_agent=a.user_agent, timeout=a.timeout, media=a.media,
-        concurrency=a.concurrency, per_domain=a.per_domain, retries=a.retries))
+        concurrency=a.concurrency, per_domain=a.per_domain, retries=a.retries,
+        ca_file=a.ca_file))
 
     sql_parser = commands.add_parser("sql", help="run read-only SQL on the catalog")
     sql_parser.add_argument("query", metavar="SQL")

@@ -19,7 +19,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add = actions.add_parser("add", help="watch URLs of a case (same options as capture)")
     add.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID")
     add.add_argument("--every", required=True, help="interval, e.g. 30m, 6h, 1d")
-    add.add_argument("--mode", default="static", choices=["static"],
+    add.add_argument("--mode", default="static", choices=["static", "browser", "auto"],
                      help="how to fetch, as for capture (checked again when captured)")
     add.add_argument("--media", action="store_true", help="also capture embedded media")
     add.add_argument("--allow-private", action="store_true",

@@ -9,6 +9,7 @@ what to set aside.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -23,6 +24,7 @@ from preservation.collection import CollectionContext, new_id
 from preservation.custody import CustodyLog
 from preservation.hashing import file_sha256
 from preservation.store import EvidenceStore
+from preservation.wacz import WACZ_VERSION, build_wacz
 from preservation.warc_reader import extract_entity
 from preservation.warc_records import metadata_record, warcinfo_record
 from preservation.warc_recorder import CapturedItem, WarcRecorder
@@ -79,9 +81,13 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
         recorder = WarcRecorder(writer, info.record_id)
         recorder.write(info)
         result = collector.collect(url, recorder)
+        _record_renditions(recorder, result)
         ended_at = datetime.now(UTC)
         collection = _collection_data(case_id, capture_id, collector.mode, url, result, context,
                                       started_at, ended_at, recorder)
+        collection |= _fidelity_fields(collection, result, recorder.items)
+        collection["notes"] = dict(context.notes)
+        collection["tls"] = list(recorder.tls_sessions.values())
         recorder.write(metadata_record(url, collection, ended_at, info.record_id))
         closed = writer.close()
     except BaseException:
@@ -98,12 +104,62 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
                        sha256=f"sha256:{sha256}", purpose="working copy extracted from the WARC",
                        details={"parent": store.relative(closed.path)})
     record = _capture_record(store, collection, closed, recorder.items, working)
+    record["wacz"] = _package_wacz(store, record)
+    custody.record("derive", capture_id, case_id=case_id, object_path=record["wacz"]["path"],
+                   sha256=f"sha256:{record['wacz']['sha256']}",
+                   purpose="WACZ package of the WARC for replay",
+                   details={"parent": record["warc"]["path"]})
     record_path = store.capture_record_path(case_id, capture_id)
     store.write_json(record_path, record)
     custody.record("store", capture_id, case_id=case_id,
                    object_path=store.relative(record_path),
                    sha256=f"sha256:{file_sha256(record_path)}", purpose="capture record")
     return CaptureOutcome(record, working)
+
+
+def _record_renditions(recorder: WarcRecorder, result: CollectorResult) -> None:
+    """Screenshot, DOM, tool output (resource records) and derivatives (conversion records,
+    WARC-Refers-To the response records they were made from)."""
+    page = next((i for i in recorder.items if i.role == "page"), None)
+    for rendition in result.renditions:
+        block = rendition.data if rendition.data is not None else rendition.path
+        if block is None:
+            continue
+        if rendition.role == "metadata" and rendition.data is not None:
+            # Tool output about the capture (yt-dlp's info JSON): a metadata record.
+            recorder.write(metadata_record(rendition.uri, json.loads(rendition.data),
+                                           datetime.now(UTC), recorder.warcinfo_id,
+                                           page.warc_record_id if page else None))
+            continue
+        sources = [i.warc_record_id for u in rendition.derived_from_urls
+                   for i in recorder.items if i.url == u and i.http_status is not None]
+        recorder.record_resource(
+            rendition.uri, rendition.role, rendition.content_type, block,
+            concurrent_to=page.warc_record_id if page and not sources else None,
+            derived_from=sources or None, tool=rendition.tool)
+
+
+def _fidelity_fields(collection: dict[str, Any], result: CollectorResult,
+                     items: list[CapturedItem]) -> dict[str, Any]:
+    """Contextual data and the court-minimum check (PROTOCOL.md rule 4: URL, source and
+    screenshot; a capture lacking one says so)."""
+    claims = dict(result.contextual)
+    has_source = any(i.role == "page" and i.http_status and 200 <= i.http_status < 300
+                     and i.complete for i in items)
+    has_screenshot = any(i.role == "screenshot" for i in items)
+    missing = [name for name, present in (("url", bool(collection.get("requested_url"))),
+                                          ("source", has_source),
+                                          ("screenshot", has_screenshot)) if not present]
+    return {"title": claims.get("title"), "published_at": claims.get("published_at"),
+            "contextual": claims, "below_court_minimum": bool(missing),
+            "court_minimum_missing": missing,
+            "tools": dict(collection.get("tools") or {}) | dict(result.tools)}
+
+
+def _package_wacz(store: EvidenceStore, record: dict[str, Any]) -> dict[str, Any]:
+    path = build_wacz(store, record)
+    return {"path": store.relative(path), "size": path.stat().st_size,
+            "sha256": file_sha256(path), "wacz_version": WACZ_VERSION}
 
 
 def _warcinfo_fields(case_id: str, context: CollectionContext) -> dict[str, str]:
@@ -145,8 +201,9 @@ def _extract_working_copies(store: EvidenceStore, closed: ClosedWarc,
     spool.mkdir(parents=True, exist_ok=True)
     working: dict[str, Path] = {}
     for item in items:
+        fetched_ok = item.http_status is not None and 200 <= item.http_status < 300
         if not item.complete or item.size_bytes == 0 or item.sha256 in working \
-                or not (item.http_status and 200 <= item.http_status < 300):
+                or not (fetched_ok or item.http_status is None):
             continue
         with tempfile.NamedTemporaryFile(dir=spool, prefix="extract-", delete=False) as handle:
             extracted = extract_entity(closed.path, item.warc_offset, handle)

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from collectors.collector import ItemRole
 from collectors.http_exchange import HttpExchange
-from preservation.warc_records import PreparedRecord, request_record, response_record
-from preservation.warc_writer import RecordLocation, WarcFileWriter
+from collectors.tls_chain import describe_chain
+from preservation.warc_records import (PreparedRecord, conversion_record, metadata_record,
+                                       request_record, resource_record, response_record)
+from preservation.warc_writer import LEVEL_STORED, LEVEL_TEXT, RecordLocation, WarcFileWriter
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class WarcRecorder:
         self.warcinfo_id = warcinfo_id
         self.items: list[CapturedItem] = []
         self.unanswered: list[tuple[str, str]] = []  # (url, why) for requests with no response
+        self.tls_sessions: dict[str, dict[str, Any]] = {}  # origin → what was negotiated
         self._lock = threading.Lock()
 
     def write(self, record: PreparedRecord) -> RecordLocation:
@@ -60,6 +66,7 @@ class WarcRecorder:
                 return
             record = response_record(exchange, response, self.warcinfo_id, request.record_id)
             location = self.write(record)
+            self._record_tls(exchange, record.record_id)
             self.items.append(CapturedItem(
                 item_id=record.record_id.removeprefix("urn:uuid:"), url=exchange.url, role=role,
                 http_status=response.status, mime_type=response.content_type,
@@ -69,3 +76,51 @@ class WarcRecorder:
                 captured_at=exchange.requested_at.isoformat(timespec="microseconds"),
                 warc_record_id=record.record_id, warc_offset=location.offset,
                 ip_address=exchange.ip_address))
+
+    def _record_tls(self, exchange: HttpExchange, response_id: str) -> None:
+        """The first https exchange with each origin: its TLS version, cipher and verified
+        certificate chain as a metadata record (PROTOCOL.md rule 12)."""
+        if exchange.tls is None:
+            return
+        origin = "/".join(exchange.url.split("/", 3)[:3])
+        if origin in self.tls_sessions:
+            return
+        tls = exchange.tls
+        document = {"format": "bearwitness-tls/1", "origin": origin,
+                    "ip_address": exchange.ip_address, "protocol": tls.version,
+                    "cipher": tls.cipher, "alpn": tls.alpn, "chain_source": tls.chain_source,
+                    "certificates": describe_chain(tls.server_certificates_der)}
+        self.write(metadata_record(exchange.url, document, exchange.requested_at,
+                                   self.warcinfo_id, response_id))
+        self.tls_sessions[origin] = {k: v for k, v in document.items() if k != "certificates"} \
+            | {"certificate_sha256": [c["sha256_fingerprint"] for c in document["certificates"]],
+               "subjects": [c["subject"] for c in document["certificates"]]}
+
+    def record_resource(self, uri: str, role: str, content_type: str, block: bytes | Path, *,
+                        concurrent_to: str | None = None,
+                        derived_from: list[str] | None = None,
+                        tool: dict[str, Any] | None = None) -> CapturedItem:
+        """Keep something we made or were given rather than fetched (screenshot, DOM, a tool's
+        output file) as a `resource` record — or, with `derived_from`, a `conversion` record
+        naming its sources — and return it as an item."""
+        at = datetime.now(UTC)
+        level = LEVEL_STORED if content_type.startswith(("image/png", "image/jpeg", "video/",
+                                                          "audio/")) else LEVEL_TEXT
+        with self._lock:
+            if derived_from:
+                record, sha, length = conversion_record(uri, content_type, Path(block), at,
+                                                        self.warcinfo_id, derived_from,
+                                                        tool or {}, level)
+            else:
+                record, sha, length = resource_record(uri, content_type, block, at,
+                                                      self.warcinfo_id,
+                                                      concurrent_to=concurrent_to, level=level)
+            location = self.write(record)
+            item = CapturedItem(
+                item_id=record.record_id.removeprefix("urn:uuid:"), url=uri, role=role,
+                http_status=None, mime_type=content_type.split(";")[0].strip(),
+                content_encoding=None, size_bytes=length, sha256=sha, truncated=None,
+                captured_at=at.isoformat(timespec="microseconds"),
+                warc_record_id=record.record_id, warc_offset=location.offset, ip_address="")
+            self.items.append(item)
+            return item

@@ -124,3 +124,58 @@ def _head_and_file(head: bytes, path: Path, length: int) -> Iterator[bytes]:
                 raise OSError(f"spool file {path} is shorter than the {length} bytes received")
             remaining -= len(chunk)
             yield chunk
+
+
+def resource_record(target_uri: str, content_type: str, block: bytes | Path, at: datetime,
+                    warcinfo_id: str, *, concurrent_to: str | None = None,
+                    level: int = LEVEL_TEXT) -> tuple[PreparedRecord, str, int]:
+    """A `resource` record (screenshot, rendered DOM, info JSON...). `block` is the bytes or a
+    file holding them. Returns (record, sha256 hex of the block, its length)."""
+    sha, length = _digest_of(block)
+    record_id = new_record_id()
+    fields = [
+        ("WARC-Type", "resource"), ("WARC-Record-ID", f"<{record_id}>"),
+        ("WARC-Date", warc_date(at)), ("WARC-Target-URI", target_uri),
+        ("WARC-Warcinfo-ID", f"<{warcinfo_id}>")]
+    if concurrent_to:
+        fields.append(("WARC-Concurrent-To", f"<{concurrent_to}>"))
+    fields += [("Content-Type", content_type), ("WARC-Block-Digest", f"sha256:{sha}"),
+               ("WARC-Payload-Digest", f"sha256:{sha}"), ("Content-Length", str(length))]
+    return PreparedRecord(record_id, format_header(fields), _blocks(block, length), level), \
+        sha, length
+
+
+def conversion_record(target_uri: str, content_type: str, block: Path, at: datetime,
+                      warcinfo_id: str, refers_to: list[str], tool: dict[str, Any],
+                      level: int = LEVEL_STORED) -> tuple[PreparedRecord, str, int]:
+    """A derivative (PROTOCOL.md rule 7): WARC-Refers-To names each source record; the tool,
+    version and parameters are WARC-Tool-* fields (custom fields; WARC 1.1 allows them)."""
+    sha, length = _digest_of(block)
+    record_id = new_record_id()
+    fields = [
+        ("WARC-Type", "conversion"), ("WARC-Record-ID", f"<{record_id}>"),
+        ("WARC-Date", warc_date(at)), ("WARC-Target-URI", target_uri),
+        ("WARC-Warcinfo-ID", f"<{warcinfo_id}>")]
+    fields += [("WARC-Refers-To", f"<{source}>") for source in refers_to[:1]]
+    fields += [("WARC-Tool", json.dumps(tool, sort_keys=True, ensure_ascii=True))]
+    fields += [("Content-Type", content_type), ("WARC-Block-Digest", f"sha256:{sha}"),
+               ("WARC-Payload-Digest", f"sha256:{sha}"), ("Content-Length", str(length))]
+    return PreparedRecord(record_id, format_header(fields), _blocks(block, length), level), \
+        sha, length
+
+
+def _digest_of(block: bytes | Path) -> tuple[str, int]:
+    if isinstance(block, bytes):
+        return hashlib.sha256(block).hexdigest(), len(block)
+    sha, length = hashlib.sha256(), 0
+    with open(block, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            sha.update(chunk)
+            length += len(chunk)
+    return sha.hexdigest(), length
+
+
+def _blocks(block: bytes | Path, length: int) -> Iterator[bytes] | tuple[bytes, ...]:
+    if isinstance(block, bytes):
+        return (block,)
+    return _head_and_file(b"", block, length)

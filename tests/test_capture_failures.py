@@ -34,7 +34,7 @@ def mixed_run(site_server, tmp_path_factory, prefect_harness) -> tuple[Path, dic
     urls["refused"] = f"http://127.0.0.1:{_free_port()}/gone.html"
     urls["bad-url"] = "ftp://example.org/file"
     summaries = capture("failures", list(urls.values()), home=str(home), allow_private=True,
-                        retry_delay=0.05)
+                        retry_delay=0.05, mode="static")  # browser-mode failures: tests/test_browser_failures.py
     return home, dict(zip(urls, summaries))
 
 
@@ -138,14 +138,14 @@ def test_server_that_never_answers_times_out_and_the_run_goes_on(site_server, da
     case_new(data_home, "slow", "Slow", None, "tester")
     slow, good = site_server.url + "_test/slow?seconds=6", site_server.url + "index.html"
     first, second = capture("slow", [slow, good], home=str(data_home), allow_private=True,
-                            timeout=1.0)
+                            timeout=1.0, mode="static")
     assert first["status"] == "failed" and "no answer within 1 s" in first["error"]
     assert second["status"] == "complete"
 
 
 def test_private_address_is_refused_without_allow_private(site_server, data_home) -> None:
     case_new(data_home, "policy", "Policy", None, "tester")
-    (summary,) = capture("policy", [site_server.url], home=str(data_home))
+    (summary,) = capture("policy", [site_server.url], home=str(data_home), mode="static")
     assert summary["status"] == "failed"
     assert "private or loopback" in summary["error"] and "--allow-private" in summary["error"]
     assert summary["items"] == 0

@@ -46,14 +46,14 @@ def test_disk_full_fails_clearly_and_keeps_earlier_evidence(small_disk: Path, si
     home = small_disk / "home"
     case_new(home, "full", "Disk full", None, "tester")
     (first,) = capture("full", [site_server.url + "reports/market-shelling.html"],
-                       home=str(home), allow_private=True)
+                       home=str(home), allow_private=True, mode="static")
     assert first["status"] == "complete"
     warc = home / "store" / first["warc"]
     before = file_digests(warc)
 
     filler = _fill(small_disk, leave=150_000)  # less than the index page and its images
     (second,) = capture("full", [site_server.url + "index.html"], home=str(home),
-                        allow_private=True)
+                        allow_private=True, mode="static")
     assert second["status"] == "failed"
     assert "no space left" in second["error"]
 
@@ -65,7 +65,7 @@ def test_disk_full_fails_clearly_and_keeps_earlier_evidence(small_disk: Path, si
     filler.unlink()
     # Once there is room again, capturing works.
     (third,) = capture("full", [site_server.url + "index.html"], home=str(home),
-                       allow_private=True)
+                       allow_private=True, mode="static")
     assert third["status"] == "complete"
     # The failed capture's `.open` WARC was set aside by the run's repair-before-run hook, and
     # the store audits clean.
