@@ -7,6 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from collectors.page_claims import claimed_time
+
 
 def _time(value: str | None) -> datetime | None:
     if not value:
@@ -32,7 +34,18 @@ def capture_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "warc_size": warc.get("size"), "http_status": record.get("http_status"),
         "redirects": record.get("redirects") or [], "user_agent": record.get("user_agent"),
         "route": record.get("route"), "run_id": record.get("run_id"),
-        "tool_versions": json.dumps(record.get("tools") or {}, sort_keys=True)}]
+        "tool_versions": json.dumps(record.get("tools") or {}, sort_keys=True),
+        **_claim_columns(record)}]
+
+
+def _claim_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """What the page claims, kept apart from our own times: published_at is the claim as
+    an instant (NULL when the page names no time with a zone; the text is in `claims`)."""
+    claims = record.get("claims") or {}
+    return {"title": claims.get("title"),
+            "published_at": claimed_time(claims.get("published_time")),
+            "claims": json.dumps(claims, sort_keys=True, ensure_ascii=False) if claims else None,
+            "discovered_via": record.get("discovered_via")}
 
 
 def item_rows(record: dict[str, Any]) -> list[dict[str, Any]]:

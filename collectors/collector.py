@@ -7,7 +7,7 @@ A collector fetches; it never writes evidence itself. Each exchange it makes is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from collectors.http_exchange import HttpExchange
 
@@ -37,6 +37,7 @@ class CollectorResult:
     redirects: tuple[str, ...] = ()  # every URL visited on the way to the final one, in order
     page_http_status: int | None = None
     problems: tuple[ResourceProblem, ...] = field(default=())
+    claims: dict[str, Any] | None = None  # what the page says about itself (page_claims.py)
 
 
 class Collector(Protocol):

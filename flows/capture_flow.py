@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from catalog.landing import land_capture, land_custody
+from catalog.neighbours import CatalogImages
 from catalog.views import ensure_catalog
 from collectors.addresses import AddressPolicy
 from collectors.errors import StoreError, UsageError
@@ -24,6 +25,8 @@ from preservation.collection import (BEARWITNESS_VERSION, CollectionContext, bas
                                      new_id)
 from preservation.capture import capture_url
 from preservation.custody import Actor, CustodyLog
+from preservation.inquiries import load_inquiry
+from verification.automated_checks import run_automated_checks
 from verification.media_analysis import analyse_media, exiftool_version
 
 MODES = ("static",)
@@ -36,14 +39,14 @@ def _actor(name: str) -> Actor:
 @task(name="collect and preserve")
 def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, mode: str,
                          allow_private: bool, collector: str, user_agent: str,
-                         timeout: float) -> list[dict]:
+                         timeout: float, discovered_via: str | None = None) -> list[dict]:
     """Capture each URL into its own WARC. A URL that fails never stops the others."""
     logger = get_run_logger()
     store = open_store(Path(home))
     context = CollectionContext(
         collector=collector, user_agent=user_agent, run_id=run_id,
         tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
-        allow_private=allow_private)
+        allow_private=allow_private, discovered_via=discovered_via)
     policy = AddressPolicy(allow_private=allow_private)
 
     def static(spool: Path) -> StaticCollector:
@@ -69,11 +72,13 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
 
 @task(name="analyse media")
 def analyse_captured_media(home: str, run_id: str, records: list[dict], collector: str) -> int:
-    """Embedded metadata and perceptual hashes of every new media working copy."""
+    """Embedded metadata and perceptual hashes of every new media working copy, then the
+    automated technical checks of every image item (machine verification steps)."""
     store = open_store(Path(home))
     stored = [r for r in records if r.get("stored")]
     with CustodyLog(store.custody_dir(), f"{run_id}-analyse", _actor(collector)) as custody:
         count = analyse_media(store, stored, custody)
+        run_automated_checks(store, stored, custody, CatalogImages(Path(home)))
     get_run_logger().info("analysed %d media working copies", count)
     return count
 
@@ -93,9 +98,11 @@ def land_in_catalog(home: str, run_id: str, records: list[dict]) -> None:
 @flow(name="capture", log_prints=False)
 def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = "static",
             allow_private: bool = False, collector: str | None = None,
-            user_agent: str | None = None, timeout: float = 30.0) -> list[dict[str, Any]]:
+            user_agent: str | None = None, timeout: float = 30.0,
+            discovered_via: str | None = None) -> list[dict[str, Any]]:
     """Capture `urls` into case `case_id`; returns one summary per URL, in order.
-    `timeout` (seconds) bounds the wait for a connection and for each next bytes."""
+    `timeout` (seconds) bounds the wait for a connection and for each next bytes;
+    `discovered_via` names the logged online inquiry that found the URLs."""
     if mode not in MODES:
         raise UsageError(f"unknown capture mode {mode!r}; available: {', '.join(MODES)}")
     if not urls:
@@ -104,10 +111,13 @@ def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = 
         raise UsageError(f"timeout must be between 0 and 3600 seconds, not {timeout}")
     data_home = resolve_home(home)
     load_case(open_store(data_home), case_id)
+    if discovered_via:
+        load_inquiry(open_store(data_home), case_id, discovered_via)
     run_id = new_id("run")
     who = collector or default_collector()
     records = collect_and_preserve(str(data_home), case_id, list(urls), run_id, mode,
-                                   allow_private, who, user_agent or DEFAULT_USER_AGENT, timeout)
+                                   allow_private, who, user_agent or DEFAULT_USER_AGENT, timeout,
+                                   discovered_via)
     analyse_captured_media(str(data_home), run_id, records, who)
     land_in_catalog(str(data_home), run_id, records)
     return [summary(record) for record in records]

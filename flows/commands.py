@@ -45,9 +45,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     capture_parser.add_argument("--timeout", type=float, default=30.0,
                                 help="seconds to wait for a connection or for further bytes "
                                      "(default 30)")
+    capture_parser.add_argument("--discovered-via", metavar="INQUIRY_ID",
+                                help="the logged online inquiry that found these URLs")
     capture_parser.set_defaults(handler=lambda a: capture(
         home(a.home), a.case_id, a.urls, mode=a.mode, allow_private=a.allow_private,
-        collector=a.collector, user_agent=a.user_agent, timeout=a.timeout))
+        collector=a.collector, user_agent=a.user_agent, timeout=a.timeout,
+        discovered_via=a.discovered_via))
 
     sql_parser = commands.add_parser("sql", help="run read-only SQL on the catalog")
     sql_parser.add_argument("query", metavar="SQL")

@@ -108,6 +108,8 @@ def _collection_data(case_id: str, capture_id: str, mode: str, url: str,
         "collector": context.collector, "operator": context.operator,
         "persona": context.persona, "route": context.route, "user_agent": context.user_agent,
         "allow_private": context.allow_private, "tools": dict(context.tool_versions),
+        # Contextual data: what the page claims (published time, author, …), never our facts.
+        "claims": result.claims, "discovered_via": context.discovered_via,
     }
 
 

@@ -6,6 +6,10 @@
     <root>/custody/<segment>.jsonl                custody log, one segment per run or writer
     <root>/work/sha256/ab/cd/<hex>                working copies, named by content hash
     <root>/analysis/ab/<hex>/<analyser>.json      tool output over a working copy
+    <root>/verification/<case_id>/<capture_id>/<step_id>.json   verification steps (append-only)
+    <root>/{inquiries,assessments,policies}/<case_id>/<id>.json online inquiry log, preliminary
+                                                  assessments, item status policies
+    <root>/reports/<case_id>/<report_id>.html     evidence reports as handed out
     <root>/tmp/                                   spool files of captures in progress
 
 Everything outside tmp/ and custody/ is write-once.
@@ -26,6 +30,7 @@ from preservation.hashing import file_sha256
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+CASE_RECORD_KINDS = ("inquiries", "assessments", "policies", "reports")
 
 
 def check_id(kind: str, value: str) -> str:
@@ -62,6 +67,18 @@ class EvidenceStore:
         self.working_copy_path(sha256)  # validates the digest
         return self.root / "analysis" / sha256[:2] / sha256 / \
             f"{check_id('analyser', analyser)}.json"
+
+    def verification_step_path(self, case_id: str, capture_id: str, step_id: str) -> Path:
+        return self.root / "verification" / check_id("case id", case_id) / \
+            check_id("capture id", capture_id) / f"{check_id('step id', step_id)}.json"
+
+    def case_record_path(self, kind: str, case_id: str, record_id: str,
+                         suffix: str = ".json") -> Path:
+        """A case's write-once record of one `kind` (inquiries, assessments, policies, reports)."""
+        if kind not in CASE_RECORD_KINDS:
+            raise UsageError(f"unknown kind of case record {kind!r}")
+        return self.root / kind / check_id("case id", case_id) / \
+            f"{check_id('record id', record_id)}{suffix}"
 
     def spool_dir(self, name: str) -> Path:
         return self.root / "tmp" / check_id("spool name", name)
