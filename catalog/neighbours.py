@@ -57,6 +57,7 @@ class CatalogImages:
         found: dict[str, list[KnownImage]] = {}
         for probe, item_id, capture_id, url, sha256, captured_at, phash, dhash in rows:
             found.setdefault(probe, []).append(KnownImage(
-                item_id, capture_id, url, sha256, utc_text(captured_at.isoformat()),
+                item_id, capture_id, url, sha256,
+                utc_text(captured_at.isoformat()) if captured_at else "",
                 int(phash), int(dhash)))
         return found
