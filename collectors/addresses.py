@@ -10,11 +10,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 from collectors.errors import AddressRefused, ConnectFailed, InvalidURL
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+_PATH_SAFE = "/%?=&;:@!$'()*+,-._~[]"
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,10 @@ def parse_target(url: str) -> Target:
         host = parts.hostname.encode("idna").decode("ascii")
     except UnicodeError as exc:
         raise InvalidURL(f"host name cannot be encoded: {parts.hostname!r}") from exc
-    path = parts.path or "/"
+    # Non-ASCII in a path is sent percent-encoded (as browsers do); existing escapes are kept.
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
-        path += "?" + parts.query
+        path += "?" + quote(parts.query, safe=_PATH_SAFE)
     return Target(url=url, scheme=scheme, host=host, port=port or DEFAULT_PORTS[scheme],
                   path_and_query=path)
 

@@ -30,6 +30,7 @@ class StaticCollector:
     max_redirects: int = 10
     resource_workers: int = 8
     max_css_depth: int = 2
+    max_resources: int = 2000  # a hostile page must not make a capture unbounded
     mode: str = "static"
 
     def collect(self, url: str, sink: ExchangeSink) -> CollectorResult:
@@ -103,7 +104,13 @@ class StaticCollector:
         depth = 0
         with ThreadPoolExecutor(self.resource_workers, thread_name_prefix="resource") as pool:
             while urls and depth <= self.max_css_depth:
-                batch = [u for u in urls if u not in seen]
+                batch = list(dict.fromkeys(u for u in urls if u not in seen))
+                room = self.max_resources - (len(seen) - 1)
+                if len(batch) > room:
+                    problems.append(ResourceProblem(page_url, f"{len(batch) - room} more resources "
+                                    f"referenced than the limit of {self.max_resources}; "
+                                    "not fetched"))
+                    batch = batch[:room]
                 seen.update(batch)
                 fetched = list(pool.map(
                     lambda u: self._follow(u, sink, final_role="resource", referer=page_url),

@@ -60,14 +60,22 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
                 outcome = capture_url(store, case_id, url, static, context, custody)
             except StoreError as exc:
                 logger.error("[%d/%d] %s: not stored: %s", number, len(urls), url, exc)
-                results.append({"requested_url": url, "status": "failed", "error": str(exc),
-                                "stored": False, "items": []})
+                results.append(_not_stored(url, str(exc)))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one URL's failure must not stop the others
+                logger.exception("[%d/%d] %s: capture failed unexpectedly", number, len(urls), url)
+                results.append(_not_stored(url, f"internal error: {type(exc).__name__}: {exc}"))
                 continue
             record = outcome.record
             logger.info("[%d/%d] %s %s (%d items)", number, len(urls), record["status"], url,
                         len(record["items"]))
             results.append(record | {"stored": True})
     return results
+
+
+def _not_stored(url: str, error: str) -> dict:
+    return {"requested_url": url, "status": "failed", "error": error, "stored": False,
+            "items": []}
 
 
 @task(name="analyse media")

@@ -48,3 +48,12 @@ def test_base_href_and_hostile_markup() -> None:
     assert html_references(html, BASE) == ["http://other.test/dir/i.jpg"]
     broken = html_references("<img src='ok.jpg'><p <<<>>><<!-- <img src=", BASE)
     assert broken == ["http://example.test/reports/ok.jpg"]
+
+
+def test_non_ascii_paths_are_sent_percent_encoded() -> None:
+    from collectors.addresses import parse_target
+
+    target = parse_target("http://example.test/تقرير/صورة.jpg?q=حلب&x=%20")
+    assert target.path_and_query.isascii()
+    assert target.path_and_query.startswith("/%D8%AA%D9%82")
+    assert target.path_and_query.endswith("&x=%20")
