@@ -30,7 +30,8 @@ from preservation.store import EvidenceStore
 from verification.automated_checks import NEAR_DUPLICATE_MAX_BITS
 from verification.media_analysis import analyser_id
 from verification.status import current_policy, derive_status, describe_policy
-from verification.steps import capture_item_resolver, item_steps, superseded_by
+from verification.steps import (capture_item_resolver, item_steps, store_item_resolver,
+                                superseded_by)
 
 INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 MAX_INLINE_BYTES = 25 * 1024 * 1024
@@ -47,7 +48,8 @@ class StoredReport:
 def gather_report(home: Path, store: EvidenceStore, item_id: str,
                   report_id: str = "preview") -> dict[str, Any]:
     """Everything the report shows about `item_id`, as plain data. Reads only."""
-    found = capture_item_resolver(store, lambda i: locate_item(home, i))(item_id)
+    found = capture_item_resolver(store, lambda i: locate_item(home, i))(item_id) \
+        or store_item_resolver(store)(item_id)  # not catalogued yet: read the store
     if found is None:
         raise UnknownRecord(f"unknown item {item_id!r}: not in the catalog or not in the store")
     record, item = found

@@ -129,3 +129,25 @@ def test_a_page_item_report_and_an_unknown_item(capsys, reported: dict, tmp_path
     assert "Shelling hits the covered market" in html  # the page's own claimed title
     code, _, err = run(capsys, home, "report", "no-such-item")
     assert code == 2 and "unknown item 'no-such-item'" in err
+
+
+def test_altered_bytes_are_never_shown_and_a_broken_chain_is_reported(
+        site_server, data_home: Path, tmp_path: Path) -> None:
+    open_case(data_home, "tamper")
+    capture_plain(data_home, "tamper", [site_server.url + "reports/reposts-roundup.html"])
+    item_id, sha256 = item_of(data_home, "/img/photo-market-small.jpg")
+    working = next((data_home / "store" / "work").rglob(sha256))
+    working.chmod(0o644)
+    working.write_bytes(b"\xff\xd8 not the captured bytes")
+    (segment,) = [p for p in (data_home / "store" / "custody").glob("run-*-collect.jsonl")]
+    segment.chmod(0o644)
+    lines = segment.read_text().splitlines()
+    event = json.loads(lines[0])
+    event["purpose"] = "rewritten later"
+    segment.write_text("\n".join([json.dumps(event)] + lines[1:]) + "\n")
+    out = tmp_path / "r.html"
+    assert main(["--home", str(data_home), "report", item_id, "--out", str(out)]) == 0
+    html = out.read_text()
+    assert "data:image/jpeg;base64," not in html
+    assert "No image of this item" in html
+    assert "event 0 was altered (hash mismatch)" in html

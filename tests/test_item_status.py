@@ -74,6 +74,8 @@ def test_same_analyst_cannot_peer_review_their_own_work() -> None:
     status = derive_status(steps, DEFAULT)
     assert status.status == "in_review" and status.missing == ("independent peer_review",)
     assert "same analyst cannot peer-review their own work" in "\n".join(status.explanation)
+    # nor under their name written differently
+    assert derive_status([source, geo, review(" Alice", [geo])], DEFAULT).status == "in_review"
     steps.append(review("dave", [source, geo]))
     assert derive_status(steps, DEFAULT).status == "verified"
 

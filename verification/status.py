@@ -118,18 +118,18 @@ def derive_status(steps: list[dict[str, Any]], policy: StatusPolicy) -> ItemStat
 
 def _peer_reviews(current: list[dict[str, Any]],
                   corrected: dict[str, str]) -> tuple[list[dict[str, Any]], list[str]]:
-    authors: dict[str, set[str]] = {}
+    authors: dict[str, set[str]] = {}  # casefolded name → step ids (see same_analyst)
     for step in current:
         if step["step_type"] != "peer_review":
-            authors.setdefault(step["analyst"], set()).add(step["step_id"])
+            authors.setdefault(step["analyst"].strip().casefold(), set()).add(step["step_id"])
     qualifying, refusals = [], []
     for review in (s for s in current if s["step_type"] == "peer_review"):
         outcome = review["fields"].get("outcome")
         stale = [r for r in review["fields"].get("reviews", []) if r in corrected]
         if outcome != "confirmed":
             refusals.append(f"{_by(review)} does not count: outcome {outcome}")
-        elif review["analyst"] in authors:
-            own = ", ".join(sorted(authors[review["analyst"]]))
+        elif review["analyst"].strip().casefold() in authors:
+            own = ", ".join(sorted(authors[review["analyst"].strip().casefold()]))
             refusals.append(f"{_by(review)} does not count: {review['analyst']} also authored "
                             f"{own} (same analyst cannot peer-review their own work)")
         elif stale:

@@ -124,6 +124,11 @@ def record_step(store: EvidenceStore, custody: CustodyLog, item_id: str, step_ty
     return document
 
 
+def same_analyst(a: str, b: str) -> bool:
+    """Names compare without case or surrounding space: "Alice" cannot review "alice"."""
+    return a.strip().casefold() == b.strip().casefold()
+
+
 def _check_analyst(analyst: str, automated: bool) -> str:
     name = (analyst or "").strip()
     if not name or not name.isprintable() or len(name) > 200:
@@ -184,7 +189,7 @@ def _check_reviews(checked: Any, analyst: str, earlier: list[dict[str, Any]]) ->
         if step_id in corrected:
             raise InvalidStep(f"reviews: step {step_id} is superseded by {corrected[step_id]}; "
                               "review the correction")
-        if step["analyst"] == analyst:
+        if same_analyst(step["analyst"], analyst):
             raise InvalidStep(f"reviews: step {step_id} is by {analyst}: the same analyst "
                               "cannot peer-review their own work")
 
