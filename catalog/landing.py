@@ -11,7 +11,9 @@ from typing import Any
 
 from catalog.rows import analysis_rows, capture_rows, case_rows, custody_rows, item_rows
 from catalog.segments import segments_dir, write_segment
-from catalog.verification_rows import assessment_rows, inquiry_rows, verification_rows
+from catalog.verification_rows import (assessment_rows, case_document_rows, inquiry_rows,
+                                       verification_rows)
+from preservation.case_documents import list_case_documents
 from preservation.custody import read_segment
 from preservation.inquiries import list_records
 from preservation.store import EvidenceStore
@@ -77,11 +79,12 @@ def reland_case_captures(home: Path, store: EvidenceStore, case_id: str) -> int:
 
 def case_record_rows(store: EvidenceStore, case_id: str) -> dict[str, list]:
     return {"inquiries": inquiry_rows(list_records(store, "inquiries", case_id)),
-            "assessments": assessment_rows(list_records(store, "assessments", case_id))}
+            "assessments": assessment_rows(list_records(store, "assessments", case_id)),
+            "case_documents": case_document_rows(list_case_documents(store, case_id))}
 
 
 def land_case_records(home: Path, store: EvidenceStore, case_id: str) -> Path:
-    """The case's online inquiry log and preliminary assessments, as one segment."""
+    """The case's documents, online inquiry log and preliminary assessments, as one segment."""
     segment_id = f"records-{case_id}"
     with _segment_lock(segments_dir(home), segment_id):
         return write_segment(segments_dir(home), segment_id, case_record_rows(store, case_id),

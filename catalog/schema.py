@@ -85,4 +85,8 @@ TABLES: dict[str, pa.Schema] = {
         ("assessment_id", pa.string()), ("case_id", pa.string()), ("at", UTC_TIME),
         ("url", pa.string()), ("decision", pa.string()), ("reason", pa.string()),
         ("assessor", pa.string()), ("discovered_via", pa.string())]),
+    "case_documents": pa.schema([
+        ("document_id", pa.string()), ("case_id", pa.string()), ("kind", pa.string()),
+        ("name", pa.string()), ("path", pa.string()), ("sha256", pa.string()),
+        ("size_bytes", pa.int64()), ("added_by", pa.string()), ("added_at", UTC_TIME)]),
 }

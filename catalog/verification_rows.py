@@ -77,3 +77,10 @@ def assessment_rows(assessments: list[dict[str, Any]]) -> list[dict[str, Any]]:
              "url": d["url"], "decision": d["decision"], "reason": d["reason"],
              "assessor": d["assessor"], "discovered_via": d.get("discovered_via")}
             for d in assessments]
+
+
+def case_document_rows(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"document_id": d["document_id"], "case_id": d["case_id"], "kind": d["kind"],
+             "name": d["name"], "path": d["path"], "sha256": d["sha256"],
+             "size_bytes": d["size_bytes"], "added_by": d["added_by"],
+             "added_at": _time(d["added_at"])} for d in documents]

@@ -121,7 +121,7 @@ def verify_add(args: argparse.Namespace) -> int:
         raise InvalidStep("analyst: who did the step is required (--analyst NAME or "
                           "$BEARWITNESS_ANALYST)")
     fields = step_fields_from(args)
-    step = _with_custody(home, store, args.analyst, "verify", lambda custody: record_step(
+    step = with_custody(home, store, args.analyst, "verify", lambda custody: record_step(
         store, custody, args.item_id, args.step_type, args.analyst, fields,
         resolve=_resolver(home, store)))
     reland_capture(home, store, step["case_id"], step["capture_id"])
@@ -238,7 +238,7 @@ def verify_policy(args: argparse.Namespace) -> int:
         who = args.by or default_collector()
         if not isinstance(document, dict):
             raise InvalidStep(f"policy file {args.file}: expected a mapping (require: …)")
-        _with_custody(home, store, who, "policy", lambda custody: record_policy(
+        with_custody(home, store, who, "policy", lambda custody: record_policy(
             store, custody, args.case_id, document, who))
         reland_case_captures(home, store, args.case_id)
         ensure_catalog(home)
@@ -253,7 +253,7 @@ def inquiry_log(args: argparse.Namespace) -> int:
     home = resolve_home(args.home)
     store = open_store(home)
     who = args.investigator or default_collector()
-    inquiry = _with_custody(home, store, who, "inquiry", lambda custody: log_inquiry(
+    inquiry = with_custody(home, store, who, "inquiry", lambda custody: log_inquiry(
         store, custody, args.case_id, args.query, args.platform, who, args.persona, args.note))
     land_case_records(home, store, args.case_id)
     ensure_catalog(home)
@@ -276,7 +276,7 @@ def assess_url(args: argparse.Namespace) -> int:
     home = resolve_home(args.home)
     store = open_store(home)
     who = args.assessor or default_collector()
-    assessment = _with_custody(home, store, who, "assess", lambda custody: record_assessment(
+    assessment = with_custody(home, store, who, "assess", lambda custody: record_assessment(
         store, custody, args.case_id, args.url, args.decision, args.reason, who,
         args.discovered_via))
     land_case_records(home, store, args.case_id)
@@ -289,7 +289,7 @@ def report_item(args: argparse.Namespace) -> int:
     home = resolve_home(args.home)
     store = open_store(home)
     who = args.by or default_collector()
-    stored = _with_custody(home, store, who, "report",
+    stored = with_custody(home, store, who, "report",
                            lambda custody: make_report(home, store, args.item_id, custody))
     print(f"report {stored.report_id}: {stored.path} (sha256 {stored.sha256})")
     if args.out:
@@ -303,7 +303,7 @@ def report_item(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- helpers
 
 
-def _with_custody(home: Path, store: EvidenceStore, who: str, prefix: str, action: Any) -> Any:
+def with_custody(home: Path, store: EvidenceStore, who: str, prefix: str, action: Any) -> Any:
     """Run `action(custody)` with a new custody segment, then land that segment."""
     segment = new_id(prefix)
     path = store.custody_dir() / f"{segment}.jsonl"

@@ -10,6 +10,8 @@
     <root>/{inquiries,assessments,policies}/<case_id>/<id>.json online inquiry log, preliminary
                                                   assessments, item status policies
     <root>/reports/<case_id>/<report_id>.html     evidence reports as handed out
+    <root>/documents/<case_id>/<doc_id>.{json,*}  case documents: plan, risk and landscape
+                                                  assessments
     <root>/tmp/                                   spool files of captures in progress
 
 Everything outside tmp/ and custody/ is write-once.
@@ -30,7 +32,7 @@ from preservation.hashing import file_sha256
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-CASE_RECORD_KINDS = ("inquiries", "assessments", "policies", "reports")
+CASE_RECORD_KINDS = ("inquiries", "assessments", "policies", "reports", "documents")
 
 
 def check_id(kind: str, value: str) -> str:
@@ -74,7 +76,7 @@ class EvidenceStore:
 
     def case_record_path(self, kind: str, case_id: str, record_id: str,
                          suffix: str = ".json") -> Path:
-        """A case's write-once record of one `kind` (inquiries, assessments, policies, reports)."""
+        """A case's write-once record of one `kind` (see CASE_RECORD_KINDS)."""
         if kind not in CASE_RECORD_KINDS:
             raise UsageError(f"unknown kind of case record {kind!r}")
         return self.root / kind / check_id("case id", case_id) / \

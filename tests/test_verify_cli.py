@@ -174,3 +174,48 @@ def test_capture_refuses_an_unknown_inquiry(capsys, home: Path, site_server) -> 
     code, _, err = run(capsys, home, "capture", "--case", "cli", "--allow-private",
                        "--discovered-via", "inq-unknown", site_server.url + "index.html")
     assert code == 2 and "no inquiry 'inq-unknown'" in err
+
+
+def test_case_documents_are_kept_write_once_with_their_hash(capsys, home: Path,
+                                                             tmp_path: Path) -> None:
+    import hashlib
+
+    plan = tmp_path / "Investigation plan (v1).PDF"
+    plan.write_bytes(b"%PDF-1.7 online investigation plan")
+    code, out, err = run(capsys, home, "case", "attach", "cli", "--kind", "plan", str(plan),
+                         "--by", "lead")
+    assert code == 0, err
+    (row,) = run_query(home, "SELECT kind, name, path, sha256, size_bytes, added_by "
+                             "FROM case_documents").rows
+    digest = hashlib.sha256(plan.read_bytes()).hexdigest()
+    assert row[:2] == ("plan", plan.name) and row[3:] == (digest, plan.stat().st_size, "lead")
+    stored = home / "store" / row[2]
+    assert row[2].endswith(".pdf") and stored.read_bytes() == plan.read_bytes()
+    assert stored.stat().st_mode & 0o222 == 0 and digest in out
+    (event,) = run_query(home, "SELECT sha256 FROM custody_events WHERE action = 'store' AND "
+                               "purpose = 'case document: plan'").rows
+    assert event == (f"sha256:{digest}",)
+    segments = len(list((home / "store" / "custody").glob("*.jsonl")))
+    code, _, err = run(capsys, home, "case", "attach", "nope", "--kind", "plan", str(plan))
+    assert code == 2 and "case 'nope' does not exist" in err
+    code, _, err = run(capsys, home, "case", "attach", "cli", "--kind", "plan",
+                       str(tmp_path / "missing.pdf"))
+    assert code == 2 and "no such file" in err
+    assert len(list((home / "store" / "custody").glob("*.jsonl"))) == segments
+    with pytest.raises(SystemExit):
+        main(["--home", str(home), "case", "attach", "cli", "--kind", "diary", str(plan)])
+
+
+def test_rebuild_restores_inquiries_assessments_documents_and_status(home: Path) -> None:
+    import shutil
+
+    from catalog.rebuild import rebuild_catalog
+    from flows.environment import open_store
+
+    tables = ["inquiries", "assessments", "case_documents", "item_status", "verification_steps"]
+    before = {t: sorted(map(repr, run_query(home, f"SELECT * FROM {t}").rows)) for t in tables}
+    assert all(before.values())
+    shutil.rmtree(home / "catalog")
+    rebuild_catalog(home, open_store(home))
+    assert {t: sorted(map(repr, run_query(home, f"SELECT * FROM {t}").rows))
+            for t in tables} == before
