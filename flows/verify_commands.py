@@ -70,8 +70,12 @@ def _register_verify(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--sha256", help="sha256 of the item's bytes the analyst worked on")
     add.add_argument("--input", action="append", default=[], metavar="ITEM_ID=SHA256",
                      help="another item examined (repeatable)")
-    for name in ("method", "findings", "reviewer", "supersedes", "reason"):
-        add.add_argument(f"--{name}")
+    for name, text in (("method", "how the analyst worked"), ("findings", "what was found"),
+                       ("reviewer", "who reviewed this step"),
+                       ("supersedes", "the step id this step corrects (with --reason)"),
+                       ("reason", "why it corrects that step")):
+        add.add_argument(f"--{name}", help=text,
+                         metavar="STEP_ID" if name == "supersedes" else "TEXT")
     add.add_argument("--result", choices=["supports", "contradicts", "inconclusive"])
     add.add_argument("--confidence", choices=["low", "medium", "high"])
     add.add_argument("--tool", action="append", default=[], metavar="NAME=VERSION",
