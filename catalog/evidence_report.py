@@ -3,8 +3,9 @@ from the evidence store (the record of truth) with the catalog as an index (whic
 holds the item, its perceptual neighbours, which custody segments mention it).
 
 The report is one self-contained HTML file (report_html.py renders it). Every report made is
-kept write-once in the store (`reports/<case_id>/<report_id>.html`) and is an `export`
-custody event carrying its sha256, so what was handed out can be proven later.
+kept write-once in the store (`reports/<case_id>/<report_id>.html`) with a `store` custody
+event carrying its sha256, and each copy handed out (`--out`) is an `export` event, so what
+was handed out can be proven later.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ MAX_INLINE_BYTES = 25 * 1024 * 1024
 @dataclass(frozen=True)
 class StoredReport:
     report_id: str
+    case_id: str
     path: Path  # in the store
     sha256: str
     html: str
@@ -84,12 +86,12 @@ def make_report(home: Path, store: EvidenceStore, item_id: str, custody: Custody
     path = store.case_record_path("reports", case_id, report_id, ".html")
     write_new_file(path, html.encode("utf-8"))
     sha256 = file_sha256(path)
-    custody.record("export", report_id, case_id=case_id, object_path=store.relative(path),
+    custody.record("store", report_id, case_id=case_id, object_path=store.relative(path),
                    sha256=f"sha256:{sha256}", purpose=f"evidence report of item {item_id}",
                    details={"item_id": item_id, "item_sha256": f"sha256:{data['item']['sha256']}",
                             "status": data["status"]["status"],
                             "steps": [s["step_id"] for s in data["steps"]]})
-    return StoredReport(report_id, path, sha256, html)
+    return StoredReport(report_id, case_id, path, sha256, html)
 
 
 def _analysis(store: EvidenceStore, item: dict[str, Any]) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 from catalog.landing import land_store
-from catalog.segments import segments_dir, write_empty_segment
+from catalog.segments import segments_dir, staging_dir, write_empty_segment
 from catalog.views import ensure_catalog
 from preservation.store import EvidenceStore
 
@@ -32,5 +32,7 @@ def rebuild_catalog(home: Path, store: EvidenceStore) -> int:
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(staging_dir(fresh), ignore_errors=True)
     ensure_catalog(home)
     return count

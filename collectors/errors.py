@@ -20,6 +20,7 @@
     │   ├── StorageFull       ENOSPC / EDQUOT while writing
     │   └── IntegrityError    bytes do not match the hash recorded for them
     │       └── WarcFormatError  a WARC file is torn, malformed or fails its own digests
+    ├── TimestampError        the timestamp authority could not be reached or gave no usable token
     ├── AnalysisError         a parser (exiftool, Pillow) failed on a working copy
     └── CatalogError          the catalog could not be built, opened or queried
 
@@ -99,6 +100,10 @@ class StorageFull(StoreError):
 
 
 class IntegrityError(StoreError):
+    pass
+
+
+class TimestampError(BearwitnessError):
     pass
 
 

@@ -15,6 +15,7 @@ import socket
 import ssl
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -184,11 +185,11 @@ class HttpClient:
                     break
             for handle in (raw_file, entity_file):
                 if handle is not None:
-                    handle.flush()
+                    _storing(handle, handle.flush)
         finally:
-            raw_file.close()
+            _storing(raw_file, raw_file.close)
             if entity_file is not None:
-                entity_file.close()
+                _storing(entity_file, entity_file.close)
         raw_path = Path(raw_file.name)
         return HttpResponse(
             head=head, status=status, reason=reason, headers=headers,
@@ -243,8 +244,14 @@ def _spool(spool_dir: Path, kind: str) -> BinaryIO:
 
 
 def _write(handle: BinaryIO, data: bytes) -> None:
+    _storing(handle, lambda: handle.write(data))
+
+
+def _storing(handle: BinaryIO, action: Callable[[], object]) -> None:
+    """Run a write, flush or close of a spool file; a full disk becomes StorageFull (a flush
+    or a close can be where buffered bytes first meet the full disk)."""
     try:
-        handle.write(data)
+        action()
     except OSError as exc:
         if exc.errno in (28, 122):  # ENOSPC, EDQUOT
             raise StorageFull(f"no space left while spooling a download to {handle.name}") from exc

@@ -16,10 +16,11 @@ from catalog.landing import land_capture, land_custody
 from catalog.neighbours import CatalogImages
 from catalog.views import ensure_catalog
 from collectors.addresses import AddressPolicy
-from collectors.errors import StoreError, UsageError
+from collectors.errors import BearwitnessError, StoreError, UsageError
 from collectors.http_client import DEFAULT_USER_AGENT, FetchLimits, HttpClient
 from collectors.static_collector import StaticCollector
 from flows.environment import default_collector, open_store, resolve_home
+from flows.integrity import configured_tsa, run_repair, run_timestamp
 from preservation.cases import load_case
 from preservation.collection import (BEARWITNESS_VERSION, CollectionContext, base_tool_versions,
                                      new_id)
@@ -53,8 +54,15 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
         limits = FetchLimits(connect_timeout=timeout, read_timeout=timeout)
         return StaticCollector(HttpClient(policy, spool, user_agent=user_agent, limits=limits))
 
+    try:  # what crashed runs left: set aside before we start (never a reason not to capture)
+        repaired = run_repair(Path(home), store, collector, full=False, run_id=run_id)
+        for action in repaired.actions:
+            logger.warning("repair: %s %s: %s", action.kind, action.path, action.detail)
+    except StoreError as exc:
+        logger.error("repair before the run failed (run `bearwitness repair`): %s", exc)
     results: list[dict] = []
-    with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector)) as custody:
+    with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector),
+                    run_id=run_id) as custody:
         for number, url in enumerate(urls, 1):
             try:
                 outcome = capture_url(store, case_id, url, static, context, custody)
@@ -84,11 +92,27 @@ def analyse_captured_media(home: str, run_id: str, records: list[dict], collecto
     automated technical checks of every image item (machine verification steps)."""
     store = open_store(Path(home))
     stored = [r for r in records if r.get("stored")]
-    with CustodyLog(store.custody_dir(), f"{run_id}-analyse", _actor(collector)) as custody:
+    with CustodyLog(store.custody_dir(), f"{run_id}-analyse", _actor(collector),
+                    run_id=run_id) as custody:
         count = analyse_media(store, stored, custody)
         run_automated_checks(store, stored, custody, CatalogImages(Path(home)))
     get_run_logger().info("analysed %d media working copies", count)
     return count
+
+
+@task(name="timestamp run")
+def timestamp_run(home: str, run_id: str, collector: str) -> None:
+    """RFC 3161 timestamp over the run's manifest when a TSA is configured
+    ($BEARWITNESS_TSA_URL). A TSA that fails leaves the run for `bearwitness timestamp`."""
+    tsa = configured_tsa()
+    if tsa is None:
+        return
+    try:
+        run_timestamp(Path(home), open_store(Path(home)), collector, tsa, runs=[run_id],
+                      segment=f"{run_id}-timestamp")
+    except BearwitnessError as exc:
+        get_run_logger().error("run %s not timestamped (run `bearwitness timestamp` later): %s",
+                               run_id, exc)
 
 
 @task(name="land in catalog")
@@ -127,6 +151,7 @@ def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = 
                                    allow_private, who, user_agent or DEFAULT_USER_AGENT, timeout,
                                    discovered_via)
     analyse_captured_media(str(data_home), run_id, records, who)
+    timestamp_run(str(data_home), run_id, who)
     land_in_catalog(str(data_home), run_id, records)
     return [summary(record) for record in records]
 

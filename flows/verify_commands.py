@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from catalog.evidence_report import make_report
+from catalog.evidence_report import StoredReport, make_report
 from catalog.landing import (land_case_records, land_custody, reland_capture,
                              reland_case_captures)
 from catalog.query import locate_item
@@ -24,6 +24,7 @@ from flows.environment import default_collector, open_store, resolve_home
 from preservation.cases import load_case
 from preservation.collection import BEARWITNESS_VERSION, new_id
 from preservation.custody import Actor, CustodyLog
+from preservation.hashing import file_sha256
 from preservation.inquiries import DECISIONS, list_records, log_inquiry, record_assessment
 from preservation.store import EvidenceStore
 from verification.status import (current_policy, derive_status, describe_policy,
@@ -294,14 +295,25 @@ def report_item(args: argparse.Namespace) -> int:
     store = open_store(home)
     who = args.by or default_collector()
     stored = with_custody(home, store, who, "report",
-                           lambda custody: make_report(home, store, args.item_id, custody))
+                           lambda custody: _report(home, store, args.item_id, args.out, custody))
     print(f"report {stored.report_id}: {stored.path} (sha256 {stored.sha256})")
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(stored.path, args.out)
-        os.chmod(args.out, 0o644)
         print(f"written to {args.out}")
     return EXIT_OK
+
+
+def _report(home: Path, store: EvidenceStore, item_id: str, out: Path | None,
+            custody: CustodyLog) -> StoredReport:
+    stored = make_report(home, store, item_id, custody)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(stored.path, out)
+        os.chmod(out, 0o644)
+        custody.record("export", stored.report_id, case_id=stored.case_id,
+                       sha256=f"sha256:{file_sha256(out)}",
+                       purpose=f"evidence report of item {item_id} handed out",
+                       details={"item_id": item_id, "out": str(out.resolve())})
+    return stored
 
 
 # ---------------------------------------------------------------- helpers

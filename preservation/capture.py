@@ -1,6 +1,10 @@
 """Capture one URL into the evidence store: WARC, working copies, capture record, custody.
 
 This is the preservation half of a capture; which collector fetched the bytes does not matter.
+Each object is recorded in the custody log as soon as it is stored, and the capture record
+comes last: a capture exists once its record is stored and recorded. Until then a lock file
+(preservation/capture_lock.py) marks it in progress, so that after a crash `repair` knows
+what to set aside.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from collectors.collector import Collector, CollectorResult
 from collectors.errors import IntegrityError, UnknownCase
+from preservation.capture_lock import CaptureLock
 from preservation.collection import CollectionContext, new_id
 from preservation.custody import CustodyLog
 from preservation.hashing import file_sha256
@@ -50,6 +55,20 @@ def capture_url(store: EvidenceStore, case_id: str, url: str,
         raise UnknownCase(f"case {case_id!r} does not exist; create it with "
                           f"`bearwitness case new {case_id} --title …`")
     capture_id = new_id("cap")
+    lock = CaptureLock(store.capture_lock_path(capture_id),
+                       {"capture_id": capture_id, "case_id": case_id, "segment": custody.segment})
+    finished = False
+    try:
+        outcome = _capture(store, case_id, capture_id, url, make_collector, context, custody)
+        finished = True
+        return outcome
+    finally:
+        lock.release(finished=finished)
+
+
+def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
+             make_collector: Callable[[Path], Collector], context: CollectionContext,
+             custody: CustodyLog) -> CaptureOutcome:
     started_at = datetime.now(UTC)
     warc_path = store.warc_path(case_id, capture_id)
     writer = WarcFileWriter(warc_path)
@@ -69,14 +88,21 @@ def capture_url(store: EvidenceStore, case_id: str, url: str,
         writer.abandon()
         store.remove_spool(capture_id)
         raise
+    _record_warc(store, custody, collection, closed)
     try:
         working = _extract_working_copies(store, closed, recorder.items, spool)
     finally:
         store.remove_spool(capture_id)
+    for sha256, path in working.items():
+        custody.record("derive", sha256, case_id=case_id, object_path=store.relative(path),
+                       sha256=f"sha256:{sha256}", purpose="working copy extracted from the WARC",
+                       details={"parent": store.relative(closed.path)})
     record = _capture_record(store, collection, closed, recorder.items, working)
     record_path = store.capture_record_path(case_id, capture_id)
     store.write_json(record_path, record)
-    _record_custody(store, custody, record, closed, record_path, working)
+    custody.record("store", capture_id, case_id=case_id,
+                   object_path=store.relative(record_path),
+                   sha256=f"sha256:{file_sha256(record_path)}", purpose="capture record")
     return CaptureOutcome(record, working)
 
 
@@ -148,23 +174,17 @@ def _capture_record(store: EvidenceStore, collection: dict[str, Any], closed: Cl
     return record
 
 
-def _record_custody(store: EvidenceStore, custody: CustodyLog, record: dict[str, Any],
-                    closed: ClosedWarc, record_path: Path, working: dict[str, Path]) -> None:
-    case_id, capture_id = record["case_id"], record["capture_id"]
+def _record_warc(store: EvidenceStore, custody: CustodyLog, collection: dict[str, Any],
+                 closed: ClosedWarc) -> None:
+    case_id, capture_id = collection["case_id"], collection["capture_id"]
     custody.record("collect", capture_id, case_id=case_id, sha256=f"sha256:{closed.sha256}",
-                   purpose=f"capture of {record['requested_url']}",
-                   details={"status": record["status"], "final_url": record["final_url"],
-                            "mode": record["mode"], "items": len(record["items"])})
-    custody.record("store", capture_id, case_id=case_id, object_path=record["warc"]["path"],
+                   purpose=f"capture of {collection['requested_url']}",
+                   details={"status": collection["status"], "final_url": collection["final_url"],
+                            "mode": collection["mode"]})
+    custody.record("store", capture_id, case_id=case_id, object_path=store.relative(closed.path),
                    sha256=f"sha256:{closed.sha256}", sha512=f"sha512:{closed.sha512}",
-                   purpose="evidentiary copy (WARC)")
-    custody.record("store", capture_id, case_id=case_id,
-                   object_path=store.relative(record_path),
-                   sha256=f"sha256:{file_sha256(record_path)}", purpose="capture record")
-    for sha256, path in working.items():
-        custody.record("derive", sha256, case_id=case_id, object_path=store.relative(path),
-                       sha256=f"sha256:{sha256}", purpose="working copy extracted from the WARC",
-                       details={"parent": record["warc"]["path"]})
+                   purpose="evidentiary copy (WARC)", details={"size": closed.size,
+                                                               "records": closed.records})
 
 
 def _iso(moment: datetime) -> str:

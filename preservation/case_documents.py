@@ -49,6 +49,10 @@ def attach_case_document(store: EvidenceStore, custody: CustodyLog, case_id: str
     custody.record("store", document_id, case_id=case_id, object_path=record["path"],
                    sha256=f"sha256:{record['sha256']}", purpose=f"case document: {kind}",
                    details={"name": source.name, "record": store.relative(record_path)})
+    custody.record("store", document_id, case_id=case_id,
+                   object_path=store.relative(record_path),
+                   sha256=f"sha256:{file_sha256(record_path)}",
+                   purpose=f"record of case document {document_id}")
     return record
 
 

@@ -8,6 +8,7 @@ Everything is written under a temporary name in the destination directory, fsync
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import shutil
 import stat
@@ -17,6 +18,7 @@ from pathlib import Path
 from collectors.errors import ObjectExists, StorageFull, StoreError
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+TEMP_SUFFIX = ".tmp"  # `.<final name>.<random>.tmp`: a write in progress, or interrupted
 
 
 def storage_error(exc: OSError, what: str) -> StoreError:
@@ -54,8 +56,20 @@ def write_new_file(final: Path, data: bytes | None = None, *, source: Path | Non
     final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists():
         raise ObjectExists(f"{final} already exists; stored objects are never replaced")
-    fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=TEMP_SUFFIX)
     temporary = Path(name)
+    # Held until the file is published: `repair` leaves locked temporary files alone.
+    lock_fd = os.open(temporary, os.O_RDONLY)
+    fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        _write_temporary(fd, temporary, final, data, source)
+        publish(temporary, final, read_only=read_only)
+    finally:
+        os.close(lock_fd)
+
+
+def _write_temporary(fd: int, temporary: Path, final: Path, data: bytes | None,
+                     source: Path | None) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             if source is not None:
@@ -71,4 +85,18 @@ def write_new_file(final: Path, data: bytes | None = None, *, source: Path | Non
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    publish(temporary, final, read_only=read_only)
+
+
+def move_new(source: Path, final: Path) -> None:
+    """Give an existing file a new name (same file system), refusing to replace anything.
+    The bytes are not touched: the inode keeps its content and mode."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, final)
+    except FileExistsError as exc:
+        raise ObjectExists(f"{final} already exists; stored objects are never replaced") from exc
+    except OSError as exc:
+        raise storage_error(exc, str(final)) from exc
+    fsync_directory(final.parent)
+    source.unlink()
+    fsync_directory(source.parent)

@@ -12,7 +12,10 @@
     <root>/reports/<case_id>/<report_id>.html     evidence reports as handed out
     <root>/documents/<case_id>/<doc_id>.{json,*}  case documents: plan, risk and landscape
                                                   assessments
-    <root>/tmp/                                   spool files of captures in progress
+    <root>/manifests/<run_id>.json                run manifest: hashes of what a run stored
+    <root>/timestamps/<run_id>.tsr, .chain.pem    RFC 3161 token over it, TSA certificate chain
+    <root>/quarantine/<repair_id>/…               what `repair` set aside after a crash
+    <root>/tmp/                                   spool files and locks of captures in progress
 
 Everything outside tmp/ and custody/ is write-once.
 """
@@ -84,6 +87,21 @@ class EvidenceStore:
 
     def spool_dir(self, name: str) -> Path:
         return self.root / "tmp" / check_id("spool name", name)
+
+    def capture_lock_path(self, capture_id: str) -> Path:
+        return self.root / "tmp" / f"{check_id('capture id', capture_id)}.lock"
+
+    def quarantine_dir(self, repair_id: str) -> Path:
+        return self.root / "quarantine" / check_id("repair id", repair_id)
+
+    def manifest_path(self, run_id: str) -> Path:
+        return self.root / "manifests" / f"{check_id('run id', run_id)}.json"
+
+    def timestamp_token_path(self, run_id: str) -> Path:
+        return self.root / "timestamps" / f"{check_id('run id', run_id)}.tsr"
+
+    def timestamp_chain_path(self, run_id: str) -> Path:
+        return self.root / "timestamps" / f"{check_id('run id', run_id)}.chain.pem"
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root.resolve()).as_posix()

@@ -8,6 +8,7 @@ warcio remains the reference reader that checks what we write (tests run `warcio
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import threading
@@ -53,6 +54,7 @@ class WarcFileWriter:
         except FileExistsError as exc:
             raise ObjectExists(f"{self.open_path} exists: another writer, or a crashed one "
                                "(run `bearwitness repair`)") from exc
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "a writer is alive", for repair
         self._file = os.fdopen(fd, "wb")
         self._lock = threading.Lock()
         self._sha256 = hashlib.sha256()

@@ -52,3 +52,13 @@ def data_home(tmp_path: Path) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     return home
+
+
+@pytest.fixture(scope="session")
+def local_tsa(tmp_path_factory: pytest.TempPathFactory):
+    """A real RFC 3161 timestamp authority (openssl ts -reply) over HTTP on 127.0.0.1, with a
+    test CA made for the session; shared because making its keys costs about a second."""
+    from local_tsa import LocalTsa
+
+    with LocalTsa(tmp_path_factory.mktemp("tsa")) as tsa:
+        yield tsa

@@ -11,6 +11,8 @@ import pytest
 
 from flows.capture_flow import capture
 from flows.commands import case_new
+from flows.environment import open_store
+from preservation.audit import audit_store
 from preservation.hashing import file_digests
 from preservation.warc_reader import check_warc
 
@@ -65,3 +67,9 @@ def test_disk_full_fails_clearly_and_keeps_earlier_evidence(small_disk: Path, si
     (third,) = capture("full", [site_server.url + "index.html"], home=str(home),
                        allow_private=True)
     assert third["status"] == "complete"
+    # The failed capture's `.open` WARC was set aside by the run's repair-before-run hook, and
+    # the store audits clean.
+    assert list((home / "store" / "quarantine").rglob("*.warc.gz.open"))
+    assert not list((home / "store" / "warcs").rglob("*.open"))
+    report = audit_store(open_store(home))
+    assert report.ok, [p.line() for p in report.problems]

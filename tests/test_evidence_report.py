@@ -92,12 +92,23 @@ def test_the_report_is_kept_in_the_store_and_its_export_is_in_custody(reported: 
     (stored,) = list((home / "store" / "reports" / "report").glob("report-*.html"))
     assert stored.read_bytes() == reported["out"].read_bytes()
     assert stored.stat().st_mode & 0o222 == 0
-    (event,) = run_query(home, "SELECT actor, sha256, object_path, details FROM custody_events "
-                               "WHERE action = 'export'").rows
-    assert event[0] == "carol"
-    assert event[1] == "sha256:" + hashlib.sha256(stored.read_bytes()).hexdigest()
-    assert home / "store" / event[2] == stored
-    assert json.loads(event[3])["item_id"] == reported["item_id"]
+    digest = "sha256:" + hashlib.sha256(stored.read_bytes()).hexdigest()
+    (kept,) = run_query(home, "SELECT actor, sha256, object_path, details FROM custody_events "
+                              "WHERE action = 'store' AND object_id = ?", [stored.stem]).rows
+    assert kept[0] == "carol" and kept[1] == digest and home / "store" / kept[2] == stored
+    assert json.loads(kept[3])["item_id"] == reported["item_id"]
+    (handed,) = run_query(home, "SELECT actor, sha256, details FROM custody_events "
+                                "WHERE action = 'export' AND object_id = ?", [stored.stem]).rows
+    assert handed[:2] == ("carol", digest)
+    assert json.loads(handed[2])["out"] == str(reported["out"].resolve())
+
+
+def test_the_store_still_audits_clean(reported: dict) -> None:
+    from flows.environment import open_store
+    from preservation.audit import audit_store
+
+    report = audit_store(open_store(reported["home"]))
+    assert report.problems == [] and report.ok
 
 
 def test_the_report_renders_in_headless_chromium(reported: dict, tmp_path: Path) -> None:

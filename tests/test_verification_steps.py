@@ -73,12 +73,13 @@ def test_a_step_is_stored_write_once_with_a_verify_custody_event(home: Path) -> 
     assert stored["analyst"] == "alice" and stored["automated"] is False
     assert stored["at"].endswith("+00:00") and stored["fields"]["lat"] == 36.2021
     assert stored["fields"]["inputs"] == [{"item_id": item_id, "sha256": sha256}]
-    (event,) = _rows(home, "SELECT action, object_path, sha256, details FROM custody_events "
-                           "WHERE object_id = ?", [step["step_id"]])
     import hashlib
-    assert event[0] == "verify" and (home / "store" / event[1]) == path
-    assert event[2] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-    assert json.loads(event[3])["item_id"] == item_id
+    events = _rows(home, "SELECT action, object_path, sha256, details FROM custody_events "
+                         "WHERE object_id = ? ORDER BY seq", [step["step_id"]])
+    digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    assert [e[0] for e in events] == ["store", "verify"]
+    assert all(home / "store" / e[1] == path and e[2] == digest for e in events)
+    assert json.loads(events[1][3])["item_id"] == item_id
     for segment in (home / "store" / "custody").glob("*.jsonl"):
         assert verify_segment(segment) == []
     (row,) = _rows(home, "SELECT step_type, analyst, result, confidence, supersedes, "

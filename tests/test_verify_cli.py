@@ -219,3 +219,13 @@ def test_rebuild_restores_inquiries_assessments_documents_and_status(home: Path)
     rebuild_catalog(home, open_store(home))
     assert {t: sorted(map(repr, run_query(home, f"SELECT * FROM {t}").rows))
             for t in tables} == before
+
+
+def test_verification_records_pass_the_integrity_audit(home: Path) -> None:
+    from flows.environment import open_store
+    from preservation.audit import audit_store
+
+    report = audit_store(open_store(home))
+    assert report.problems == [] and report.ok
+    audited = {o.path.split("/", 1)[0] for o in report.objects}
+    assert {"verification", "inquiries", "assessments", "policies", "documents"} <= audited

@@ -1,7 +1,8 @@
 """Recording analysts' verification steps: append-only documents in the evidence store.
 
 A step is kept apart from the item it is about (PROTOCOL.md rule 21), write-once under
-`verification/<case_id>/<capture_id>/<step_id>.json`, and is a `verify` custody event. Nothing
+`verification/<case_id>/<capture_id>/<step_id>.json`, and is a `verify` custody event (after
+the `store` event of its file). Nothing
 is edited or deleted: a correction is a new step that `supersedes` an earlier one, with a
 reason. Before anything is stored the step is checked against the store: the item exists, every
 input's sha256 is the stored item's, the step it corrects or reviews exists.
@@ -114,9 +115,13 @@ def record_step(store: EvidenceStore, custody: CustodyLog, item_id: str, step_ty
         "fields": checked.model_dump(mode="json")}
     path = store.verification_step_path(record["case_id"], record["capture_id"], step_id)
     store.write_json(path, document)
-    custody.record("verify", step_id, case_id=record["case_id"],
-                   object_path=store.relative(path), sha256=f"sha256:{file_sha256(path)}",
-                   purpose=f"{step_type} step on item {item_id}",
+    relative, digest = store.relative(path), f"sha256:{file_sha256(path)}"
+    # `store` records the file like every stored object (audits and run manifests count
+    # store/derive/transfer events); `verify` records the act of verification.
+    custody.record("store", step_id, case_id=record["case_id"], object_path=relative,
+                   sha256=digest, purpose="verification step record")
+    custody.record("verify", step_id, case_id=record["case_id"], object_path=relative,
+                   sha256=digest, purpose=f"{step_type} step on item {item_id}",
                    details={"item_id": item_id, "step_type": step_type, "analyst": analyst,
                             "automated": automated, "result": checked.result,
                             "supersedes": checked.supersedes,

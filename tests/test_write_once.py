@@ -1,0 +1,129 @@
+"""Write-once, checked on the source and on the files (PROTOCOL.md rule 15).
+
+No code path opens a closed WARC or a stored object for writing: every call in collectors/,
+preservation/ and verification/ that can write, truncate, re-mode, rename, link or delete a
+file is listed here with the reason it cannot touch stored evidence. A new one fails this test
+until someone has looked at it. (catalog/ writes only the derived index, outside the store.)
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from flows.environment import open_store
+from preservation.durable_files import write_new_file
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("collectors", "preservation", "verification")
+MUTATING = {"write_bytes", "write_text", "truncate", "ftruncate", "chmod", "fchmod", "rename",
+            "unlink", "rmtree", "link", "copyfile", "copytree", "move", "remove"}
+WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_APPEND", "O_TRUNC")
+
+ALLOWED = {
+    ("collectors/http_client.py", "remove_spool"): "spool file of a download, in tmp/",
+    ("preservation/capture.py", "_extract_working_copies"): "extraction scratch file in tmp/",
+    ("preservation/capture_lock.py", "__init__"): "new lock file in tmp/ (O_EXCL)",
+    ("preservation/capture_lock.py", "release"): "lock file in tmp/",
+    ("preservation/capture_lock.py", "done"): "lock file in tmp/",
+    ("preservation/custody.py", "__init__"): "new custody segment (O_EXCL, append only)",
+    ("preservation/custody.py", "close"): "makes the sealed segment read-only",
+    ("preservation/custody_index.py", "append_entry"): "the segment index, append only",
+    ("preservation/custody_index.py", "_move_torn_tail"): "cuts a torn index line, kept aside",
+    ("preservation/durable_files.py", "publish"): "temporary file → final name via link",
+    ("preservation/durable_files.py", "_write_temporary"): "the temporary file being written",
+    ("preservation/durable_files.py", "move_new"): "link to a new name, never replacing",
+    ("preservation/export_bag.py", "_write"): "new files in the bag, outside the store ('x')",
+    ("preservation/export_bag.py", "_write_tag_files"): "the bag's tag files, outside the store",
+    ("preservation/repair.py", "_interrupted_capture"): "moves (link) into quarantine",
+    ("preservation/repair.py", "_interrupted_writes"): "moves (link) into quarantine",
+    ("preservation/repair.py", "_cut_open_warc"): "removes a `.open` WARC once both parts are "
+                                                  "stored in quarantine",
+    ("preservation/repair.py", "_seal_abandoned_segments"): "cuts a torn custody line of a "
+                                                            "dead writer, kept aside",
+    ("preservation/store.py", "remove_spool"): "a capture's spool directory in tmp/",
+    ("preservation/warc_writer.py", "__init__"): "new `.open` WARC (O_EXCL)",
+}
+
+
+def writing_calls(path: Path) -> set[tuple[str, str]]:
+    """(function, call) for every call in `path` that may change a file."""
+    found = set()
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call) and _writes(node):
+                found.add((function.name, ast.unparse(node.func)))
+    return found
+
+
+def _writes(call: ast.Call) -> bool:
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    source = ast.unparse(call)
+    if name in ("open", "fdopen"):
+        if any(flag in source for flag in WRITE_FLAGS):
+            return True
+        modes = [a.value for a in call.args[1:2] if isinstance(a, ast.Constant)]
+        modes += [k.value.value for k in call.keywords
+                  if k.arg == "mode" and isinstance(k.value, ast.Constant)]
+        return any(isinstance(m, str) and set(m) & set("wax+") for m in modes)
+    if name == "replace":
+        return source.startswith("os.replace")
+    return name in MUTATING
+
+
+def test_every_writing_call_is_accounted_for() -> None:
+    offenders = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            for function, call in sorted(writing_calls(path)):
+                if (relative, function) not in ALLOWED:
+                    offenders.append(f"{relative}:{function}: {call}")
+    assert offenders == []
+
+
+def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\n"
+                   "def rewrite(p):\n    open(p, 'r+b').write(b'x')\n"
+                   "def append(p):\n    os.open(p, os.O_WRONLY | os.O_APPEND)\n"
+                   "def reads(p):\n    open(p, 'rb').read()\n    'a'.replace('a', 'b')\n")
+    assert {f for f, _ in writing_calls(bad)} == {"rewrite", "append"}
+
+
+def test_stored_files_are_read_only(data_home: Path, site_server) -> None:
+    from evidence_builder import build_evidence
+
+    build_evidence(data_home, site_server.url)
+    store = open_store(data_home).root
+    stored = [p for top in ("warcs", "captures", "cases", "work", "analysis")
+              for p in (store / top).rglob("*") if p.is_file()]
+    stored += list((store / "custody").glob("*.jsonl"))
+    assert stored and all(p.stat().st_mode & 0o222 == 0 for p in stored), \
+        [p for p in stored if p.stat().st_mode & 0o222]
+
+
+def test_a_second_capture_of_the_same_url_is_a_new_capture(data_home: Path, site_server) -> None:
+    from evidence_builder import CASE, build_evidence, capture_run
+
+    (first,) = build_evidence(data_home, site_server.url)
+    (second,) = capture_run(data_home, CASE, [first["requested_url"]], analyse=False)
+    assert second["capture_id"] != first["capture_id"]
+    assert len(list((open_store(data_home).root / "warcs" / CASE).glob("*.warc.gz"))) == 2
+
+
+def test_the_store_refuses_to_overwrite(data_home: Path) -> None:
+    target = data_home / "object"
+    write_new_file(target, b"first")
+    for attempt in (b"second", b"first"):
+        try:
+            write_new_file(target, attempt)
+        except Exception as exc:  # noqa: BLE001 - the error type is checked here
+            assert type(exc).__name__ == "ObjectExists"
+        else:
+            raise AssertionError("replaced")
+    assert target.read_bytes() == b"first"
