@@ -264,7 +264,8 @@ def _step(step: dict[str, Any]) -> str:
     rows += [(name, _e(value)) for name, value in fields.items()
              if name not in _COMMON and value not in (None, [], {})]
     result = fields.get("result") or ""
-    return (f"<div class=\"step{' superseded' if superseded else ''}\" id=\"{escape(step['step_id'])}\">"
+    css = "step superseded" if superseded else "step"
+    return (f"<div class=\"{css}\" id=\"{escape(step['step_id'])}\">"
             f"<h3>{_e(step['step_type'])} · {_mono(step['step_id'])}</h3><p>by "
             f"<b>{_e(step['analyst'])}</b> at {_e(step['at'])} · result "
             f"<span class=\"badge {escape(result)}\">{_e(result)}</span> · confidence "

@@ -43,7 +43,8 @@ def attach_case_document(store: EvidenceStore, custody: CustodyLog, case_id: str
     record = {"format": DOCUMENT_FORMAT, "document_id": document_id, "case_id": case_id,
               "kind": kind, "name": source.name, "path": store.relative(path),
               "sha256": file_sha256(path), "size_bytes": path.stat().st_size,
-              "added_by": added_by, "added_at": datetime.now(UTC).isoformat(timespec="microseconds")}
+              "added_by": added_by,
+              "added_at": datetime.now(UTC).isoformat(timespec="microseconds")}
     record_path = store.case_record_path("documents", case_id, document_id)
     store.write_json(record_path, record)
     custody.record("store", document_id, case_id=case_id, object_path=record["path"],

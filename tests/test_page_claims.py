@@ -10,13 +10,15 @@ from flows.demo import SITE_ROOT
 
 def test_the_demo_article_claims() -> None:
     claims = page_claims((SITE_ROOT / "reports" / "checkpoint-closure.html").read_text())
-    assert claims["title"] == "Checkpoint 4 closed to civilian traffic — Northern Districts Monitor"
+    assert claims["title"] == \
+        "Checkpoint 4 closed to civilian traffic — Northern Districts Monitor"
     assert claims["published_time"] == "2026-03-16T11:00:00+00:00"
     assert claims["modified_time"] == "2026-03-17T08:10:00+00:00"
     assert claims["author"] == "Omar Khalil"
     assert claims["canonical"] == "https://monitor.example.org/reports/checkpoint-closure.html"
     assert claims["sources"]["published_time"] == "article:published_time"
-    assert claims["open_graph"]["og:image"] == "https://monitor.example.org/img/photo-checkpoint.jpg"
+    assert claims["open_graph"]["og:image"] == \
+        "https://monitor.example.org/img/photo-checkpoint.jpg"
     assert claims["description"].startswith("Residents of the western villages")
 
 

@@ -60,14 +60,16 @@ def _stored_steps(home: Path) -> set[Path]:
 
 
 def _custody_lines(home: Path) -> int:
-    return sum(len(p.read_text().splitlines()) for p in (home / "store" / "custody").glob("*"))
+    custody = home / "store" / "custody"
+    return sum(len(p.read_text().splitlines()) for p in custody.rglob("*.jsonl"))
 
 
 def test_a_step_is_stored_write_once_with_a_verify_custody_event(home: Path) -> None:
     item_id, sha256 = item_of(home, "/img/photo-market.jpg")
     step = _record(home, item_id, "geolocation", "alice",
                    common(item_id, sha256) | OWN_FIELDS["geolocation"])
-    path = home / "store" / "verification" / "steps" / step["capture_id"] / f"{step['step_id']}.json"
+    path = home / "store" / "verification" / "steps" / step["capture_id"] / \
+        f"{step['step_id']}.json"
     stored = json.loads(path.read_text())
     assert stored == step and path.stat().st_mode & 0o222 == 0
     assert stored["analyst"] == "alice" and stored["automated"] is False

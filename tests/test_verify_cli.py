@@ -229,3 +229,20 @@ def test_verification_records_pass_the_integrity_audit(home: Path) -> None:
     assert report.problems == [] and report.ok
     audited = {o.path.split("/", 1)[0] for o in report.objects}
     assert {"verification", "inquiries", "assessments", "policies", "documents"} <= audited
+
+
+def test_an_export_bag_carries_the_verification_steps(capsys, home: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "bag"
+    code, _, err = run(capsys, home, "export", "cli", "--out", str(out))
+    assert code == 0, err
+    steps = sorted((out / "data" / "verification" / "steps").rglob("step-*.json"))
+    human = [json.loads(p.read_text()) for p in steps]
+    assert {s["analyst"] for s in human} >= {"alice", "bob"}
+    events = (out / "data" / "custody" / "events.jsonl").read_text()
+    assert all(json.dumps(s["step_id"]) in events for s in human)
+    checked = subprocess.run([sys.executable, str(out / "verify_bag.py"), str(out)],
+                             capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

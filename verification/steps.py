@@ -95,8 +95,8 @@ def record_step(store: EvidenceStore, custody: CustodyLog, item_id: str, step_ty
     analyst = _check_analyst(analyst, automated)
     found = resolve(item_id)
     if found is None:
-        raise UnknownRecord(f"unknown item {item_id!r}: no capture in the store holds it "
-                            "(item ids are in `bearwitness sql \"SELECT item_id, url FROM items\"`)")
+        raise UnknownRecord(f"unknown item {item_id!r}: no capture in the store holds it (item "
+                            "ids: `bearwitness sql \"SELECT item_id, url FROM items\"`)")
     record, _ = found
     checked = validate_fields(step_type, fields)
     earlier = item_steps(store, record, item_id)
