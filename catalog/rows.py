@@ -35,6 +35,8 @@ def capture_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "redirects": record.get("redirects") or [], "user_agent": record.get("user_agent"),
         "route": record.get("route"), "run_id": record.get("run_id"),
         "tool_versions": json.dumps(record.get("tools") or {}, sort_keys=True),
+        "failure": record.get("failure"),
+        "retries": json.dumps(record.get("retries") or [], sort_keys=True),
         **_claim_columns(record)}]
 
 

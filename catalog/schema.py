@@ -23,6 +23,7 @@ TABLES: dict[str, pa.Schema] = {
         ("warc_sha512", pa.string()), ("warc_size", pa.int64()), ("http_status", pa.int32()),
         ("redirects", pa.list_(pa.string())), ("user_agent", pa.string()),
         ("route", pa.string()), ("run_id", pa.string()), ("tool_versions", pa.string()),
+        ("failure", pa.string()), ("retries", pa.string()),
         ("title", pa.string()), ("published_at", UTC_TIME), ("claims", pa.string()),
         ("discovered_via", pa.string())]),
     "items": pa.schema([

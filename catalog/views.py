@@ -14,11 +14,12 @@ from pathlib import Path
 
 import duckdb
 
+from catalog.history import VIEWS as HISTORY_VIEWS
 from catalog.schema import TABLES
 from catalog.segments import segments_dir, write_empty_segment
 
 # Changes whenever a table or column is added, so an old catalog.duckdb gets the new views.
-SCHEMA_VERSION = "1-" + hashlib.sha256(repr(sorted((t, str(s)) for t, s in TABLES.items()))
+SCHEMA_VERSION = "2-" + hashlib.sha256(repr(sorted((t, str(s)) for t, s in TABLES.items()))
                                        .encode()).hexdigest()[:12]
 CATALOG_FILE = "catalog.duckdb"
 
@@ -45,7 +46,7 @@ def view_statements(home: Path) -> list[str]:
         pattern = _quote(str(base / "*" / f"{table}.parquet"))
         statements.append(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({pattern}, "
                           "union_by_name = true)")
-    return statements + MACROS
+    return statements + MACROS + HISTORY_VIEWS
 
 
 def catalog_path(home: Path) -> Path:

@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import SplitResult, quote, urlsplit
 
-from collectors.errors import AddressRefused, ConnectFailed, InvalidURL
+from collectors.errors import AddressRefused, InvalidURL, NameNotResolved
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = "/%?=&;:@!$'()*+,-._~[]"
@@ -80,10 +80,10 @@ class AddressPolicy:
         try:
             infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise ConnectFailed(f"cannot resolve host {target.host!r}: {exc.strerror}") from exc
+            raise NameNotResolved(f"cannot resolve host {target.host!r}: {exc.strerror}") from exc
         addresses = list(dict.fromkeys(info[4][0] for info in infos))
         if not addresses:
-            raise ConnectFailed(f"host {target.host!r} has no address")
+            raise NameNotResolved(f"host {target.host!r} has no address")
         if not self.allow_private:
             refused = [a for a in addresses if not is_public_address(a)]
             if refused:

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from collectors.http_exchange import HttpExchange
+from collectors.retry_policy import RetryNote
 
 CaptureStatus = Literal["complete", "partial", "unavailable", "failed"]
-ItemRole = Literal["page", "resource", "redirect", "media", "screenshot", "dom"]
+# "retried": an answer (5xx, 429) that was tried again; kept, never the item a capture is about.
+ItemRole = Literal["page", "resource", "redirect", "media", "screenshot", "dom", "retried"]
 
 
 class ExchangeSink(Protocol):
@@ -37,6 +39,8 @@ class CollectorResult:
     redirects: tuple[str, ...] = ()  # every URL visited on the way to the final one, in order
     page_http_status: int | None = None
     problems: tuple[ResourceProblem, ...] = field(default=())
+    retries: tuple[RetryNote, ...] = field(default=())  # every attempt that was tried again
+    failure: str | None = None  # error class when no answer came (e.g. NameNotResolved)
     claims: dict[str, Any] | None = None  # what the page says about itself (page_claims.py)
 
 

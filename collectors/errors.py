@@ -11,10 +11,13 @@
     ├── AddressRefused        the address policy refused a host (private, loopback, …)
     ├── FetchError            the network did not give a usable answer
     │   ├── ConnectFailed     DNS failure, connection refused or reset before an answer
+    │   │   ├── NameNotResolved  DNS has no address for the host (a takedown signal)
+    │   │   └── TlsRejected      the TLS handshake or certificate check failed
     │   ├── FetchTimeout      no answer (or no further bytes) within the time-out
     │   ├── RedirectLoop      a redirect chain came back to a URL it had visited
     │   ├── TooManyRedirects  a redirect chain longer than allowed
-    │   └── ProtocolError     the peer answered with something that is not HTTP
+    │   ├── ProtocolError     the peer answered with something that is not HTTP
+    │   └── MediaUnavailable  a platform says the media is unavailable or removed (takedown)
     ├── StoreError            the evidence store could not keep something
     │   ├── ObjectExists      write-once: an object is already stored under that name
     │   ├── StorageFull       ENOSPC / EDQUOT while writing
@@ -71,6 +74,14 @@ class ConnectFailed(FetchError):
     pass
 
 
+class NameNotResolved(ConnectFailed):
+    pass
+
+
+class TlsRejected(ConnectFailed):
+    pass
+
+
 class FetchTimeout(FetchError):
     pass
 
@@ -85,6 +96,10 @@ class TooManyRedirects(FetchError):
 
 class ProtocolError(FetchError):
     pass
+
+
+class MediaUnavailable(FetchError):
+    """The platform's own message (e.g. yt-dlp's "Video unavailable") is the exception text."""
 
 
 class StoreError(BearwitnessError):

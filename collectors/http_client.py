@@ -23,11 +23,13 @@ from typing import BinaryIO
 
 from collectors.addresses import AddressPolicy, Target, parse_target
 from collectors.chunked import ChunkedDecoder
-from collectors.errors import ConnectFailed, FetchTimeout, ProtocolError, StorageFull
+from collectors.errors import (ConnectFailed, FetchTimeout, ProtocolError, StorageFull,
+                               TlsRejected)
 from collectors.http_exchange import HttpExchange, HttpResponse
 
 DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; bearwitness/0.1; +https://github.com/bearwitness)"
 _RECV = 256 * 1024
+NO_ANSWER_WITHIN = "no answer within"  # prefix of the error of an exchange that timed out
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,11 @@ class HttpClient:
             return context.wrap_socket(sock, server_hostname=target.host)
         except ssl.SSLCertVerificationError as exc:
             sock.close()
-            raise ConnectFailed(f"TLS certificate of {target.host} does not verify: "
+            raise TlsRejected(f"TLS certificate of {target.host} does not verify: "
                                 f"{exc.verify_message}") from exc
         except (ssl.SSLError, OSError) as exc:
             sock.close()
-            raise ConnectFailed(f"TLS handshake with {target.host} failed: {exc}") from exc
+            raise TlsRejected(f"TLS handshake with {target.host} failed: {exc}") from exc
 
     def _read_response(self, sock: socket.socket, url: str, ip: str, request: bytes,
                        requested_at: datetime) -> HttpExchange:
@@ -115,7 +117,7 @@ class HttpClient:
                 data = _recv(sock, deadline)
             except TimeoutError:
                 return HttpExchange(url, ip, request, requested_at, None,
-                                    error=f"no answer within {self.limits.read_timeout:g} s")
+                                    error=f"{NO_ANSWER_WITHIN} {self.limits.read_timeout:g} s")
             except OSError as exc:
                 return HttpExchange(url, ip, request, requested_at, None,
                                     error=f"connection failed before an answer: {exc}")
@@ -239,8 +241,13 @@ def _recv(sock: socket.socket, deadline: float) -> bytes:
 
 
 def _spool(spool_dir: Path, kind: str) -> BinaryIO:
-    spool_dir.mkdir(parents=True, exist_ok=True)
-    return tempfile.NamedTemporaryFile(dir=spool_dir, prefix=f"{kind}-", delete=False)
+    try:
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(dir=spool_dir, prefix=f"{kind}-", delete=False)
+    except OSError as exc:  # a full disk can refuse the file itself, not only its bytes
+        if exc.errno in (28, 122):  # ENOSPC, EDQUOT
+            raise StorageFull(f"no space left for a spool file in {spool_dir}") from exc
+        raise
 
 
 def _write(handle: BinaryIO, data: bytes) -> None:

@@ -1,12 +1,14 @@
-"""The capture job, top to bottom: collect and preserve → analyse media → land in the catalog.
+"""The capture job, top to bottom: collect and preserve → analyse media → report the run → land
+in the catalog → emit change/takedown events.
 
-Prefect sees three coarse tasks per run (never one per URL or file: MEASURED.md). Nothing is
+Prefect sees four coarse tasks per run (never one per URL or file: MEASURED.md). Nothing is
 cached: every capture really happens.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,15 @@ from catalog.landing import land_capture, land_custody
 from catalog.neighbours import CatalogImages
 from catalog.views import ensure_catalog
 from collectors.addresses import AddressPolicy
+from collectors.domain_limits import DomainLimitedClient, LocalDomainSlots, run_in_domain_lanes
 from collectors.errors import BearwitnessError, StoreError, UsageError
 from collectors.http_client import DEFAULT_USER_AGENT, FetchLimits, HttpClient
+from collectors.retry_policy import RetryPolicy
 from collectors.static_collector import StaticCollector
+from flows.domain_concurrency import domain_slot, ensure_domain_limits
 from flows.environment import default_collector, open_store, resolve_home
 from flows.integrity import configured_tsa, run_repair, run_timestamp
+from flows.run_artifacts import emit_source_events, publish_run_report
 from preservation.cases import load_case
 from preservation.collection import (BEARWITNESS_VERSION, CollectionContext, base_tool_versions,
                                      new_id)
@@ -28,6 +34,7 @@ from preservation.capture import capture_url
 from preservation.custody import Actor, CustodyLog
 from preservation.inquiries import load_inquiry
 from verification.automated_checks import run_automated_checks
+from preservation.run_report import build_run_report, store_run_report
 from verification.media_analysis import analyse_media, exiftool_version
 
 MODES = ("static",)
@@ -40,8 +47,11 @@ def _actor(name: str) -> Actor:
 @task(name="collect and preserve")
 def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, mode: str,
                          allow_private: bool, collector: str, user_agent: str,
-                         timeout: float, discovered_via: str | None = None) -> list[dict]:
-    """Capture each URL into its own WARC. A URL that fails never stops the others."""
+                         timeout: float, concurrency: int = 1, per_domain: int = 2,
+                         retries: int = 3, retry_delay: float = 1.0,
+                         discovered_via: str | None = None) -> list[dict]:
+    """Capture each URL into its own WARC, `concurrency` at a time, at most `per_domain` per
+    domain (flows/domain_concurrency.py). A URL that fails never stops the others."""
     logger = get_run_logger()
     store = open_store(Path(home))
     context = CollectionContext(
@@ -49,10 +59,14 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
         tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
         allow_private=allow_private, discovered_via=discovered_via)
     policy = AddressPolicy(allow_private=allow_private)
+    domain_limits = ensure_domain_limits(urls, per_domain)  # the limits in force
+    connections = LocalDomainSlots(per_domain, domain_limits)
+    retry = RetryPolicy(max_retries=retries, base_delay_s=retry_delay)
 
     def static(spool: Path) -> StaticCollector:
         limits = FetchLimits(connect_timeout=timeout, read_timeout=timeout)
-        return StaticCollector(HttpClient(policy, spool, user_agent=user_agent, limits=limits))
+        client = HttpClient(policy, spool, user_agent=user_agent, limits=limits)
+        return StaticCollector(DomainLimitedClient(client, connections), retry=retry)
 
     try:  # what crashed runs left: set aside before we start (never a reason not to capture)
         repaired = run_repair(Path(home), store, collector, full=False, run_id=run_id)
@@ -60,25 +74,26 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
             logger.warning("repair: %s %s: %s", action.kind, action.path, action.detail)
     except StoreError as exc:
         logger.error("repair before the run failed (run `bearwitness repair`): %s", exc)
-    results: list[dict] = []
     with CustodyLog(store.custody_dir(), f"{run_id}-collect", _actor(collector),
                     run_id=run_id) as custody:
-        for number, url in enumerate(urls, 1):
+        def one(index: int, url: str) -> dict:
+            number = index + 1
             try:
                 outcome = capture_url(store, case_id, url, static, context, custody)
             except StoreError as exc:
                 logger.error("[%d/%d] %s: not stored: %s", number, len(urls), url, exc)
-                results.append(_not_stored(url, str(exc)))
-                continue
+                return _not_stored(url, str(exc))
             except Exception as exc:  # noqa: BLE001 - one URL's failure must not stop the others
                 logger.exception("[%d/%d] %s: capture failed unexpectedly", number, len(urls), url)
-                results.append(_not_stored(url, f"internal error: {type(exc).__name__}: {exc}"))
-                continue
+                return _not_stored(url, f"internal error: {type(exc).__name__}: {exc}")
             record = outcome.record
-            logger.info("[%d/%d] %s %s (%d items)", number, len(urls), record["status"], url,
-                        len(record["items"]))
-            results.append(record | {"stored": True})
-    return results
+            logger.info("[%d/%d] %s %s (%d items, %d retries)", number, len(urls),
+                        record["status"], url, len(record["items"]), len(record["retries"]))
+            return record | {"stored": True}
+
+        return run_in_domain_lanes(urls, one, concurrency=concurrency,
+                                   lanes_per_domain=lambda d: domain_limits.get(d, per_domain),
+                                   slot=domain_slot)
 
 
 def _not_stored(url: str, error: str) -> dict:
@@ -127,32 +142,68 @@ def land_in_catalog(home: str, run_id: str, records: list[dict]) -> None:
     ensure_catalog(Path(home))
 
 
-@flow(name="capture", log_prints=False)
-def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = "static",
-            allow_private: bool = False, collector: str | None = None,
-            user_agent: str | None = None, timeout: float = 30.0,
-            discovered_via: str | None = None) -> list[dict[str, Any]]:
-    """Capture `urls` into case `case_id`; returns one summary per URL, in order.
-    `timeout` (seconds) bounds the wait for a connection and for each next bytes;
-    `discovered_via` names the logged online inquiry that found the URLs."""
+@task(name="report run")
+def report_run(home: str, run_id: str, started_at: datetime, configuration: dict[str, Any],
+               records: list[dict], collector: str) -> str:
+    """Store the run report (PROTOCOL.md rule 8) and show it as Prefect artifacts."""
+    store = open_store(Path(home))
+    tools = base_tool_versions() | {"exiftool": exiftool_version()}
+    report = build_run_report(run_id, "capture", started_at, configuration, tools, records)
+    with CustodyLog(store.custody_dir(), f"{run_id}-report", _actor(collector),
+                    run_id=run_id) as custody:
+        path = store_run_report(store, report, custody)
+    publish_run_report(report, store.relative(path))
+    return store.relative(path)
+
+
+def check_options(mode: str, urls: list[str], timeout: float, concurrency: int,
+                  per_domain: int, retries: int) -> None:
     if mode not in MODES:
         raise UsageError(f"unknown capture mode {mode!r}; available: {', '.join(MODES)}")
     if not urls:
         raise UsageError("no URL to capture")
     if not 0 < timeout <= 3600:
         raise UsageError(f"timeout must be between 0 and 3600 seconds, not {timeout}")
+    if not 1 <= concurrency <= 64 or not 1 <= per_domain <= 64:
+        raise UsageError("concurrency and per_domain must be between 1 and 64")
+    if not 0 <= retries <= 10:
+        raise UsageError(f"retries must be between 0 and 10, not {retries}")
+
+
+@flow(name="capture", log_prints=False)
+def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = "static",
+            media: bool = False, allow_private: bool = False, collector: str | None = None,
+            user_agent: str | None = None, timeout: float = 30.0, concurrency: int = 1,
+            per_domain: int = 2, retries: int = 3, retry_delay: float = 1.0,
+            discovered_via: str | None = None) -> list[dict[str, Any]]:
+    """Capture `urls` into case `case_id`; returns one summary per URL, in order.
+    `timeout` (seconds) bounds the wait for a connection and for each next bytes;
+    `concurrency` URLs at once, at most `per_domain` per domain; transient failures are tried
+    again up to `retries` times (first wait `retry_delay` s, doubling, jittered). `media` asks
+    for embedded media (yt-dlp) where the mode supports it. `discovered_via` names the logged
+    online inquiry that found the URLs."""
+    check_options(mode, urls, timeout, concurrency, per_domain, retries)
+    started_at = datetime.now(UTC)
     data_home = resolve_home(home)
     load_case(open_store(data_home), case_id)
     if discovered_via:
         load_inquiry(open_store(data_home), case_id, discovered_via)
     run_id = new_id("run")
     who = collector or default_collector()
+    agent = user_agent or DEFAULT_USER_AGENT
     records = collect_and_preserve(str(data_home), case_id, list(urls), run_id, mode,
-                                   allow_private, who, user_agent or DEFAULT_USER_AGENT, timeout,
-                                   discovered_via)
+                                   allow_private, who, agent, timeout, concurrency,
+                                   per_domain, retries, retry_delay, discovered_via)
     analyse_captured_media(str(data_home), run_id, records, who)
+    configuration = {"case_id": case_id, "urls": list(urls), "mode": mode, "media": media,
+                     "allow_private": allow_private, "collector": who, "user_agent": agent,
+                     "timeout": timeout, "concurrency": concurrency, "per_domain": per_domain,
+                     "retries": retries, "retry_delay": retry_delay,
+                     "discovered_via": discovered_via}
+    report_run(str(data_home), run_id, started_at, configuration, records, who)
     timestamp_run(str(data_home), run_id, who)
     land_in_catalog(str(data_home), run_id, records)
+    emit_source_events(data_home, [r["capture_id"] for r in records if r.get("stored")])
     return [summary(record) for record in records]
 
 
@@ -161,7 +212,8 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
     return {"capture_id": record.get("capture_id"), "requested_url": record["requested_url"],
             "status": record["status"], "final_url": record.get("final_url"),
             "items": len(record.get("items", [])), "warc": warc.get("path"),
-            "warc_sha256": warc.get("sha256"), "error": record.get("error")}
+            "warc_sha256": warc.get("sha256"), "error": record.get("error"),
+            "retries": len(record.get("retries") or [])}
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m flows.capture_flow CASE URL…`

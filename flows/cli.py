@@ -19,6 +19,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COMMAND_MODULES = [
     "flows.commands",
     "flows.integrity_commands",
+    "flows.watch_commands",
     "flows.verify_commands",
 ]
 

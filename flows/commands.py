@@ -55,11 +55,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     capture_parser.add_argument("--timeout", type=float, default=30.0,
                                 help="seconds to wait for a connection or for further bytes "
                                      "(default 30)")
+    capture_parser.add_argument("--media", action="store_true",
+                                help="also capture embedded media, where the mode supports it")
+    capture_parser.add_argument("--concurrency", type=int, default=1,
+                                help="URLs captured at once (default 1)")
+    capture_parser.add_argument("--per-domain", type=int, default=2,
+                                help="most captures and connections per domain at once "
+                                     "(default 2; an existing Prefect limit wins)")
+    capture_parser.add_argument("--retries", type=int, default=3,
+                                help="tries again on connection errors, 5xx and 429 (default 3)")
     capture_parser.add_argument("--discovered-via", metavar="INQUIRY_ID",
                                 help="the logged online inquiry that found these URLs")
     capture_parser.set_defaults(handler=lambda a: capture(
         home(a.home), a.case_id, a.urls, mode=a.mode, allow_private=a.allow_private,
-        collector=a.collector, user_agent=a.user_agent, timeout=a.timeout,
+        collector=a.collector, user_agent=a.user_agent, timeout=a.timeout, media=a.media,
+        concurrency=a.concurrency, per_domain=a.per_domain, retries=a.retries,
         discovered_via=a.discovered_via))
 
     sql_parser = commands.add_parser("sql", help="run read-only SQL on the catalog")

@@ -6,6 +6,7 @@ import getpass
 import os
 from pathlib import Path
 
+from collectors.errors import UsageError
 from preservation.store import EvidenceStore
 
 DEFAULT_HOME = "bearwitness-data"
@@ -14,6 +15,9 @@ DEFAULT_HOME = "bearwitness-data"
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
     """--home, else $BEARWITNESS_HOME, else ./bearwitness-data (made absolute)."""
     chosen = home or os.environ.get("BEARWITNESS_HOME") or DEFAULT_HOME
+    if "://" in str(chosen):
+        raise UsageError(f"data home {chosen!r} is a URL: the evidence store must be a local "
+                         "path or a shared mount today (object storage is not supported yet)")
     return Path(chosen).expanduser().resolve()
 
 

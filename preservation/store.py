@@ -15,9 +15,11 @@
     <root>/manifests/<run_id>.json                run manifest: hashes of what a run stored
     <root>/timestamps/<run_id>.tsr, .chain.pem    RFC 3161 token over it, TSA certificate chain
     <root>/quarantine/<repair_id>/…               what `repair` set aside after a crash
+    <root>/runs/<run_id>.json                     run report of every flow run (PROTOCOL.md 8)
+    <root>/watch/<case_id>.yaml                   watch list of a case (plain, editable file)
     <root>/tmp/                                   spool files and locks of captures in progress
 
-Everything outside tmp/ and custody/ is write-once.
+Everything outside tmp/, custody/ and watch/ is write-once.
 """
 
 from __future__ import annotations
@@ -84,6 +86,12 @@ class EvidenceStore:
             raise UsageError(f"unknown kind of case record {kind!r}")
         return self.root / kind / check_id("case id", case_id) / \
             f"{check_id('record id', record_id)}{suffix}"
+
+    def run_report_path(self, run_id: str) -> Path:
+        return self.root / "runs" / f"{check_id('run id', run_id)}.json"
+
+    def watch_list_path(self, case_id: str) -> Path:
+        return self.root / "watch" / f"{check_id('case id', case_id)}.yaml"
 
     def spool_dir(self, name: str) -> Path:
         return self.root / "tmp" / check_id("spool name", name)

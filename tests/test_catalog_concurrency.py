@@ -39,3 +39,28 @@ def test_catalog_lands_while_another_process_holds_it_open(site_server, data_hom
         holder.stdin.close()
         holder.wait(timeout=30)
     assert holder.returncode == 0
+
+
+def test_a_watch_run_lands_while_another_process_holds_the_catalog_open(site_server,
+                                                                        data_home: Path) -> None:
+    from flows.cli import main
+    from flows.watch_flow import watch
+
+    case_new(data_home, "watched", "Watched while open", None, "analyst")
+    urls = [site_server.url + "index.html", site_server.url + "_test/status/404"]
+    assert main(["--home", str(data_home), "watch", "add", "--case", "watched", "--every", "6h",
+                 "--allow-private", *urls]) == 0
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_home / "catalog.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "0"
+        summaries = watch(home=str(data_home))  # what the hourly schedule runs: the due URLs
+        assert sorted(s["status"] for s in summaries) == ["complete", "unavailable"]
+        holder.stdin.write("again\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "2"
+        assert watch(home=str(data_home)) == []  # nothing due any more
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert holder.returncode == 0

@@ -68,3 +68,26 @@ def test_every_flow_has_a_deployment() -> None:
              for path in (ROOT / "flows").rglob("*.py")
              for name in re.findall(r"@flow\(.*\)\ndef (\w+)\(", path.read_text())}
     assert flows and flows <= entrypoints, flows - entrypoints
+
+
+def test_the_readme_automation_example_is_a_valid_prefect_automation() -> None:
+    import uuid
+
+    from prefect.events.schemas.automations import AutomationCore
+
+    block = README.split("# takedown-alert.yaml", 1)[1].split("```", 1)[0].split("\n", 1)[1]
+    document = yaml.safe_load(block.replace("<id of your notification block>",
+                                            str(uuid.uuid4())))
+    automation = AutomationCore.model_validate(document)
+    assert automation.trigger.expect == {"bearwitness.source.unavailable",
+                                         "bearwitness.source.changed"}
+
+
+def test_a_store_url_is_refused_with_a_clear_error() -> None:
+    import pytest
+
+    from collectors.errors import UsageError
+    from flows.environment import resolve_home
+
+    with pytest.raises(UsageError, match="not supported yet"):
+        resolve_home("s3://bucket/evidence")

@@ -187,6 +187,8 @@ def test_json_round_trip_is_exact(session, tmp_path):
         assert back == result
         assert back.to_json() == text
         assert json.loads(text)["schema"] == "bearwitness.analysis/1"
+        envelope = json.dumps({"format": "store/1", **json.loads(text)})
+        assert AnalysisResult.from_json(envelope) == result
     first = AnalysisResult.from_json(analyse_batch(session, items[:1])[0].to_json())
     assert all(type(h) is int and 0 <= h < 2**64 for h in first.hashes.values())
     assert first.analysed_at.tzinfo is not None and first.fields.taken_at.tzinfo is None
@@ -252,17 +254,19 @@ def test_gps_and_sizes_from_other_groups():
     quicktime = media_fields({"QuickTime:GPSCoordinates": "48.8584 2.2945 35", "QuickTime:ImageWidth": 720,
                               "QuickTime:ImageHeight": 1280})  # fmt: skip
     assert (quicktime.gps_lat, quicktime.gps_lon, quicktime.width) == (48.8584, 2.2945, 720)
+    loci = media_fields({"QuickTime:LocationInformation": "(none) Role=shooting Lat=-48.85840 Lon=2.29449 Alt=0.00"})
+    assert (loci.gps_lat, loci.gps_lon) == (-48.8584, 2.29449)
 
 
 def test_garbage_values_never_raise():
     rng = np.random.default_rng(0)
-    junk = [None, True, -1, 10**400, 1e308, float("inf"), "", "\x00\x1b[31m", "9" * 5000, [1, 2], {"a": 1},
+    junk = [None, True, -1, 10**400, 10**5000, 1e308, "\u0661\u0662", "\u00b2", float("inf"), "", "\x00\x1b[31m", "9" * 5000, [1, 2], {"a": 1},
             "2024:02:30 25:61:61", "-0", "NaN", "1e999", "0x10", "  ", "Z", "+14:00"]  # fmt: skip
     keys = ["EXIF:DateTimeOriginal", "EXIF:OffsetTimeOriginal", "EXIF:SubSecTimeOriginal", "EXIF:CreateDate",
             "Composite:GPSLatitude", "Composite:GPSLongitude", "EXIF:GPSLatitude", "EXIF:GPSLatitudeRef",
             "EXIF:GPSLongitude", "EXIF:GPSLongitudeRef", "QuickTime:GPSCoordinates", "EXIF:Make", "EXIF:Model",
             "EXIF:Software", "File:ImageWidth", "File:ImageHeight", "Composite:ImageSize", "QuickTime:Duration",
-            "QuickTime:CreateDate", "XMP:GPSLatitude", "XMP:GPSLongitude"]  # fmt: skip
+            "QuickTime:CreateDate", "XMP:GPSLatitude", "XMP:GPSLongitude", "QuickTime:LocationInformation"]  # fmt: skip
     for _ in range(300):
         dump = {key: junk[int(rng.integers(len(junk)))] for key in keys if rng.random() < 0.6}
         fields = media_fields(dump)

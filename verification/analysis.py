@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -85,9 +86,12 @@ class AnalysisResult:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> AnalysisResult:
+        """The result `to_json` stored. Other top-level keys (an envelope the store adds) are
+        ignored; a document that is not this schema raises ValueError."""
         document = json.loads(text)
-        if not isinstance(document, dict) or document.pop("schema", None) != SCHEMA:
+        if not isinstance(document, dict) or document.get("schema") != SCHEMA:
             raise ValueError(f"not a {SCHEMA} document")
+        document = {f.name: document[f.name] for f in dataclass_fields(cls) if f.name in document}
         fields = document["fields"]
         if fields is not None:
             taken_at = fields["taken_at"]
@@ -131,8 +135,10 @@ def analyse_all(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[AnalysisResult]:
     """`analyse_batch` over many files: batches spread over `workers` processes (default: one
-    per CPU), each keeping one exiftool process for all its batches. `workers=1` runs here.
-    `progress(done, total)` counts inputs. Results are in input order.
+    per CPU), each keeping one exiftool process for all its batches. With `workers=1`, or a
+    job that fits in one batch, it all runs in this process. `progress(done, total)` counts
+    inputs. Results are in input order. Raises IntegrityError as `analyse_batch` does, and
+    AnalysisError if a worker process dies.
     """
     workers = workers or len(os.sched_getaffinity(0))
     if workers < 1 or batch_size < 1:

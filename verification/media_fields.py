@@ -26,15 +26,22 @@ _DATE_SOURCES: tuple[tuple[str, str | None, str | None], ...] = (
     ("QuickTime:MediaCreateDate", None, "+00:00"),
 )
 _SUBSEC = {"EXIF:DateTimeOriginal": "EXIF:SubSecTimeOriginal", "EXIF:CreateDate": "EXIF:SubSecTimeDigitized"}
+# re.ASCII: \d would otherwise accept any script's digits.
 _DATE = re.compile(
-    r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?"
+    r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?",
+    re.ASCII,
 )
-_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})", re.ASCII)
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_LOCI_LAT = re.compile(r"\bLat=([-+.0-9]{1,20})")
+_LOCI_LON = re.compile(r"\bLon=([-+.0-9]{1,20})")
 
 _MAKE = ("EXIF:Make", "QuickTime:Make", "XMP:Make")
 _MODEL = ("EXIF:Model", "QuickTime:Model", "XMP:Model")
 _SOFTWARE = ("EXIF:Software", "XMP:CreatorTool", "QuickTime:Software", "PNG:Software")
-_SIZE_GROUPS = ("File", "PNG", "GIF", "BMP", "RIFF", "QuickTime", "Matroska")
+# EXIF last: in a JPEG its ImageWidth may describe an image since edited; in a TIFF it is
+# the only one.
+_SIZE_GROUPS = ("File", "PNG", "GIF", "BMP", "RIFF", "QuickTime", "Matroska", "EXIF")
 _DURATION = ("QuickTime:Duration", "Composite:Duration", "Matroska:Duration", "RIFF:Duration")
 _MAX_TEXT = 256
 
@@ -118,10 +125,11 @@ def _parse_offset(value: Any) -> str | None:
 
 def _subsec(value: Any) -> int | None:
     # -n gives "045" as a string but 45 as a number; both are fractions of a second.
-    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not text.isdigit():
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9:
+        value = str(value)
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value.strip()):
         return None
-    return int((text + "00000")[:6])
+    return int((value.strip() + "00000")[:6])
 
 
 def _gps(dump: dict[str, Any]) -> tuple[float | None, float | None]:
@@ -133,7 +141,10 @@ def _gps(dump: dict[str, Any]) -> tuple[float | None, float | None]:
             _signed(dump.get("EXIF:GPSLongitude"), dump.get("EXIF:GPSLongitudeRef"), "EW"),
         ),
         (_number(dump.get("XMP:GPSLatitude")), _number(dump.get("XMP:GPSLongitude"))),
+        # The video sources exiftool's own Composite GPS tags are derived from, so the
+        # fields are the same whether or not the session generated Composite tags.
         _pair(dump.get("QuickTime:GPSCoordinates")),  # "lat lon [alt]", signed, with -n
+        _location_information(dump.get("QuickTime:LocationInformation")),  # 3GPP "loci"
     ]
     for lat, lon in candidates:
         if lat is not None and lon is not None and abs(lat) <= 90 and abs(lon) <= 180:
@@ -146,6 +157,12 @@ def _pair(value: Any) -> tuple[float | None, float | None]:
     if len(parts) not in (2, 3):
         return None, None
     return _number(parts[0]), _number(parts[1])
+
+
+def _location_information(value: Any) -> tuple[float | None, float | None]:
+    lat = _LOCI_LAT.search(value) if isinstance(value, str) else None
+    lon = _LOCI_LON.search(value) if isinstance(value, str) else None
+    return (_number(lat.group(1)) if lat else None), (_number(lon.group(1)) if lon else None)
 
 
 def _signed(value: Any, ref: Any, positive_negative: str) -> float | None:
@@ -208,8 +225,12 @@ def _first_text(dump: dict[str, Any], tags: tuple[str, ...]) -> str | None:
         value = dump.get(tag)
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             continue
+        try:
+            text = str(value)
+        except ValueError:  # an integer with more digits than Python will print
+            continue
         # Printable characters only: these fields end up in reports and terminals.
-        text = "".join(ch for ch in str(value) if ch.isprintable()).strip()
+        text = "".join(ch for ch in text if ch.isprintable()).strip()
         if text:
             return text[:_MAX_TEXT]
     return None

@@ -1,0 +1,157 @@
+"""Watch lists and source history: a watched page that changes, is taken down (410), comes back;
+the history says so with the right states and dates, and says it again after a rebuild."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from catalog.query import run_query
+from catalog.rebuild import rebuild_catalog
+from collectors.errors import UsageError
+from flows.cli import main
+from flows.commands import case_new
+from flows.environment import open_store
+from flows.run_artifacts import emit_source_events
+from flows.watch_flow import watch
+from preservation.watchlist import (add_entries, due_entries, load_watch_list, parse_interval,
+                                    remove_entries)
+from scripted_server import ScriptedServer, page
+
+HISTORY = "SELECT state, capture_id, captured_at, detail FROM source_history " \
+          "WHERE url = ? ORDER BY captured_at"
+
+
+def test_intervals() -> None:
+    assert parse_interval("6h") == timedelta(hours=6)
+    assert parse_interval("1d12h") == timedelta(days=1, hours=12)
+    for bad in ("", "6", "h", "5x", "30s", "6h garbage"):
+        with pytest.raises(UsageError):
+            parse_interval(bad)
+
+
+def test_watch_list_is_a_plain_editable_file_in_the_store(data_home: Path) -> None:
+    case_new(data_home, "w", "Watch", None, "analyst")
+    store = open_store(data_home)
+    add_entries(store, "w", ["https://example.org/a", "https://example.org/b"], "6h",
+                mode="static", media=True, allow_private=False, added_by="analyst")
+    path = store.watch_list_path("w")
+    document = yaml.safe_load(path.read_text())
+    assert [e["url"] for e in document["entries"]] == ["https://example.org/a",
+                                                       "https://example.org/b"]
+    document["entries"][1]["every"] = "30m"  # an investigator edits it by hand
+    path.write_text(yaml.safe_dump(document))
+    entries = load_watch_list(store, "w")
+    assert [(e.every, e.media) for e in entries] == [("6h", True), ("30m", True)]
+    assert remove_entries(store, "w", ["https://example.org/a", "https://nope.example/"]) == \
+        ["https://nope.example/"]
+    assert [e.url for e in load_watch_list(store, "w")] == ["https://example.org/b"]
+    path.write_text("entries:\n  - url: https://example.org/c\n    every: soon\n")
+    with pytest.raises(UsageError, match="invalid interval"):
+        load_watch_list(store, "w")
+
+
+def test_watch_add_refuses_unknown_cases_and_bad_urls(data_home: Path) -> None:
+    store = open_store(data_home)
+    with pytest.raises(UsageError, match="does not exist"):
+        add_entries(store, "nope", ["https://example.org/"], "1h", mode="static", media=False,
+                    allow_private=False, added_by="a")
+    case_new(data_home, "w2", "Watch", None, "analyst")
+    with pytest.raises(UsageError, match="only http and https"):
+        add_entries(store, "w2", ["ftp://example.org/"], "1h", mode="static", media=False,
+                    allow_private=False, added_by="a")
+
+
+@pytest.fixture(scope="module")
+def watched_history(tmp_path_factory, prefect_harness):
+    """One watched page through five scheduled runs: v1, v1, v2, 410, v2."""
+    home = tmp_path_factory.mktemp("watch") / "home"
+    case_new(home, "takedown", "Takedown watch", None, "analyst")
+    versions = [(200, page("v1")), (200, page("v1")), (200, page("v2 edited")),
+                (410, page("Removed by the platform")), (200, page("v2 edited"))]
+    runs = []
+    with ScriptedServer() as server:
+        url = server.url + "post/1"
+        store = open_store(home)
+        assert main(["--home", str(home), "watch", "add", "--case", "takedown", "--every", "1h",
+                     "--allow-private", url]) == 0
+        assert [e.url for e in due_entries(store, "takedown")] == [url]  # never captured
+        for status, body in versions:
+            server.routes["/post/1"] = lambda h, s=status, b=body: (s, {}, b)
+            runs.append(watch(home=str(home), all_entries=True))
+        due_now = due_entries(store, "takedown")
+        due_later = due_entries(store, "takedown", datetime.now(UTC) + timedelta(hours=1))
+    return home, url, runs, due_now, due_later
+
+
+def test_history_states_and_dates(watched_history) -> None:
+    home, url, runs, _, _ = watched_history
+    rows = run_query(home, HISTORY, [url]).rows
+    assert [r[0] for r in rows] == ["first_seen", "unchanged", "changed", "unavailable",
+                                    "reappeared"]
+    assert [r[1] for r in rows] == [run[0]["capture_id"] for run in runs]  # a new capture each
+    started = run_query(home, "SELECT capture_id, started_at FROM captures").rows
+    assert [r[2] for r in rows] == [dict(started)[r[1]] for r in rows]
+    assert rows[2][3].startswith("page sha256:") and " -> sha256:" in rows[2][3]
+    assert "HTTP 410" in rows[3][3]
+    assert rows[4][3] == "back with the content last seen"
+
+
+def test_each_watch_run_leaves_its_own_report_beside_its_captures_reports(watched_history):
+    import json
+
+    home, url, runs, _, _ = watched_history
+    reports = [json.loads(p.read_text()) for p in (home / "store" / "runs").glob("*.json")]
+    watch_reports = [r for r in reports if r["flow"] == "watch"]
+    assert len(watch_reports) == len(runs) and len(reports) == 2 * len(runs)
+    assert all(r["configuration"]["groups"][0]["urls"] == [url] for r in watch_reports)
+    assert sorted(r["captures"][0]["capture_id"] for r in watch_reports) == \
+        sorted(run[0]["capture_id"] for run in runs)
+
+
+def test_due_follows_the_last_capture(watched_history) -> None:
+    _, url, _, due_now, due_later = watched_history
+    assert due_now == [] and [e.url for e in due_later] == [url]
+
+
+def test_history_is_rebuilt_from_the_store(watched_history) -> None:
+    home, url, _, _, _ = watched_history
+    before = run_query(home, HISTORY, [url]).rows
+    rebuild_catalog(home, open_store(home))
+    assert run_query(home, HISTORY, [url]).rows == before
+
+
+def test_changes_and_takedowns_are_prefect_events(watched_history) -> None:
+    home, url, runs, _, _ = watched_history
+    emitted = emit_source_events(home, [run[0]["capture_id"] for run in runs])
+    assert [e["state"] for e in emitted] == ["changed", "unavailable", "reappeared"]
+    assert all(e["url"] == url and e["case_id"] == "takedown" for e in emitted)
+
+
+def test_watch_cli_lists_and_removes(watched_history, capsys) -> None:
+    home, url, _, _, _ = watched_history
+    assert main(["--home", str(home), "watch", "list"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"takedown\t{url}\tevery 1h\tstatic allow-private") and \
+        line.endswith("not due")
+    assert main(["--home", str(home), "watch", "remove", "--case", "takedown",
+                 "https://not.watched/"]) == 1
+    assert main(["--home", str(home), "watch", "run"]) == 0  # the job, by hand: nothing due
+    assert capsys.readouterr().out.strip().endswith("nothing due")
+
+
+def test_a_host_dns_does_not_know_is_unavailable_not_merely_failed(data_home, prefect_harness):
+    from flows.capture_flow import capture
+
+    case_new(data_home, "dns", "DNS takedown", None, "analyst")
+    url = "http://gone.bearwitness-test.invalid/post"  # .invalid never resolves (RFC 6761)
+    (summary,) = capture("dns", [url], home=str(data_home), retries=2, retry_delay=0.05)
+    assert summary["status"] == "failed" and summary["retries"] == 0  # never retried
+    rows = run_query(data_home, "SELECT state, detail FROM source_history WHERE url = ?",
+                     [url]).rows
+    assert rows[0][0] == "unavailable" and "cannot resolve host" in rows[0][1]
+    failure = run_query(data_home, "SELECT failure FROM captures").rows
+    assert failure == [("NameNotResolved",)]
