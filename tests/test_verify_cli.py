@@ -246,3 +246,18 @@ def test_an_export_bag_carries_the_verification_steps(capsys, home: Path, tmp_pa
     checked = subprocess.run([sys.executable, str(out / "verify_bag.py"), str(out)],
                              capture_output=True, text=True, timeout=300)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_each_verification_command_is_a_run_whose_manifest_lists_its_records(home: Path) -> None:
+    from flows.environment import open_store
+    from preservation.run_manifest import build_manifest, pending_runs
+
+    store = open_store(home)
+    runs = [r for r in pending_runs(store) if r.startswith("verify-")]
+    assert runs
+    listed = set()
+    for run_id in runs:
+        listed |= {o["path"] for o in build_manifest(store, run_id)["objects"]}
+    steps = {store.relative(p) for p in (store.root / "verification").rglob("step-*.json")}
+    human = {p for p in steps if json.loads((store.root / p).read_text())["automated"] is False}
+    assert human and human <= listed
