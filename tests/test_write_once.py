@@ -43,6 +43,8 @@ ALLOWED = {
                                                             "dead writer, kept aside",
     ("preservation/store.py", "remove_spool"): "a capture's spool directory in tmp/",
     ("preservation/warc_writer.py", "__init__"): "new `.open` WARC (O_EXCL)",
+    ("preservation/watchlist.py", "save_watch_list"): "the watch list: an editable plain file "
+                                                      "in watch/, configuration, not evidence",
 }
 
 
