@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from catalog.rows import analysis_rows, capture_rows, case_rows, custody_rows, item_rows
 from catalog.segments import segments_dir, write_segment
+from catalog.verification_rows import (assessment_rows, case_document_rows, inquiry_rows,
+                                       verification_rows)
+from preservation.case_documents import list_case_documents
 from preservation.custody import read_segment
+from preservation.inquiries import list_records
 from preservation.store import EvidenceStore
 from verification.video_hashes import load_video_document, video_frame_rows
+from verification.status import current_policy
+from verification.steps import load_steps
 
 
 def latest_analysis(store: EvidenceStore, sha256: str) -> dict[str, Any] | None:
@@ -39,12 +47,53 @@ def capture_segment_rows(store: EvidenceStore, record: dict[str, Any]) -> dict[s
             continue
         for table, table_rows in analysis_rows(item["item_id"], analysis).items():
             rows[table] += table_rows
+    steps = load_steps(store, record["case_id"], record["capture_id"])
+    rows |= verification_rows(record, steps, current_policy(store, record["case_id"]))
     return rows
 
 
+@contextmanager
+def _segment_lock(directory: Path, segment_id: str) -> Iterator[None]:
+    """Serialises read-store-then-write of one segment, so two analysts adding steps to
+    items of one capture at once cannot land a segment that misses the other's step."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / f".lock-{segment_id}", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def land_capture(home: Path, store: EvidenceStore, record: dict[str, Any]) -> Path:
-    return write_segment(segments_dir(home), record["capture_id"],
-                         capture_segment_rows(store, record), replace=True)
+    with _segment_lock(segments_dir(home), record["capture_id"]):
+        return write_segment(segments_dir(home), record["capture_id"],
+                             capture_segment_rows(store, record), replace=True)
+
+
+def reland_capture(home: Path, store: EvidenceStore, case_id: str, capture_id: str) -> Path:
+    """Land a capture again from the store (after a verification step or a policy change)."""
+    record = json.loads(store.capture_record_path(case_id, capture_id).read_text())
+    return land_capture(home, store, record)
+
+
+def reland_case_captures(home: Path, store: EvidenceStore, case_id: str) -> int:
+    count = 0
+    for path in sorted(store.capture_record_path(case_id, "x").parent.glob("*.json")):
+        land_capture(home, store, json.loads(path.read_text()))
+        count += 1
+    return count
+
+
+def case_record_rows(store: EvidenceStore, case_id: str) -> dict[str, list]:
+    return {"inquiries": inquiry_rows(list_records(store, "inquiries", case_id)),
+            "assessments": assessment_rows(list_records(store, "assessments", case_id)),
+            "case_documents": case_document_rows(list_case_documents(store, case_id))}
+
+
+def land_case_records(home: Path, store: EvidenceStore, case_id: str) -> Path:
+    """The case's documents, online inquiry log and preliminary assessments, as one segment."""
+    segment_id = f"records-{case_id}"
+    with _segment_lock(segments_dir(home), segment_id):
+        return write_segment(segments_dir(home), segment_id, case_record_rows(store, case_id),
+                             replace=True)
 
 
 def land_case(home: Path, case: dict[str, Any]) -> Path:
@@ -66,7 +115,9 @@ def land_store(home: Path, store: EvidenceStore, directory: Path | None = None) 
     for path in sorted(store.root.glob("cases/*/case.json")):
         case = json.loads(path.read_text())
         write_segment(target, f"case-{case['case_id']}", {"cases": case_rows(case)})
-        count += 1
+        write_segment(target, f"records-{case['case_id']}",
+                      case_record_rows(store, case["case_id"]))
+        count += 2
     for path in sorted(store.root.glob("captures/*/*.json")):
         record = json.loads(path.read_text())
         write_segment(target, record["capture_id"], capture_segment_rows(store, record))

@@ -86,3 +86,10 @@ def format_result(result: QueryResult, fmt: str = "table", max_width: int = 60) 
 def _clip(text: str, width: int) -> str:
     text = text.replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def locate_item(home: Path, item_id: str) -> tuple[str, str] | None:
+    """(case_id, capture_id) of an item, from the catalog's index; None when not catalogued."""
+    rows = run_query(home, "SELECT case_id, capture_id FROM items WHERE item_id = ? LIMIT 1",
+                     [item_id]).rows
+    return (rows[0][0], rows[0][1]) if rows else None

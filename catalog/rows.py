@@ -7,6 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from collectors.page_claims import claimed_time
+
 
 def _time(value: str | None) -> datetime | None:
     if not value:
@@ -35,10 +37,22 @@ def capture_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "tool_versions": json.dumps(record.get("tools") or {}, sort_keys=True),
         "failure": record.get("failure"),
         "retries": json.dumps(record.get("retries") or [], sort_keys=True),
-        "title": record.get("title"), "published_at": record.get("published_at"),
         "below_court_minimum": record.get("below_court_minimum"),
         "contextual": json.dumps(record["contextual"], sort_keys=True, ensure_ascii=False)
-        if record.get("contextual") is not None else None}]
+        if record.get("contextual") is not None else None,
+        **_claim_columns(record)}]
+
+
+def _claim_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """What the page claims, kept apart from our own times: published_at is the claim as
+    an instant (NULL when the page names no time with a zone; the text is in `claims` and
+    `contextual`)."""
+    claims = record.get("claims") or {}
+    return {"title": record.get("title") or claims.get("title"),
+            "published_at": claimed_time(claims.get("published_time")
+                                         or record.get("published_at")),
+            "claims": json.dumps(claims, sort_keys=True, ensure_ascii=False) if claims else None,
+            "discovered_via": record.get("discovered_via")}
 
 
 def item_rows(record: dict[str, Any]) -> list[dict[str, Any]]:

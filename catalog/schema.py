@@ -24,8 +24,9 @@ TABLES: dict[str, pa.Schema] = {
         ("redirects", pa.list_(pa.string())), ("user_agent", pa.string()),
         ("route", pa.string()), ("run_id", pa.string()), ("tool_versions", pa.string()),
         ("failure", pa.string()), ("retries", pa.string()),
-        ("title", pa.string()), ("published_at", pa.string()),
-        ("below_court_minimum", pa.bool_()), ("contextual", pa.string())]),
+        ("title", pa.string()), ("published_at", UTC_TIME), ("claims", pa.string()),
+        ("discovered_via", pa.string()), ("below_court_minimum", pa.bool_()),
+        ("contextual", pa.string())]),
     "items": pa.schema([
         ("item_id", pa.string()), ("capture_id", pa.string()), ("case_id", pa.string()),
         ("url", pa.string()), ("role", pa.string()), ("http_status", pa.int32()),
@@ -57,4 +58,40 @@ TABLES: dict[str, pa.Schema] = {
         ("sha256", pa.string()), ("prev_hash", pa.string()), ("event_hash", pa.string()),
         ("purpose", pa.string()), ("tool", pa.string()), ("tool_version", pa.string()),
         ("details", pa.string())]),
+    # Verification (PROTOCOL.md rules 2, 3, 21-23): derived from store/verification, policies,
+    # inquiries and assessments.
+    "verification_steps": pa.schema([
+        ("step_id", pa.string()), ("item_id", pa.string()), ("case_id", pa.string()),
+        ("capture_id", pa.string()), ("step_type", pa.string()), ("analyst", pa.string()),
+        ("automated", pa.bool_()), ("at", UTC_TIME), ("result", pa.string()),
+        ("confidence", pa.string()), ("supersedes", pa.string()), ("reason", pa.string()),
+        ("superseded_by", pa.string()), ("reviewer", pa.string()), ("fields", pa.string())]),
+    "geolocations": pa.schema([
+        ("step_id", pa.string()), ("item_id", pa.string()), ("case_id", pa.string()),
+        ("analyst", pa.string()), ("lat", pa.float64()), ("lon", pa.float64()),
+        ("uncertainty_m", pa.float64()), ("claimed_place", pa.string()), ("current", pa.bool_())]),
+    "chronolocations": pa.schema([
+        ("step_id", pa.string()), ("item_id", pa.string()), ("case_id", pa.string()),
+        ("analyst", pa.string()), ("window_start", UTC_TIME), ("window_end", UTC_TIME),
+        ("claimed_time", pa.string()), ("current", pa.bool_())]),
+    "automated_findings": pa.schema([
+        ("item_id", pa.string()), ("step_id", pa.string()), ("case_id", pa.string()),
+        ("check", pa.string()), ("outcome", pa.string()), ("flagged", pa.bool_()),
+        ("detail", pa.string()), ("data", pa.string())]),
+    "item_status": pa.schema([
+        ("item_id", pa.string()), ("case_id", pa.string()), ("capture_id", pa.string()),
+        ("status", pa.string()), ("missing", pa.list_(pa.string())), ("policy_id", pa.string()),
+        ("explanation", pa.list_(pa.string()))]),
+    "inquiries": pa.schema([
+        ("inquiry_id", pa.string()), ("case_id", pa.string()), ("at", UTC_TIME),
+        ("investigator", pa.string()), ("persona", pa.string()), ("platform", pa.string()),
+        ("query", pa.string()), ("note", pa.string())]),
+    "assessments": pa.schema([
+        ("assessment_id", pa.string()), ("case_id", pa.string()), ("at", UTC_TIME),
+        ("url", pa.string()), ("decision", pa.string()), ("reason", pa.string()),
+        ("assessor", pa.string()), ("discovered_via", pa.string())]),
+    "case_documents": pa.schema([
+        ("document_id", pa.string()), ("case_id", pa.string()), ("kind", pa.string()),
+        ("name", pa.string()), ("path", pa.string()), ("sha256", pa.string()),
+        ("size_bytes", pa.int64()), ("added_by", pa.string()), ("added_at", UTC_TIME)]),
 }

@@ -7,6 +7,7 @@ the old inode, undisturbed. Writers of captures never open it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from pathlib import Path
@@ -17,7 +18,9 @@ from catalog.history import VIEWS as HISTORY_VIEWS
 from catalog.schema import TABLES
 from catalog.segments import segments_dir, write_empty_segment
 
-SCHEMA_VERSION = "3"  # 2: source history; 3: video_frame_hashes, capture claims
+# Changes whenever a table or column is added, so an old catalog.duckdb gets the new views.
+SCHEMA_VERSION = "2-" + hashlib.sha256(repr(sorted((t, str(s)) for t, s in TABLES.items()))
+                                       .encode()).hexdigest()[:12]
 CATALOG_FILE = "catalog.duckdb"
 
 MACROS = [

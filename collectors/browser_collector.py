@@ -188,7 +188,8 @@ class BrowserCollector:
                                         "text/html; charset=utf-8",
                                         rendered.dom_html.encode("utf-8")))
         contextual = dict(rendered.claims) | {"title": rendered.title}
-        return replace(result, renditions=tuple(renditions), contextual=contextual, tools=tools)
+        return replace(result, renditions=tuple(renditions), contextual=contextual, tools=tools,
+                       claims=rendered.claims)
 
     def _collect(self, url: str, sink: ExchangeSink) -> CollectorResult:
         self.rendered = None

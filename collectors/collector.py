@@ -48,6 +48,7 @@ class CollectorResult:
     renditions: tuple[Rendition, ...] = field(default=())
     contextual: dict[str, Any] = field(default_factory=dict)  # the page's/platform's claims
     tools: dict[str, str] = field(default_factory=dict)  # tool → version, beyond the base set
+    claims: dict[str, Any] | None = None  # what the page says about itself (page_claims.py)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,10 @@
     ├── UsageError            the request itself is wrong; nothing was attempted
     │   ├── InvalidURL        not an absolute http(s) URL
     │   ├── UnknownCase       collection into a case that does not exist
-    │   └── CaseExists        `case new` for an id already taken
+    │   ├── CaseExists        `case new` for an id already taken
+    │   ├── UnknownRecord     an item, step, inquiry or policy id that is not in the store
+    │   └── InvalidStep       a verification step refused: a field missing or wrong, or an
+    │                         input whose sha256 is not the stored item's
     ├── AddressRefused        the address policy refused a host (private, loopback, …)
     ├── FetchError            the network did not give a usable answer
     │   ├── ConnectFailed     DNS failure, connection refused or reset before an answer
@@ -48,6 +51,14 @@ class UnknownCase(UsageError):
 
 
 class CaseExists(UsageError):
+    pass
+
+
+class UnknownRecord(UsageError):
+    pass
+
+
+class InvalidStep(UsageError):
     pass
 
 

@@ -45,7 +45,8 @@ class MediaAwareCollector:
             error = "; ".join(f"{p.url}: {p.reason}" for p in problems)
         contextual = dict(result.contextual)
         contextual["media"] = outcome.contextual | {"fetched_because": reason}
-        if not contextual.get("published_at") and outcome.contextual.get("published_at"):
+        claimed = contextual.get("published_time") or contextual.get("published_at")
+        if not claimed and outcome.contextual.get("published_at"):
             contextual["published_at"] = outcome.contextual["published_at"]
             contextual["published_at_source"] = "yt-dlp upload_date"
         if not contextual.get("title") and outcome.contextual.get("title"):

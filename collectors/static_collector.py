@@ -13,6 +13,7 @@ from collectors.errors import AddressRefused, FetchError, RedirectLoop, TooManyR
 from collectors.domain_limits import Fetcher
 from collectors.http_exchange import HttpExchange
 from collectors.links import css_references, html_references
+from collectors.page_claims import page_claims
 from collectors.retry_policy import NO_RETRIES, RetryNote, RetryPolicy
 
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -59,7 +60,8 @@ class StaticCollector:
         status = "partial" if problems else "complete"
         error = "; ".join(f"{p.url}: {p.reason}" for p in problems) or None
         return CollectorResult(url, final_url, status, error, page.hops, response.status,
-                               tuple(problems), tuple(retries))
+                               tuple(problems), tuple(retries),
+                               claims=_claims(page.final))
 
     def _follow(self, url: str, sink: ExchangeSink, *, final_role: ItemRole,
                 referer: str | None) -> _Fetched:
@@ -155,6 +157,18 @@ class StaticCollector:
                         urls += self._references(result.final, problems)
                 depth += 1
         return problems
+
+
+def _claims(exchange: HttpExchange) -> dict | None:
+    """The page's claims about itself (contextual data), when it is an HTML page we can read."""
+    response = exchange.response
+    if response is None or response.content_type not in ("text/html", "application/xhtml+xml"):
+        return None
+    try:
+        body = decoded_bytes(response.entity_path, response.header("Content-Encoding"))
+    except ValueError:
+        return None  # already reported as a problem when links were read
+    return page_claims(text_of(body, response.header("Content-Type")))
 
 
 def _redirect_location(exchange: HttpExchange) -> str | None:

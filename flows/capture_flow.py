@@ -16,6 +16,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from catalog.landing import land_capture, land_custody
+from catalog.neighbours import CatalogImages
 from catalog.views import ensure_catalog
 from collectors.addresses import AddressPolicy
 from collectors.domain_limits import DomainLimitedClient, LocalDomainSlots, run_in_domain_lanes
@@ -32,6 +33,8 @@ from preservation.collection import (BEARWITNESS_VERSION, CollectionContext, bas
                                      new_id)
 from preservation.capture import capture_url
 from preservation.custody import Actor, CustodyLog
+from preservation.inquiries import load_inquiry
+from verification.automated_checks import run_automated_checks
 from preservation.run_report import build_run_report, store_run_report
 from verification.media_analysis import analyse_media, exiftool_version
 from verification.video_hashes import analyse_video_frames
@@ -48,7 +51,7 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
                          allow_private: bool, collector: str, user_agent: str,
                          timeout: float, media: str = "off", ca_file: str | None = None,
                          concurrency: int = 1, per_domain: int = 2, retries: int = 3,
-                         retry_delay: float = 1.0) -> list[dict]:
+                         retry_delay: float = 1.0, discovered_via: str | None = None) -> list[dict]:
     """Capture each URL into its own WARC, `concurrency` at a time, at most `per_domain` per
     domain (flows/domain_concurrency.py). A URL that fails never stops the others."""
     logger = get_run_logger()
@@ -56,7 +59,7 @@ def collect_and_preserve(home: str, case_id: str, urls: list[str], run_id: str, 
     context = CollectionContext(
         collector=collector, user_agent=user_agent, run_id=run_id,
         tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
-        allow_private=allow_private)
+        allow_private=allow_private, discovered_via=discovered_via)
     policy = AddressPolicy(allow_private=allow_private)
     domain_limits = ensure_domain_limits(urls, per_domain)  # the limits in force
     connections = LocalDomainSlots(per_domain, domain_limits)
@@ -107,13 +110,15 @@ def _not_stored(url: str, error: str) -> dict:
 
 @task(name="analyse media")
 def analyse_captured_media(home: str, run_id: str, records: list[dict], collector: str) -> int:
-    """Embedded metadata and perceptual hashes of every new media working copy."""
+    """Embedded metadata and perceptual hashes of every new media working copy, then the
+    automated technical checks of every image item (machine verification steps)."""
     store = open_store(Path(home))
     stored = [r for r in records if r.get("stored")]
     with CustodyLog(store.custody_dir(), f"{run_id}-analyse", _actor(collector),
                     run_id=run_id) as custody:
         count = analyse_media(store, stored, custody)
         count += analyse_video_frames(store, stored, custody)
+        run_automated_checks(store, stored, custody, CatalogImages(Path(home)))
     get_run_logger().info("analysed %d media working copies", count)
     return count
 
@@ -178,28 +183,33 @@ def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = 
             media: str = "auto", allow_private: bool = False, collector: str | None = None,
             user_agent: str | None = None, timeout: float = 30.0, concurrency: int = 1,
             per_domain: int = 2, retries: int = 3, retry_delay: float = 1.0,
-            ca_file: str | None = None) -> list[dict[str, Any]]:
+            ca_file: str | None = None,
+            discovered_via: str | None = None) -> list[dict[str, Any]]:
     """Capture `urls` into case `case_id`; returns one summary per URL, in order.
     `mode` static | browser | auto; `media` auto | on | off (yt-dlp); `timeout` (seconds)
     bounds the wait for a connection and for each next bytes; `concurrency` URLs at once, at
     most `per_domain` per domain (browser captures run one at a time); transient failures are
     tried again up to `retries` times (first wait `retry_delay` s, doubling, jittered);
-    `ca_file` an extra trust anchor for upstream TLS (verification is never turned off)."""
+    `ca_file` an extra trust anchor for upstream TLS (verification is never turned off);
+    `discovered_via` names the logged online inquiry that found the URLs."""
     check_options(mode, urls, timeout, concurrency, per_domain, retries)
     started_at = datetime.now(UTC)
     data_home = resolve_home(home)
     load_case(open_store(data_home), case_id)
+    if discovered_via:
+        load_inquiry(open_store(data_home), case_id, discovered_via)
     run_id = new_id("run")
     who = collector or default_collector()
     agent = user_agent or DEFAULT_USER_AGENT
     records = collect_and_preserve(str(data_home), case_id, list(urls), run_id, mode,
                                    allow_private, who, agent, timeout, media, ca_file,
-                                   concurrency, per_domain, retries, retry_delay)
+                                   concurrency, per_domain, retries, retry_delay, discovered_via)
     analyse_captured_media(str(data_home), run_id, records, who)
     configuration = {"case_id": case_id, "urls": list(urls), "mode": mode, "media": media,
                      "allow_private": allow_private, "collector": who, "user_agent": agent,
                      "timeout": timeout, "concurrency": concurrency, "per_domain": per_domain,
-                     "retries": retries, "retry_delay": retry_delay}
+                     "retries": retries, "retry_delay": retry_delay,
+                     "discovered_via": discovered_via}
     report_run(str(data_home), run_id, started_at, configuration, records, who)
     timestamp_run(str(data_home), run_id, who)
     land_in_catalog(str(data_home), run_id, records)

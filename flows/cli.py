@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "flows.integrity_commands",
     "flows.watch_commands",
     "flows.replay",
+    "flows.verify_commands",
 ]
 
 

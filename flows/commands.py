@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from catalog.landing import land_case, land_custody
+from catalog.landing import land_case, land_case_records, land_custody
 from catalog.query import format_result, run_query
 from catalog.rebuild import rebuild_catalog
 from catalog.views import ensure_catalog
 from flows.environment import default_collector, open_store, quiet_prefect_defaults, resolve_home
+from preservation.case_documents import CASE_DOCUMENT_KINDS, attach_case_document
 from preservation.cases import create_case, list_cases
 from preservation.collection import BEARWITNESS_VERSION, new_id
 from preservation.custody import Actor, CustodyLog
@@ -30,6 +31,15 @@ def register(commands: argparse._SubParsersAction) -> None:
                                                 a.collector))
     listing = case_commands.add_parser("list", help="list cases")
     listing.set_defaults(handler=lambda a: case_list(home(a.home)))
+    attach = case_commands.add_parser("attach", help="keep a case document: the online "
+                                      "investigation plan, the digital threat and risk "
+                                      "assessment, or the digital landscape assessment")
+    attach.add_argument("case_id", metavar="CASE_ID")
+    attach.add_argument("--kind", required=True, choices=CASE_DOCUMENT_KINDS)
+    attach.add_argument("file", type=Path, metavar="FILE")
+    attach.add_argument("--by", help="who adds it (default: $BEARWITNESS_COLLECTOR or login)")
+    attach.set_defaults(handler=lambda a: case_attach(home(a.home), a.case_id, a.kind, a.file,
+                                                      a.by))
 
     capture_parser = commands.add_parser("capture", help="capture URLs into a case as WARC "
                                                          "evidence")
@@ -59,11 +69,13 @@ def register(commands: argparse._SubParsersAction) -> None:
                                      "(default 2; an existing Prefect limit wins)")
     capture_parser.add_argument("--retries", type=int, default=3,
                                 help="tries again on connection errors, 5xx and 429 (default 3)")
+    capture_parser.add_argument("--discovered-via", metavar="INQUIRY_ID",
+                                help="the logged online inquiry that found these URLs")
     capture_parser.set_defaults(handler=lambda a: capture(
         home(a.home), a.case_id, a.urls, mode=a.mode, allow_private=a.allow_private,
         collector=a.collector, user_agent=a.user_agent, timeout=a.timeout, media=a.media,
         concurrency=a.concurrency, per_domain=a.per_domain, retries=a.retries,
-        ca_file=a.ca_file))
+        ca_file=a.ca_file, discovered_via=a.discovered_via))
 
     sql_parser = commands.add_parser("sql", help="run read-only SQL on the catalog")
     sql_parser.add_argument("query", metavar="SQL")
@@ -105,6 +117,19 @@ def case_new(home: Path, case_id: str, title: str, description: str | None,
     land_custody(home, store.custody_dir() / f"{segment}.jsonl")
     ensure_catalog(home)
     print(f"case {case_id} opened: {case['title']} (store: {store.root})")
+    return EXIT_OK
+
+
+def case_attach(home: Path, case_id: str, kind: str, source: Path, by: str | None) -> int:
+    from flows.verify_commands import with_custody
+
+    store = open_store(home)
+    who = by or default_collector()
+    document = with_custody(home, store, who, "case", lambda custody: attach_case_document(
+        store, custody, case_id, kind, source, who))
+    land_case_records(home, store, case_id)
+    ensure_catalog(home)
+    print(f"{kind} of case {case_id} kept as {document['path']} (sha256 {document['sha256']})")
     return EXIT_OK
 
 

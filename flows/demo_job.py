@@ -32,6 +32,14 @@ SELECT least(path_a, path_b) AS image, greatest(path_a, path_b) AS near_duplicat
 FROM pairs GROUP BY ALL ORDER BY image, near_duplicate"""
 
 
+FLAGGED_QUERY = """
+SELECT DISTINCT regexp_replace(i.url, '^https?://[^/]+', '') AS path, f.check, f.outcome
+FROM automated_findings f JOIN items i USING (item_id)
+WHERE f.flagged AND i.case_id = 'demo' AND f.check IN
+      ('capture_time_vs_publication', 'editing_software', 'near_duplicates')
+ORDER BY path, f.check"""
+
+
 def demo_pages(base_url: str, root: Path = SITE_ROOT) -> list[str]:
     pages = ["index.html"] + sorted(p.relative_to(root).as_posix()
                                     for p in (root / "reports").glob("*.html"))
@@ -54,7 +62,9 @@ def run_demo(home: Path, port: int = 0) -> int:
     print(f"\ncatalog: {counts} captures, {items[0]} items, {items[1] or 0} bytes in case demo")
     for title, query in (("Images with GPS positions", GPS_QUERY),
                          ("Near-duplicate images (perceptual hash distance <= 10)",
-                          NEAR_DUPLICATES_QUERY)):
+                          NEAR_DUPLICATES_QUERY),
+                         ("Automated checks that flagged a photo (leads for an analyst)",
+                          FLAGGED_QUERY)):
         print(f"\n{title}:\n  bearwitness sql \"{' '.join(query.split())}\"\n")
         print(format_result(run_query(home, query)))
     print(f"\nevidence store: {home / 'store'}\ncatalog: {home / 'catalog.duckdb'} "

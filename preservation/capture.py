@@ -143,14 +143,19 @@ def _fidelity_fields(collection: dict[str, Any], result: CollectorResult,
                      items: list[CapturedItem]) -> dict[str, Any]:
     """Contextual data and the court-minimum check (PROTOCOL.md rule 4: URL, source and
     screenshot; a capture lacking one says so)."""
-    claims = dict(result.contextual)
+    # `claims`: what the page says about itself; `contextual`: those claims plus what other
+    # tools report (yt-dlp's platform data under "media"). Both are claims, never our facts.
+    page = result.claims or {}
+    claims = dict(result.contextual) or dict(page)
     has_source = any(i.role == "page" and i.http_status and 200 <= i.http_status < 300
                      and i.complete for i in items)
     has_screenshot = any(i.role == "screenshot" for i in items)
     missing = [name for name, present in (("url", bool(collection.get("requested_url"))),
                                           ("source", has_source),
                                           ("screenshot", has_screenshot)) if not present]
-    return {"title": claims.get("title"), "published_at": claims.get("published_at"),
+    published = page.get("published_time") or claims.get("published_time") \
+        or claims.get("published_at")
+    return {"title": claims.get("title") or page.get("title"), "published_at": published,
             "contextual": claims, "below_court_minimum": bool(missing),
             "court_minimum_missing": missing,
             "tools": dict(collection.get("tools") or {}) | dict(result.tools)}
@@ -191,6 +196,8 @@ def _collection_data(case_id: str, capture_id: str, mode: str, url: str,
         "collector": context.collector, "operator": context.operator,
         "persona": context.persona, "route": context.route, "user_agent": context.user_agent,
         "allow_private": context.allow_private, "tools": dict(context.tool_versions),
+        # Contextual data: what the page claims (published time, author, …), never our facts.
+        "claims": result.claims, "discovered_via": context.discovered_via,
     }
 
 

@@ -39,4 +39,5 @@ class CollectionContext:
     route: str = "direct"  # egress: direct, or a proxy's name
     persona: str | None = None
     allow_private: bool = False
+    discovered_via: str | None = None  # the online inquiry that found the URL, if logged
     notes: dict[str, str] = field(default_factory=dict)

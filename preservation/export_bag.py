@@ -9,6 +9,7 @@
     <bag>/data/captures/<capture>.json   capture records (collection data, items, hashes)
     <bag>/data/items/<sha256>            working copies of the items' payloads
     <bag>/data/verification/<sha256>/<analyser>.json   technical analysis of the items
+    <bag>/data/verification/steps/<capture>/<step>.json  verification steps on the items
     <bag>/data/runs/manifests/, timestamps/           run manifests and RFC 3161 tokens
     <bag>/data/custody/events.jsonl      the custody events about these objects, whole
     <bag>/data/custody/events.txt        the same, readable
@@ -159,6 +160,9 @@ def _payload_sources(store: EvidenceStore, case_id: str,
                 folder = store.analysis_path(item["sha256"], "x").parent
                 for analysis in sorted(folder.glob("*.json")):
                     sources[f"verification/{item['sha256']}/{analysis.name}"] = analysis
+        steps = store.verification_step_path(case_id, capture_id, "x").parent
+        for step in sorted(steps.glob("*.json")):
+            sources[f"verification/steps/{capture_id}/{step.name}"] = step
     for run_id in sorted(r for r in runs if r):
         for path in (store.manifest_path(run_id), store.timestamp_token_path(run_id),
                      store.timestamp_chain_path(run_id)):

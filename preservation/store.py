@@ -6,6 +6,12 @@
     <root>/custody/<segment>.jsonl                custody log, one segment per run or writer
     <root>/work/sha256/ab/cd/<hex>                working copies, named by content hash
     <root>/analysis/ab/<hex>/<analyser>.json      tool output over a working copy
+    <root>/verification/<case_id>/<capture_id>/<step_id>.json   verification steps (append-only)
+    <root>/{inquiries,assessments,policies}/<case_id>/<id>.json online inquiry log, preliminary
+                                                  assessments, item status policies
+    <root>/reports/<case_id>/<report_id>.html     evidence reports as handed out
+    <root>/documents/<case_id>/<doc_id>.{json,*}  case documents: plan, risk and landscape
+                                                  assessments
     <root>/manifests/<run_id>.json                run manifest: hashes of what a run stored
     <root>/timestamps/<run_id>.tsr, .chain.pem    RFC 3161 token over it, TSA certificate chain
     <root>/quarantine/<repair_id>/…               what `repair` set aside after a crash
@@ -31,6 +37,7 @@ from preservation.hashing import file_sha256
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+CASE_RECORD_KINDS = ("inquiries", "assessments", "policies", "reports", "documents")
 
 
 def check_id(kind: str, value: str) -> str:
@@ -67,6 +74,18 @@ class EvidenceStore:
         self.working_copy_path(sha256)  # validates the digest
         return self.root / "analysis" / sha256[:2] / sha256 / \
             f"{check_id('analyser', analyser)}.json"
+
+    def verification_step_path(self, case_id: str, capture_id: str, step_id: str) -> Path:
+        return self.root / "verification" / check_id("case id", case_id) / \
+            check_id("capture id", capture_id) / f"{check_id('step id', step_id)}.json"
+
+    def case_record_path(self, kind: str, case_id: str, record_id: str,
+                         suffix: str = ".json") -> Path:
+        """A case's write-once record of one `kind` (see CASE_RECORD_KINDS)."""
+        if kind not in CASE_RECORD_KINDS:
+            raise UsageError(f"unknown kind of case record {kind!r}")
+        return self.root / kind / check_id("case id", case_id) / \
+            f"{check_id('record id', record_id)}{suffix}"
 
     def run_report_path(self, run_id: str) -> Path:
         return self.root / "runs" / f"{check_id('run id', run_id)}.json"

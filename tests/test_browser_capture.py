@@ -106,8 +106,9 @@ def test_page_claims_and_court_minimum(browser_capture, fidelity_site, tmp_path)
     assert record["title"] == "Fidelity fixture"
     assert record["published_at"] == "2026-02-03T04:05:06Z"  # as claimed, not our time
     assert record["contextual"]["author"] == "A. Reporter"
-    assert record["contextual"]["canonical_url"] == fidelity_site.url_for("canonical.html")
-    assert record["contextual"]["og"]["og:title"] == "Fidelity fixture (og)"
+    assert record["contextual"]["canonical"] == fidelity_site.url_for("canonical.html")
+    assert record["contextual"]["open_graph"]["og:title"] == "Fidelity fixture (og)"
+    assert record["claims"]["published_time"] == "2026-02-03T04:05:06Z"
     assert record["below_court_minimum"] is False
     assert record["mode"] == "browser" and record["tools"]["chromium"]
     assert record["notes"]["mode_choice"] == "browser (requested)"
