@@ -100,7 +100,10 @@ def build_wacz(store: EvidenceStore, record: dict[str, Any]) -> Path:
                          "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()},
                         indent=2).encode()
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".wacz-", delete=False) as handle:
+    # Built in tmp/ (scratch, never evidence), then published write-once under its final name.
+    scratch = store.root / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=scratch, prefix="wacz-", delete=False) as handle:
         temporary = Path(handle.name)
     try:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:

@@ -35,7 +35,7 @@ def test_the_server_never_sees_more_than_the_per_domain_limit(data_home) -> None
     case_new(data_home, "limits", "Per-domain limits", None, "tester")
     with ScriptedServer() as server:
         urls = _site(server)
-        summaries = capture("limits", urls, home=str(data_home), allow_private=True,
+        summaries = capture("limits", urls, home=str(data_home), mode="static", allow_private=True,
                             concurrency=6, per_domain=2)
         assert [s["status"] for s in summaries] == ["complete"] * PAGES
         assert sum(server.hits.values()) == PAGES * 3
@@ -51,13 +51,13 @@ def test_an_existing_limit_is_the_one_in_force(data_home) -> None:
         try:
             client.read_global_concurrency_limit_by_name(name)
         except Exception:
-            capture("limits1", ["http://127.0.0.1:9/x"], home=str(data_home),
+            capture("limits1", ["http://127.0.0.1:9/x"], home=str(data_home), mode="static",
                     allow_private=True, retries=0)  # creates it
         client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=1))
     try:
         with ScriptedServer() as server:
             urls = _site(server)[:4]
-            capture("limits1", urls, home=str(data_home), allow_private=True, concurrency=4,
+            capture("limits1", urls, home=str(data_home), mode="static", allow_private=True, concurrency=4,
                     per_domain=3)
             assert server.max_active == 1
     finally:
