@@ -43,6 +43,13 @@ ALLOWED = {
                                                             "dead writer, kept aside",
     ("preservation/store.py", "remove_spool"): "a capture's spool directory in tmp/",
     ("preservation/warc_writer.py", "__init__"): "new `.open` WARC (O_EXCL)",
+    ("collectors/browser_collector.py", "close"): "the browser's own temporary directory "
+                                                  "(mkdtemp, outside the store)",
+    ("collectors/interception_ca.py", "__post_init__"): "the interception CA's files, in a "
+                                                        "browser session's or capture's scratch",
+    ("collectors/interception_ca.py", "_issue"): "leaf certificates of the interception CA, "
+                                                 "in the same scratch directory",
+    ("preservation/wacz.py", "build_wacz"): "the WACZ scratch zip in tmp/, published by copy",
     ("preservation/watchlist.py", "save_watch_list"): "the watch list: an editable plain file "
                                                       "in watch/, configuration, not evidence",
 }
