@@ -55,7 +55,10 @@ def run_demo(home: Path, port: int = 0) -> int:
               "(captures are never replaced)")
     with SiteServer(port=port) as site:
         print(f"demo site serving {SITE_ROOT} at {site.url}")
-        status = commands.capture(home, DEMO_CASE, demo_pages(site.url), allow_private=True)
+        # Static mode: fast, and it fetches every srcset candidate, so the demo's queries show
+        # the same images on every machine (browser mode loads only the one Chromium picks).
+        status = commands.capture(home, DEMO_CASE, demo_pages(site.url), allow_private=True,
+                                  mode="static")
     counts = run_query(home, "SELECT count(*) FROM captures WHERE case_id = 'demo'").rows[0][0]
     items = run_query(home, "SELECT count(*), sum(size_bytes) FROM items "
                             "WHERE case_id = 'demo'").rows[0]

@@ -36,6 +36,7 @@ from preservation.custody import (Actor, CustodyLog, read_segment, seal_segment,
 from preservation.custody_index import load_index
 from preservation.durable_files import TEMP_SUFFIX, move_new, write_new_file
 from preservation.hashing import file_digests
+from preservation.wacz import wacz_path
 from preservation.store import EvidenceStore
 from preservation.warc_reader import check_warc
 from preservation.warc_writer import OPEN_SUFFIX
@@ -176,7 +177,7 @@ def _interrupted_capture(repair: _Repair, held: HeldLock) -> None:
     open_warc = warc.with_name(warc.name + OPEN_SUFFIX)
     if open_warc.exists():
         _cut_open_warc(repair, open_warc, capture_id, case_id)
-    for path in (warc, record_path):
+    for path in (warc, wacz_path(store, case_id, capture_id), record_path):
         if path.exists():
             repair.move(path, capture_id, case_id, why)
     spool = store.spool_dir(capture_id)

@@ -112,11 +112,12 @@ def checked(prefect_harness, tmp_path_factory) -> Path:
     (inquiry,) = run_query(home, "SELECT inquiry_id FROM inquiries").rows[0]
     with SiteServer(root=root) as site:
         capture("checks", [site.url + "reports/market-shelling.html"], home=str(home),
-                allow_private=True, collector="alice")
+                allow_private=True, collector="alice", mode="static")
         capture("checks", [site.url + page for page in
                            ("reports/reposts-roundup.html", "reports/early-report.html",
                             "reports/checkpoint-closure.html")],
-                home=str(home), allow_private=True, collector="alice", discovered_via=inquiry)
+                home=str(home), allow_private=True, collector="alice", discovered_via=inquiry,
+                mode="static")
     return home
 
 
