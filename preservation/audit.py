@@ -10,10 +10,8 @@ moves an object: its old path is then expected to be gone.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +23,7 @@ from preservation.audit_problems import (CAPTURE_RECORD, CONFLICTING_RECORDS, HA
                                          ORPHAN_COLLECT, UNRECORDED_OBJECT, WARC_RECORD,
                                          AuditProblem)
 from preservation.capture_lock import take_abandoned
-from preservation.custody import CustodyLog
+from preservation.custody import CustodyLog, writer_is_alive
 from preservation.custody_audit import CustodyState, check_custody
 from preservation.durable_files import TEMP_SUFFIX
 from preservation.run_manifest import check_manifest
@@ -217,17 +215,7 @@ def _in_progress(path: Path) -> bool:
     """A file some live writer holds under flock (a WARC being written, a temporary file)."""
     if not (path.name.endswith(OPEN_SUFFIX) or path.name.endswith(TEMP_SUFFIX)):
         return False
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    return not path.exists() or writer_is_alive(path)
 
 
 def _hash(path: Path) -> tuple[str, str]:
