@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 import secrets
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 
 
+@functools.cache  # parsing a package's metadata costs ~1 ms; versions do not change in a run
 def package_version(name: str) -> str:
     try:
         return metadata.version(name)

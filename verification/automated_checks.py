@@ -190,7 +190,8 @@ def near_duplicates_check(item: dict[str, Any], neighbours: list[KnownImage]) ->
     # The same bytes at the same URL (a page's logo on every page, a re-capture) are the same
     # resource again, not a copy: counted, but they are no provenance lead.
     same = [k for k in neighbours if k.url == item["url"] and k.sha256 == item["sha256"]]
-    neighbours = [k for k in neighbours if k not in same]
+    same_ids = {k.item_id for k in same}  # by id: dataclass equality here was O(n) per test
+    neighbours = [k for k in neighbours if k.item_id not in same_ids]
     rule = {"algorithm": "phash and dhash (imagehash, 64 bits)",
             "max_bits": NEAR_DUPLICATE_MAX_BITS, "same_resource_captures": len(same)}
     if not neighbours:
