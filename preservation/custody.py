@@ -27,20 +27,15 @@ from typing import Any, Literal
 from collectors.errors import IntegrityError, ObjectExists, StoreError
 from preservation.custody_index import append_entry
 from preservation.durable_files import READ_ONLY, storage_error
+from preservation.hashing import canonical_json, self_hash
 
 CustodyAction = Literal["collect", "store", "derive", "verify", "fixity", "export", "transfer",
                         "dispose", "access"]
 FORMAT = "bearwitness-custody/1"
 
 
-def canonical_json(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
-
-
 def event_hash(event: dict[str, Any]) -> str:
-    body = {key: value for key, value in event.items() if key != "event_hash"}
-    return "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
+    return self_hash(event, "event_hash")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ torn last line (a crash of the machine mid-write) is moved aside to
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from typing import Any, Literal
 
 from collectors.errors import IntegrityError
 from preservation.durable_files import fsync_directory, storage_error
+from preservation.hashing import canonical_json, self_hash
 
 INDEX_FORMAT = "bearwitness-custody-index/1"
 INDEX_DIR = "index"
@@ -38,14 +38,8 @@ _TAIL_WINDOW = 64 * 1024
 EntryKind = Literal["open", "seal"]
 
 
-def canonical(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
-
-
 def entry_hash(entry: dict[str, Any]) -> str:
-    body = {key: value for key, value in entry.items() if key != "entry_hash"}
-    return "sha256:" + hashlib.sha256(canonical(body)).hexdigest()
+    return self_hash(entry, "entry_hash")
 
 
 def index_path(custody_dir: Path) -> Path:
@@ -72,7 +66,7 @@ def append_entry(custody_dir: Path, kind: EntryKind, segment: str,
                  "at": utc_now(), "kind": kind, "segment": segment, **fields,
                  "prev_hash": None if previous is None else previous["entry_hash"]}
         entry["entry_hash"] = entry_hash(entry)
-        line = canonical(entry) + b"\n"
+        line = canonical_json(entry) + b"\n"
         try:
             _write_all(fd, line)
             os.fsync(fd)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _CHUNK = 1024 * 1024
 
@@ -36,3 +38,15 @@ def file_digests(path: Path) -> FileDigests:
             sha256.update(chunk)
             sha512.update(chunk)
     return FileDigests(size, sha256.hexdigest(), sha512.hexdigest())
+
+
+def canonical_json(document: dict[str, Any]) -> bytes:
+    """The one byte form a chained record is hashed in: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def self_hash(document: dict[str, Any], own_field: str) -> str:
+    """`sha256:` of a record's canonical JSON without the field that will hold this hash."""
+    body = {key: value for key, value in document.items() if key != own_field}
+    return "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()

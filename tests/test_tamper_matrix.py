@@ -21,7 +21,7 @@ from flows.environment import open_store
 from preservation import audit_problems as kinds
 from preservation.audit import audit_store
 from preservation.custody import canonical_json, event_hash, segment_summary
-from preservation.custody_index import canonical, entry_hash, index_path
+from preservation.custody_index import entry_hash, index_path
 from preservation.timestamps import Tsa, request_token
 
 
@@ -104,7 +104,7 @@ def rewrite_chain(home: Path, segment: Path, change: Callable[[dict], None]) -> 
         entry["prev_hash"] = previous
         entry["entry_hash"] = entry_hash(entry)
         previous = entry["entry_hash"]
-    index.write_bytes(b"".join(canonical(e) + b"\n" for e in entries))
+    index.write_bytes(b"".join(canonical_json(e) + b"\n" for e in entries))
 
 
 def replace_warc_and_its_records(home: Path) -> tuple[str, str]:
