@@ -27,8 +27,8 @@ def set_domain_limit(url: str, limit: int) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 
-    from collectors.domain_limits import domain_of, limit_name
-    from flows.domain_concurrency import ensure_domain_limits
+    from collectors.network.domain_limits import domain_of, limit_name
+    from flows.orchestration.domain_concurrency import ensure_domain_limits
 
     ensure_domain_limits([url], limit)
     with get_client(sync_client=True) as client:
@@ -44,8 +44,8 @@ def main() -> None:
         os.environ["PREFECT_HOME"] = str(Path(tmp) / "prefect")
         from prefect.testing.utilities import prefect_test_harness
 
-        from flows.capture_flow import capture
-        from flows.commands import case_new
+        from flows.orchestration.capture_flow import capture
+        from flows.cli.core_commands import case_new
         from flows.demo import SiteServer
         from flows.demo.server import SITE_ROOT
 

@@ -22,20 +22,20 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collectors.addresses import AddressPolicy
-from collectors.http_client import DEFAULT_USER_AGENT, HttpClient
-from collectors.interception_ca import InterceptionCA
-from collectors.media_collector import fetch_media
-from flows.capture_modes import CollectorFactory
+from collectors.network.addresses import AddressPolicy
+from collectors.http.client import DEFAULT_USER_AGENT, HttpClient
+from collectors.proxy.interception_ca import InterceptionCA
+from collectors.media.collector import fetch_media
+from flows.application.collector_factory import CollectorFactory
 from flows.demo import SiteServer
-from preservation.capture import capture_url
-from preservation.cases import create_case
-from preservation.collection import CollectionContext, base_tool_versions, new_id
-from preservation.custody import Actor, CustodyLog
-from preservation.store import EvidenceStore
-from preservation.warc_records import warcinfo_record
-from preservation.warc_recorder import WarcRecorder
-from preservation.warc_writer import WarcFileWriter
+from preservation.capture.preserve import capture_url
+from preservation.investigation.cases import create_case
+from preservation.capture.collection import CollectionContext, base_tool_versions, new_id
+from preservation.custody.log import Actor, CustodyLog
+from preservation.store.evidence_store import EvidenceStore
+from preservation.warc.records import warcinfo_record
+from preservation.warc.recorder import WarcRecorder
+from preservation.warc.writer import WarcFileWriter
 
 PAGES = ["index.html", "reports/market-shelling.html", "reports/reposts-roundup.html",
          "reports/checkpoint-closure.html"]

@@ -20,9 +20,9 @@ What it does:
   3. (a) captures every page with the capture functions, without Prefect (what the task
      `collect_and_preserve` runs: its collector assembly, then a plain StaticCollector), then
      with `wget --warc-file --page-requisites` (and, for context, --no-warc-compression), then
-     with the full Prefect flow `flows.capture_flow.capture(mode="static", media="off")` in a
+     with the full Prefect flow `flows.orchestration.capture_flow.capture(mode="static", media="off")` in a
      child process (temporary PREFECT_HOME), split by task from the run loggers' timestamps;
-  4. (b) ingests the M JPEGs: `verification.analysis.analyse_all(workers=2)` next to each tool alone;
+  4. (b) ingests the M JPEGs: `verification.media.batch_analysis.analyse_all(workers=2)` next to each tool alone;
   5. prints the machine, tool versions and a table of figures, each with the load other
      processes put on the machine meanwhile and the benchmark's own CPU time per unit.
 """
@@ -376,18 +376,18 @@ def capture_ours(urls: list[str], home: Path, assembly: str) -> dict[str, Any]:
     """What the Prefect task `collect_and_preserve` does for a static capture, without Prefect:
     `capture_url` page after page into one custody segment.
 
-    assembly "task": the collector as the task builds it (flows.capture_modes.CollectorFactory,
+    assembly "task": the collector as the task builds it (flows.application.collector_factory.CollectorFactory,
     static mode, media off, the client behind the per-domain connection limit, 2, and the retry
     policy, the flow's defaults). assembly "plain": StaticCollector(HttpClient(...)) alone."""
-    from collectors.addresses import AddressPolicy
-    from collectors.http_client import DEFAULT_USER_AGENT, HttpClient
-    from collectors.static_collector import StaticCollector
-    from flows.environment import open_store
-    from preservation.capture import capture_url
-    from preservation.cases import create_case
-    from preservation.collection import BEARWITNESS_VERSION, CollectionContext, base_tool_versions, new_id
-    from preservation.custody import Actor, CustodyLog
-    from verification.media_analysis import exiftool_version
+    from collectors.network.addresses import AddressPolicy
+    from collectors.http.client import DEFAULT_USER_AGENT, HttpClient
+    from collectors.static.collector import StaticCollector
+    from flows.application.environment import open_store
+    from preservation.capture.preserve import capture_url
+    from preservation.investigation.cases import create_case
+    from preservation.capture.collection import BEARWITNESS_VERSION, CollectionContext, base_tool_versions, new_id
+    from preservation.custody.log import Actor, CustodyLog
+    from verification.media.media_analysis import exiftool_version
 
     store = open_store(home)
     actor = Actor(name="bench", tool="bearwitness", tool_version=BEARWITNESS_VERSION)
@@ -402,9 +402,9 @@ def capture_ours(urls: list[str], home: Path, assembly: str) -> dict[str, Any]:
     if assembly == "task":
         from dataclasses import replace
 
-        from collectors.domain_limits import DomainLimitedClient, LocalDomainSlots
-        from collectors.retry_policy import RetryPolicy
-        from flows.capture_modes import CollectorFactory
+        from collectors.network.domain_limits import DomainLimitedClient, LocalDomainSlots
+        from collectors.network.retry_policy import RetryPolicy
+        from flows.application.collector_factory import CollectorFactory
 
         slots = LocalDomainSlots(2)
         factory: Any = CollectorFactory(
@@ -487,8 +487,8 @@ def prefect_child(spec_path: str) -> None:
             records.append((record.created, record.name, record.getMessage(), task))
 
     t0 = time.time()
-    from flows.capture_flow import capture
-    from flows.commands import case_new
+    from flows.orchestration.capture_flow import capture
+    from flows.cli.core_commands import case_new
     imported = time.time()
     keep = Keep(logging.INFO)
     for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
@@ -768,7 +768,7 @@ def _hash_chunk(job: tuple[str, bool, list[str]]) -> int:
     done = 0
     for path in paths:
         if kind == "perceptual_hashes":  # the project's function: one reduced decode, both hashes
-            from verification.perceptual import perceptual_hashes
+            from verification.media.perceptual import perceptual_hashes
             perceptual_hashes(Path(path))
             done += 1
             continue
@@ -791,8 +791,8 @@ def _sha256_file(path: str) -> str:
 
 
 def ingest(report: Report, paths: list[Path], procs: int) -> None:
-    from verification.analysis import AnalysisInput, analyse_all
-    from verification.exiftool_session import ExifToolSession
+    from verification.media.batch_analysis import AnalysisInput, analyse_all
+    from verification.media.exiftool_session import ExifToolSession
 
     count, nbytes = len(paths), sum(p.stat().st_size for p in paths)
     names = [str(p) for p in paths]

@@ -9,17 +9,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from catalog.rows import analysis_rows, capture_rows, case_rows, custody_rows, item_rows
-from catalog.segments import segments_dir, write_segment
-from catalog.verification_rows import (assessment_rows, case_document_rows, inquiry_rows,
+from catalog.rows.evidence_rows import analysis_rows, capture_rows, case_rows, custody_rows, item_rows
+from catalog.storage.segments import segments_dir, write_segment
+from catalog.rows.verification_rows import (assessment_rows, case_document_rows, inquiry_rows,
                                        verification_rows)
-from preservation.case_documents import list_case_documents
-from preservation.custody import read_segment
-from preservation.inquiries import list_records
-from preservation.store import EvidenceStore
-from verification.video_hashes import load_video_document, video_frame_rows
-from verification.status import current_policy
-from verification.steps import load_steps
+from preservation.investigation.case_documents import list_case_documents
+from preservation.custody.log import read_segment
+from preservation.investigation.inquiries import list_records
+from preservation.store.evidence_store import EvidenceStore
+from verification.media.video_hashes import load_video_document, video_frame_rows
+from verification.steps.status import current_policy
+from verification.steps.recording import load_steps
 
 
 def latest_analysis(store: EvidenceStore, sha256: str) -> dict[str, Any] | None:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from collectors.http_exchange import HttpExchange
-from collectors.retry_policy import RetryNote
+from collectors.http.exchange import HttpExchange
+from collectors.network.retry_policy import RetryNote
 
 CaptureStatus = Literal["complete", "partial", "unavailable", "failed"]
 # "retried": an answer (5xx, 429) that was tried again; kept, never the item a capture is about.

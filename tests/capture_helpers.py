@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from collectors.addresses import AddressPolicy
-from collectors.http_client import DEFAULT_USER_AGENT
-from flows.capture_modes import CollectorFactory
-from flows.environment import open_store
-from preservation.capture import CaptureOutcome, capture_url
-from preservation.cases import create_case
-from preservation.collection import CollectionContext, base_tool_versions, new_id
-from preservation.custody import Actor, CustodyLog
+from collectors.network.addresses import AddressPolicy
+from collectors.http.client import DEFAULT_USER_AGENT
+from flows.application.collector_factory import CollectorFactory
+from flows.application.environment import open_store
+from preservation.capture.preserve import CaptureOutcome, capture_url
+from preservation.investigation.cases import create_case
+from preservation.capture.collection import CollectionContext, base_tool_versions, new_id
+from preservation.custody.log import Actor, CustodyLog
 
 CASE = "fidelity"
 

@@ -17,16 +17,16 @@ import sys
 from pathlib import Path
 
 from catalog.landing import land_capture, land_custody
-from catalog.views import ensure_catalog
-from collectors.addresses import AddressPolicy
-from collectors.http_client import HttpClient
-from collectors.static_collector import StaticCollector
-from flows.environment import open_store
-from flows.integrity import actor, run_repair
-from preservation import warc_writer
-from preservation.capture import capture_url
-from preservation.collection import CollectionContext, base_tool_versions, new_id
-from preservation.custody import CustodyLog
+from catalog.storage.views import ensure_catalog
+from collectors.network.addresses import AddressPolicy
+from collectors.http.client import HttpClient
+from collectors.static.collector import StaticCollector
+from flows.application.environment import open_store
+from flows.application.integrity import actor, run_repair
+from preservation.warc import writer as warc_writer
+from preservation.capture.preserve import capture_url
+from preservation.capture.collection import CollectionContext, base_tool_versions, new_id
+from preservation.custody.log import CustodyLog
 
 _write_record = warc_writer.WarcFileWriter.write_record
 

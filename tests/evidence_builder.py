@@ -8,18 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from catalog.landing import land_capture, land_custody
-from catalog.views import ensure_catalog
-from collectors.addresses import AddressPolicy
-from collectors.http_client import HttpClient
-from collectors.static_collector import StaticCollector
-from flows.commands import case_new
-from flows.environment import open_store
-from flows.integrity import actor
-from preservation.capture import capture_url
-from preservation.collection import CollectionContext, base_tool_versions, new_id
-from preservation.custody import CustodyLog
-from preservation.timestamps import Tsa, timestamp_pending
-from verification.media_analysis import analyse_media
+from catalog.storage.views import ensure_catalog
+from collectors.network.addresses import AddressPolicy
+from collectors.http.client import HttpClient
+from collectors.static.collector import StaticCollector
+from flows.cli.core_commands import case_new
+from flows.application.environment import open_store
+from flows.application.integrity import actor
+from preservation.capture.preserve import capture_url
+from preservation.capture.collection import CollectionContext, base_tool_versions, new_id
+from preservation.custody.log import CustodyLog
+from preservation.integrity.timestamps import Tsa, timestamp_pending
+from verification.media.media_analysis import analyse_media
 
 CASE = "tamper-case"
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from catalog.query import run_query
-from flows.capture_flow import capture
-from flows.cli import main
+from catalog.queries.sql import run_query
+from flows.orchestration.capture_flow import capture
+from flows.cli.main import main
 from flows.demo import SITE_ROOT, SiteServer
-from preservation.collection import BEARWITNESS_VERSION
-from verification.automated_checks import (KnownImage, capture_time_check,
+from preservation.capture.collection import BEARWITNESS_VERSION
+from verification.checks.automated_checks import (KnownImage, capture_time_check,
                                            editing_software_check, gps_check,
                                            metadata_stripped_check, near_duplicates_check)
 from verification_support import open_case

@@ -15,9 +15,9 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from collectors.browser_collector import CHROMIUM_FLAGS, browser_available
+from collectors.browser.collector import CHROMIUM_FLAGS, browser_available
 from flows.demo import SiteServer
-from preservation.warc_reader import check_warc, iter_records
+from preservation.warc.reader import check_warc, iter_records
 from capture_helpers import run_capture
 from fidelity_site import (PAGE_HEIGHT, build_site, https_server, make_ca,
                                  make_server_cert)

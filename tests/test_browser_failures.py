@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from capture_helpers import run_capture
-from collectors.browser_collector import browser_available
+from collectors.browser.collector import browser_available
 
 pytestmark = pytest.mark.skipif(not browser_available(),
                                 reason="needs Debian's chromium and playwright")
@@ -71,14 +71,14 @@ def test_server_that_never_answers_times_out(site_server, tmp_path) -> None:
 def test_private_address_is_refused_by_the_proxy(site_server, tmp_path) -> None:
     from dataclasses import replace
 
-    from collectors.addresses import AddressPolicy
-    from collectors.http_client import DEFAULT_USER_AGENT
-    from flows.capture_modes import CollectorFactory
-    from flows.environment import open_store
-    from preservation.capture import capture_url
-    from preservation.cases import create_case
-    from preservation.collection import CollectionContext, base_tool_versions, new_id
-    from preservation.custody import Actor, CustodyLog
+    from collectors.network.addresses import AddressPolicy
+    from collectors.http.client import DEFAULT_USER_AGENT
+    from flows.application.collector_factory import CollectorFactory
+    from flows.application.environment import open_store
+    from preservation.capture.preserve import capture_url
+    from preservation.investigation.cases import create_case
+    from preservation.capture.collection import CollectionContext, base_tool_versions, new_id
+    from preservation.custody.log import Actor, CustodyLog
 
     home = tmp_path / "home"
     store = open_store(home)

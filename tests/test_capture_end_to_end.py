@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from catalog.query import run_query
-from catalog.rebuild import rebuild_catalog
-from flows.capture_flow import capture
-from flows.commands import case_new
-from flows.environment import open_store
-from preservation.custody import verify_segment
-from preservation.warc_reader import check_warc
+from catalog.queries.sql import run_query
+from catalog.storage.rebuild import rebuild_catalog
+from flows.orchestration.capture_flow import capture
+from flows.cli.core_commands import case_new
+from flows.application.environment import open_store
+from preservation.custody.log import verify_segment
+from preservation.warc.reader import check_warc
 
 SITE = Path(__file__).resolve().parents[1] / "flows" / "demo" / "site"
 WARCIO = Path(sys.executable).with_name("warcio")

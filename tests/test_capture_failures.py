@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog.query import run_query
-from flows.capture_flow import capture
-from flows.commands import case_new
-from preservation.warc_reader import check_warc
+from catalog.queries.sql import run_query
+from flows.orchestration.capture_flow import capture
+from flows.cli.core_commands import case_new
+from preservation.warc.reader import check_warc
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

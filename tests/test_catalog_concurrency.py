@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.capture_flow import capture
-from flows.commands import case_new
+from flows.orchestration.capture_flow import capture
+from flows.cli.core_commands import case_new
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -43,8 +43,8 @@ def test_catalog_lands_while_another_process_holds_it_open(site_server, data_hom
 
 def test_a_watch_run_lands_while_another_process_holds_the_catalog_open(site_server,
                                                                         data_home: Path) -> None:
-    from flows.cli import main
-    from flows.watch_flow import watch
+    from flows.cli.main import main
+    from flows.orchestration.watch_flow import watch
 
     case_new(data_home, "watched", "Watched while open", None, "analyst")
     urls = [site_server.url + "index.html", site_server.url + "_test/status/404"]

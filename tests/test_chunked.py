@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.chunked import ChunkedDecoder
+from collectors.http.chunked import ChunkedDecoder
 from collectors.errors import ProtocolError
 
 BODY = (

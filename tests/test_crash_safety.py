@@ -26,16 +26,16 @@ from pathlib import Path
 
 import pytest
 
-from catalog.query import run_query
-from catalog.rebuild import rebuild_catalog
-from flows.commands import case_new
+from catalog.queries.sql import run_query
+from catalog.storage.rebuild import rebuild_catalog
+from flows.cli.core_commands import case_new
 from flows.demo import SiteServer
-from flows.environment import open_store
-from flows.integrity import actor
-from preservation.audit import audit_store
+from flows.application.environment import open_store
+from flows.application.integrity import actor
+from preservation.integrity.audit import audit_store
 from preservation.hashing import file_sha256
-from preservation.repair import repair_store
-from preservation.warc_reader import check_warc
+from preservation.integrity.repair import repair_store
+from preservation.warc.reader import check_warc
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = Path(__file__).with_name("crash_capture_child.py")

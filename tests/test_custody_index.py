@@ -9,12 +9,12 @@ import signal
 import time
 from pathlib import Path
 
-from preservation import audit_problems as kinds
-from preservation.custody import Actor, CustodyLog, verify_segment
-from preservation.custody_audit import check_custody
-from preservation.custody_index import index_path, load_index
-from preservation.repair import repair_store
-from preservation.store import EvidenceStore
+from preservation.integrity import problems as kinds
+from preservation.custody.log import Actor, CustodyLog, verify_segment
+from preservation.custody.chain_check import check_custody
+from preservation.custody.index import index_path, load_index
+from preservation.integrity.repair import repair_store
+from preservation.store.evidence_store import EvidenceStore
 
 ACTOR = Actor("tester", "bearwitness", "test")
 

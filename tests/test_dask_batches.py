@@ -9,9 +9,9 @@ from pathlib import Path
 import distributed
 import pytest
 
-from flows.capture_flow import capture
-from flows.commands import case_new
-from flows.hash_check_flow import hash_check
+from flows.orchestration.capture_flow import capture
+from flows.cli.core_commands import case_new
+from flows.orchestration.hash_check_flow import hash_check
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.capture_flow import capture
-from flows.commands import case_new
-from flows.environment import open_store
-from preservation.audit import audit_store
+from flows.orchestration.capture_flow import capture
+from flows.cli.core_commands import case_new
+from flows.application.environment import open_store
+from preservation.integrity.audit import audit_store
 from preservation.hashing import file_digests
-from preservation.warc_reader import check_warc
+from preservation.warc.reader import check_warc
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

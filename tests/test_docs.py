@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from catalog.schema import TABLES
-from flows.cli import _parser
+from flows.cli.main import _parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -87,7 +87,7 @@ def test_a_store_url_is_refused_with_a_clear_error() -> None:
     import pytest
 
     from collectors.errors import UsageError
-    from flows.environment import resolve_home
+    from flows.application.environment import resolve_home
 
     with pytest.raises(UsageError, match="not supported yet"):
         resolve_home("s3://bucket/evidence")

@@ -9,9 +9,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.concurrency.sync import concurrency
 
-from collectors.domain_limits import limit_name
-from flows.capture_flow import capture
-from flows.commands import case_new
+from collectors.network.domain_limits import limit_name
+from flows.orchestration.capture_flow import capture
+from flows.cli.core_commands import case_new
 from scripted_server import ScriptedServer, page, slow_page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -76,7 +76,7 @@ def test_lanes_keep_order_bound_each_domain_and_take_one_slot_per_lane() -> None
     import time
     from contextlib import contextmanager
 
-    from collectors.domain_limits import run_in_domain_lanes
+    from collectors.network.domain_limits import run_in_domain_lanes
 
     taken: list[str] = []
     active: dict[str, int] = {}

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from catalog.query import run_query
-from flows.cli import main
+from catalog.queries.sql import run_query
+from flows.cli.main import main
 from verification_support import capture_plain, item_of, open_case
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -104,8 +104,8 @@ def test_the_report_is_kept_in_the_store_and_its_export_is_in_custody(reported: 
 
 
 def test_the_store_still_audits_clean(reported: dict) -> None:
-    from flows.environment import open_store
-    from preservation.audit import audit_store
+    from flows.application.environment import open_store
+    from preservation.integrity.audit import audit_store
 
     report = audit_store(open_store(reported["home"]))
     assert report.problems == [] and report.ok

@@ -16,11 +16,11 @@ import pytest
 
 from collectors.errors import UsageError
 from evidence_builder import CASE, build_evidence
-from flows.environment import open_store
-from flows.integrity import run_export
-from preservation.custody import read_segment
-from preservation.export_bag import VERIFIER
-from preservation.timestamps import Tsa
+from flows.application.environment import open_store
+from flows.application.integrity import run_export
+from preservation.custody.log import read_segment
+from preservation.export.bag import VERIFIER
+from preservation.integrity.timestamps import Tsa
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from catalog.query import run_query
+from catalog.queries.sql import run_query
 from collectors.errors import IntegrityError
 from evidence_builder import CASE, build_evidence
-from flows.cli import main
-from preservation.custody import read_segment
+from flows.cli.main import main
+from preservation.custody.log import read_segment
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_export_then_verify_offline(home: Path, tmp_path: Path, capsys) -> None:
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_the_audit_flow(home: Path) -> None:
-    from flows.audit_flow import audit
+    from flows.orchestration.audit_flow import audit
 
     result = audit(home=str(home), auditor="scheduler")
     assert result["ok"] and result["objects"] > 5
@@ -132,8 +132,8 @@ def test_the_audit_flow(home: Path) -> None:
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_capture_run_timestamps_itself_when_a_tsa_is_configured(
         data_home: Path, site_server, local_tsa, monkeypatch) -> None:
-    from flows.capture_flow import capture
-    from flows.commands import case_new
+    from flows.orchestration.capture_flow import capture
+    from flows.cli.core_commands import case_new
 
     monkeypatch.setenv("BEARWITNESS_TSA_URL", local_tsa.url)
     monkeypatch.setenv("BEARWITNESS_TSA_CA_FILE", str(local_tsa.ca_file))

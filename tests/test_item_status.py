@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from collectors.errors import InvalidStep, UnknownCase
-from flows.environment import open_store
-from preservation.collection import BEARWITNESS_VERSION
-from preservation.custody import Actor, CustodyLog
-from verification.status import StatusPolicy, current_policy, derive_status, record_policy
+from flows.application.environment import open_store
+from preservation.capture.collection import BEARWITNESS_VERSION
+from preservation.custody.log import Actor, CustodyLog
+from verification.steps.status import StatusPolicy, current_policy, derive_status, record_policy
 from verification_support import open_case
 
 _ids = count(1)

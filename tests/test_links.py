@@ -1,6 +1,6 @@
 """Static discovery of the resources a page references."""
 
-from collectors.links import css_references, html_references, srcset_urls
+from collectors.static.links import css_references, html_references, srcset_urls
 
 BASE = "http://example.test/reports/page.html"
 
@@ -51,7 +51,7 @@ def test_base_href_and_hostile_markup() -> None:
 
 
 def test_non_ascii_paths_are_sent_percent_encoded() -> None:
-    from collectors.addresses import parse_target
+    from collectors.network.addresses import parse_target
 
     target = parse_target("http://example.test/تقرير/صورة.jpg?q=حلب&x=%20")
     assert target.path_and_query.isascii()

@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 
 from collectors.errors import AnalysisError, IntegrityError
-from verification.analysis import AnalysisInput, AnalysisResult, analyse_all, analyse_batch
-from verification.exiftool_session import DROPPED_KEY, ERROR_KEY, ExifToolSession
-from verification.media_fields import MediaFields, media_fields
+from verification.media.batch_analysis import AnalysisInput, AnalysisResult, analyse_all, analyse_batch
+from verification.media.exiftool_session import DROPPED_KEY, ERROR_KEY, ExifToolSession
+from verification.media.fields import MediaFields, media_fields
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from collectors.errors import AnalysisError
-from verification.perceptual import ALGORITHMS, perceptual_hashes
+from verification.media.perceptual import ALGORITHMS, perceptual_hashes
 
 
 def scene(seed: int, size: tuple[int, int]) -> Image.Image:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from collectors.addresses import AddressPolicy
-from collectors.http_client import HttpClient
-from collectors.interception_ca import InterceptionCA
-from collectors.recording_proxy import RecordingProxy
+from collectors.network.addresses import AddressPolicy
+from collectors.http.client import HttpClient
+from collectors.proxy.interception_ca import InterceptionCA
+from collectors.proxy.recording_proxy import RecordingProxy
 
 
 class _Sink:
@@ -75,9 +75,9 @@ def test_a_store_failure_in_a_handler_fails_the_capture(site_server, tmp_path: P
     import pytest
 
     from collectors.errors import StoreError
-    from preservation.warc_records import warcinfo_record
-    from preservation.warc_recorder import WarcRecorder
-    from preservation.warc_writer import WarcFileWriter
+    from preservation.warc.records import warcinfo_record
+    from preservation.warc.recorder import WarcRecorder
+    from preservation.warc.writer import WarcFileWriter
 
     writer = WarcFileWriter(tmp_path / "closed.warc.gz")
     info = warcinfo_record("closed.warc.gz", {"software": "test"}, datetime.now(UTC))

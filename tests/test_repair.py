@@ -9,14 +9,14 @@ import json
 import os
 from pathlib import Path
 
-from flows.environment import open_store
-from flows.integrity import actor
-from preservation.audit import audit_store
-from preservation.capture_lock import CaptureLock
-from preservation.custody import CustodyLog, read_segment
-from preservation.repair import repair_store
-from preservation.warc_reader import check_warc
-from preservation.warc_writer import WarcFileWriter, format_header
+from flows.application.environment import open_store
+from flows.application.integrity import actor
+from preservation.integrity.audit import audit_store
+from preservation.capture.capture_lock import CaptureLock
+from preservation.custody.log import CustodyLog, read_segment
+from preservation.integrity.repair import repair_store
+from preservation.warc.reader import check_warc
+from preservation.warc.writer import WarcFileWriter, format_header
 
 ACTOR = actor("tester")
 

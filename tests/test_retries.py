@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from catalog.query import run_query
+from catalog.queries.sql import run_query
 from collectors.errors import ConnectFailed, NameNotResolved, TlsRejected
-from collectors.retry_policy import RetryPolicy, retry_after_seconds
-from flows.capture_flow import capture
-from flows.commands import case_new
+from collectors.network.retry_policy import RetryPolicy, retry_after_seconds
+from flows.orchestration.capture_flow import capture
+from flows.cli.core_commands import case_new
 from scripted_server import ScriptedServer, page, sequence, slow_page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

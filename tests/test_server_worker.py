@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from catalog.query import run_query
-from flows.commands import case_new
+from catalog.queries.sql import run_query
+from flows.cli.core_commands import case_new
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
@@ -140,7 +140,7 @@ def test_a_worker_runs_the_capture_deployment_end_to_end(deployed, site_server) 
 
 
 def test_a_worker_runs_the_watch_deployment(deployed, site_server) -> None:
-    from flows.cli import main
+    from flows.cli.main import main
 
     home = deployed["home"]
     case_new(home, "watched-by-worker", "Watched by a worker", None, "analyst")

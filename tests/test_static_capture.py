@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from collectors.addresses import AddressPolicy
-from collectors.http_client import HttpClient
-from collectors.static_collector import StaticCollector
+from collectors.network.addresses import AddressPolicy
+from collectors.http.client import HttpClient
+from collectors.static.collector import StaticCollector
 from flows.demo import SiteServer
-from preservation.capture import capture_url
-from preservation.cases import create_case
-from preservation.collection import CollectionContext, base_tool_versions
-from preservation.custody import Actor, CustodyLog, verify_segment
-from preservation.store import EvidenceStore
-from preservation.warc_reader import check_warc
+from preservation.capture.preserve import capture_url
+from preservation.investigation.cases import create_case
+from preservation.capture.collection import CollectionContext, base_tool_versions
+from preservation.custody.log import Actor, CustodyLog, verify_segment
+from preservation.store.evidence_store import EvidenceStore
+from preservation.warc.reader import check_warc
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from collectors.errors import InvalidStep
-from verification.step_types import STEP_TYPES, describe_types, validate_fields
+from verification.steps.step_types import STEP_TYPES, describe_types, validate_fields
 from verification_support import OWN_FIELDS, common
 
 ITEM, SHA = "item-1", "a" * 64

@@ -17,12 +17,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from evidence_builder import CASE, build_evidence
-from flows.environment import open_store
-from preservation import audit_problems as kinds
-from preservation.audit import audit_store
-from preservation.custody import canonical_json, event_hash, segment_summary
-from preservation.custody_index import entry_hash, index_path
-from preservation.timestamps import Tsa, request_token
+from flows.application.environment import open_store
+from preservation.integrity import problems as kinds
+from preservation.integrity.audit import audit_store
+from preservation.custody.log import canonical_json, event_hash, segment_summary
+from preservation.custody.index import entry_hash, index_path
+from preservation.integrity.timestamps import Tsa, request_token
 
 
 @pytest.fixture(scope="module")

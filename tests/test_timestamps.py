@@ -11,13 +11,13 @@ import pytest
 
 from collectors.errors import TimestampError
 from evidence_builder import build_evidence, capture_run
-from flows.environment import open_store
-from flows.integrity import actor
+from flows.application.environment import open_store
+from flows.application.integrity import actor
 from local_tsa import make_authority
-from preservation import audit_problems as kinds
-from preservation.audit import audit_store
-from preservation.run_manifest import pending_runs
-from preservation.timestamps import (Tsa, parse_token, request_token, timestamp_pending,
+from preservation.integrity import problems as kinds
+from preservation.integrity.audit import audit_store
+from preservation.integrity.run_manifest import pending_runs
+from preservation.integrity.timestamps import (Tsa, parse_token, request_token, timestamp_pending,
                                      verify_timestamp)
 
 

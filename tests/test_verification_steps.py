@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from catalog.landing import land_custody, reland_capture
-from catalog.query import run_query
-from catalog.rebuild import rebuild_catalog
+from catalog.queries.sql import run_query
+from catalog.storage.rebuild import rebuild_catalog
 from collectors.errors import InvalidStep, UnknownRecord
-from flows.environment import open_store
-from preservation.collection import BEARWITNESS_VERSION, new_id
-from preservation.custody import Actor, CustodyLog, verify_segment
-from verification.steps import record_step
+from flows.application.environment import open_store
+from preservation.capture.collection import BEARWITNESS_VERSION, new_id
+from preservation.custody.log import Actor, CustodyLog, verify_segment
+from verification.steps.recording import record_step
 from verification_support import OWN_FIELDS, capture_plain, common, item_of, open_case
 
 VERIFICATION_TABLES = ["verification_steps", "geolocations", "chronolocations",
@@ -220,7 +220,7 @@ def test_steps_recorded_at_once_on_one_capture_all_land(home: Path) -> None:
 
 
 def test_verify_add_works_without_a_catalog(capsys, home: Path) -> None:
-    from flows.cli import main
+    from flows.cli.main import main
 
     item_id, sha256 = item_of(home, "/img/photo-market.jpg")
     shutil.rmtree(home / "catalog")

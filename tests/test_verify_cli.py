@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from catalog.query import run_query
-from flows.cli import main
+from catalog.queries.sql import run_query
+from flows.cli.main import main
 from verification_support import capture_plain, item_of, open_case
 
 
@@ -209,8 +209,8 @@ def test_case_documents_are_kept_write_once_with_their_hash(capsys, home: Path,
 def test_rebuild_restores_inquiries_assessments_documents_and_status(home: Path) -> None:
     import shutil
 
-    from catalog.rebuild import rebuild_catalog
-    from flows.environment import open_store
+    from catalog.storage.rebuild import rebuild_catalog
+    from flows.application.environment import open_store
 
     tables = ["inquiries", "assessments", "case_documents", "item_status", "verification_steps"]
     before = {t: sorted(map(repr, run_query(home, f"SELECT * FROM {t}").rows)) for t in tables}
@@ -222,8 +222,8 @@ def test_rebuild_restores_inquiries_assessments_documents_and_status(home: Path)
 
 
 def test_verification_records_pass_the_integrity_audit(home: Path) -> None:
-    from flows.environment import open_store
-    from preservation.audit import audit_store
+    from flows.application.environment import open_store
+    from preservation.integrity.audit import audit_store
 
     report = audit_store(open_store(home))
     assert report.problems == [] and report.ok
@@ -249,8 +249,8 @@ def test_an_export_bag_carries_the_verification_steps(capsys, home: Path, tmp_pa
 
 
 def test_each_verification_command_is_a_run_whose_manifest_lists_its_records(home: Path) -> None:
-    from flows.environment import open_store
-    from preservation.run_manifest import build_manifest, pending_runs
+    from flows.application.environment import open_store
+    from preservation.integrity.run_manifest import build_manifest, pending_runs
 
     store = open_store(home)
     runs = [r for r in pending_runs(store) if r.startswith("verify-")]

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from catalog.query import run_query
-from collectors.browser_collector import browser_available
+from catalog.queries.sql import run_query
+from collectors.browser.collector import browser_available
 from collectors.errors import AnalysisError
 from fidelity_site import build_site, reencode_downscaled
-from flows.capture_flow import capture
-from flows.commands import case_new
+from flows.orchestration.capture_flow import capture
+from flows.cli.core_commands import case_new
 from flows.demo import SiteServer
-from verification.video_hashes import frame_hashes
+from verification.media.video_hashes import frame_hashes
 
 MAX_DISTANCE = 8
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from capture_helpers import run_capture
-from collectors.browser_collector import browser_available
+from collectors.browser.collector import browser_available
 from collectors.errors import UsageError
 from fidelity_site import build_site
 from flows.demo import SiteServer
-from flows.replay import find_wayback, start_replay
+from flows.cli.replay_commands import find_wayback, start_replay
 
 
 def _wayback_missing() -> bool:
@@ -49,7 +49,7 @@ def _wacz(home: Path, outcome) -> Path:
 
 
 def test_wacz_has_the_layout_and_hashes_of_wacz_1_2_0(packaged) -> None:
-    # 1.2.0 layout; wacz_version says 1.1.1, the value validators accept (preservation/wacz.py)
+    # 1.2.0 layout; wacz_version says 1.1.1, the value validators accept (preservation/warc/wacz.py)
     _, home, outcome, _ = packaged
     path = _wacz(home, outcome)
     with zipfile.ZipFile(path) as package:

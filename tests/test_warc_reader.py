@@ -25,8 +25,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from collectors.errors import IntegrityError, UsageError, WarcFormatError
-from preservation import warc_reader as wr
-from preservation.warc_reader import check_warc, extract_entity, iter_records
+from preservation.warc import reader as wr
+from preservation.warc.reader import check_warc, extract_entity, iter_records
 
 ENTITY = b"<html><body>" + b"evidence " * 40 + b"</body></html>"
 CHUNKED = b"10;ext=1\r\n" + ENTITY[:16] + b"\r\n" + b"%x\r\n" % (len(ENTITY) - 16) + ENTITY[16:] + b"\r\n0\r\n\r\n"

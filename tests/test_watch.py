@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from catalog.query import run_query
-from catalog.rebuild import rebuild_catalog
+from catalog.queries.sql import run_query
+from catalog.storage.rebuild import rebuild_catalog
 from collectors.errors import UsageError
-from flows.cli import main
-from flows.commands import case_new
-from flows.environment import open_store
-from flows.run_artifacts import emit_source_events
-from flows.watch_flow import watch
-from preservation.watchlist import (add_entries, due_entries, load_watch_list, parse_interval,
+from flows.cli.main import main
+from flows.cli.core_commands import case_new
+from flows.application.environment import open_store
+from flows.orchestration.run_artifacts import emit_source_events
+from flows.orchestration.watch_flow import watch
+from preservation.investigation.watch_lists import (add_entries, due_entries, load_watch_list, parse_interval,
                                     remove_entries)
 from scripted_server import ScriptedServer, page
 
@@ -144,7 +144,7 @@ def test_watch_cli_lists_and_removes(watched_history, capsys) -> None:
 
 
 def test_a_host_dns_does_not_know_is_unavailable_not_merely_failed(data_home, prefect_harness):
-    from flows.capture_flow import capture
+    from flows.orchestration.capture_flow import capture
 
     case_new(data_home, "dns", "DNS takedown", None, "analyst")
     url = "http://gone.bearwitness-test.invalid/post"  # .invalid never resolves (RFC 6761)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from flows.environment import open_store
-from preservation.durable_files import write_new_file
+from flows.application.environment import open_store
+from preservation.store.durable_files import write_new_file
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("collectors", "preservation", "verification")
@@ -21,36 +21,36 @@ MUTATING = {"write_bytes", "write_text", "truncate", "ftruncate", "chmod", "fchm
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_APPEND", "O_TRUNC")
 
 ALLOWED = {
-    ("collectors/http_client.py", "remove_spool"): "spool file of a download, in tmp/",
-    ("preservation/capture.py", "_extract_working_copies"): "extraction scratch file in tmp/",
-    ("preservation/capture_lock.py", "__init__"): "new lock file in tmp/ (O_EXCL)",
-    ("preservation/capture_lock.py", "release"): "lock file in tmp/",
-    ("preservation/capture_lock.py", "done"): "lock file in tmp/",
-    ("preservation/custody.py", "__init__"): "new custody segment (O_EXCL, append only)",
-    ("preservation/custody.py", "close"): "makes the sealed segment read-only",
-    ("preservation/custody_index.py", "append_entry"): "the segment index, append only",
-    ("preservation/custody_index.py", "_move_torn_tail"): "cuts a torn index line, kept aside",
-    ("preservation/durable_files.py", "publish"): "temporary file → final name via link",
-    ("preservation/durable_files.py", "_write_temporary"): "the temporary file being written",
-    ("preservation/durable_files.py", "move_new"): "link to a new name, never replacing",
-    ("preservation/export_bag.py", "_write"): "new files in the bag, outside the store ('x')",
-    ("preservation/export_bag.py", "_write_tag_files"): "the bag's tag files, outside the store",
-    ("preservation/repair.py", "_interrupted_capture"): "moves (link) into quarantine",
-    ("preservation/repair.py", "_interrupted_writes"): "moves (link) into quarantine",
-    ("preservation/repair.py", "_cut_open_warc"): "removes a `.open` WARC once both parts are "
+    ("collectors/http/client.py", "remove_spool"): "spool file of a download, in tmp/",
+    ("preservation/capture/preserve.py", "_extract_working_copies"): "extraction scratch file in tmp/",
+    ("preservation/capture/capture_lock.py", "__init__"): "new lock file in tmp/ (O_EXCL)",
+    ("preservation/capture/capture_lock.py", "release"): "lock file in tmp/",
+    ("preservation/capture/capture_lock.py", "done"): "lock file in tmp/",
+    ("preservation/custody/log.py", "__init__"): "new custody segment (O_EXCL, append only)",
+    ("preservation/custody/log.py", "close"): "makes the sealed segment read-only",
+    ("preservation/custody/index.py", "append_entry"): "the segment index, append only",
+    ("preservation/custody/index.py", "_move_torn_tail"): "cuts a torn index line, kept aside",
+    ("preservation/store/durable_files.py", "publish"): "temporary file → final name via link",
+    ("preservation/store/durable_files.py", "_write_temporary"): "the temporary file being written",
+    ("preservation/store/durable_files.py", "move_new"): "link to a new name, never replacing",
+    ("preservation/export/bag.py", "_write"): "new files in the bag, outside the store ('x')",
+    ("preservation/export/bag.py", "_write_tag_files"): "the bag's tag files, outside the store",
+    ("preservation/integrity/repair.py", "_interrupted_capture"): "moves (link) into quarantine",
+    ("preservation/integrity/repair.py", "_interrupted_writes"): "moves (link) into quarantine",
+    ("preservation/integrity/repair.py", "_cut_open_warc"): "removes a `.open` WARC once both parts are "
                                                   "stored in quarantine",
-    ("preservation/repair.py", "_seal_abandoned_segments"): "cuts a torn custody line of a "
+    ("preservation/integrity/repair.py", "_seal_abandoned_segments"): "cuts a torn custody line of a "
                                                             "dead writer, kept aside",
-    ("preservation/store.py", "remove_spool"): "a capture's spool directory in tmp/",
-    ("preservation/warc_writer.py", "__init__"): "new `.open` WARC (O_EXCL)",
-    ("collectors/browser_collector.py", "close"): "the browser's own temporary directory "
+    ("preservation/store/evidence_store.py", "remove_spool"): "a capture's spool directory in tmp/",
+    ("preservation/warc/writer.py", "__init__"): "new `.open` WARC (O_EXCL)",
+    ("collectors/browser/collector.py", "close"): "the browser's own temporary directory "
                                                   "(mkdtemp, outside the store)",
-    ("collectors/interception_ca.py", "__post_init__"): "the interception CA's files, in a "
+    ("collectors/proxy/interception_ca.py", "__post_init__"): "the interception CA's files, in a "
                                                         "browser session's or capture's scratch",
-    ("collectors/interception_ca.py", "_issue"): "leaf certificates of the interception CA, "
+    ("collectors/proxy/interception_ca.py", "_issue"): "leaf certificates of the interception CA, "
                                                  "in the same scratch directory",
-    ("preservation/wacz.py", "build_wacz"): "the WACZ scratch zip in tmp/, published by copy",
-    ("preservation/watchlist.py", "save_watch_list"): "the watch list: an editable plain file "
+    ("preservation/warc/wacz.py", "build_wacz"): "the WACZ scratch zip in tmp/, published by copy",
+    ("preservation/investigation/watch_lists.py", "save_watch_list"): "the watch list: an editable plain file "
                                                       "in watch/, configuration, not evidence",
 }
 

@@ -7,20 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from catalog.landing import land_capture, land_custody
-from catalog.neighbours import CatalogImages
-from catalog.query import run_query
-from catalog.views import ensure_catalog
-from collectors.addresses import AddressPolicy
-from collectors.http_client import HttpClient
-from collectors.static_collector import StaticCollector
-from flows.commands import case_new
-from flows.environment import open_store
-from preservation.capture import capture_url
-from preservation.collection import (BEARWITNESS_VERSION, CollectionContext, base_tool_versions,
+from catalog.queries.neighbours import CatalogImages
+from catalog.queries.sql import run_query
+from catalog.storage.views import ensure_catalog
+from collectors.network.addresses import AddressPolicy
+from collectors.http.client import HttpClient
+from collectors.static.collector import StaticCollector
+from flows.cli.core_commands import case_new
+from flows.application.environment import open_store
+from preservation.capture.preserve import capture_url
+from preservation.capture.collection import (BEARWITNESS_VERSION, CollectionContext, base_tool_versions,
                                      new_id)
-from preservation.custody import Actor, CustodyLog
-from verification.automated_checks import run_automated_checks
-from verification.media_analysis import analyse_media
+from preservation.custody.log import Actor, CustodyLog
+from verification.checks.automated_checks import run_automated_checks
+from verification.media.media_analysis import analyse_media
 
 VALID_SHA = "0" * 64
 

@@ -1,0 +1,95 @@
+"""Running an analyst's SQL on the catalog, read-only, and printing the result."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from catalog.storage.views import ensure_catalog
+from collectors.errors import CatalogError
+
+FORMATS = ("table", "csv", "json")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def run_query(home: Path, sql: str, parameters: list[Any] | None = None) -> QueryResult:
+    path = ensure_catalog(home)
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            cursor = con.execute(sql, parameters or [])
+            if cursor.description is None:
+                return QueryResult([], [])
+            columns = [column[0] for column in cursor.description]
+            return QueryResult(columns, cursor.fetchall())
+    except duckdb.Error as exc:
+        raise CatalogError(f"query failed: {exc}") from exc
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _cell(value: Any) -> str:
+    plain = _plain(value)
+    if plain is None:
+        return "NULL"
+    if isinstance(plain, list | dict):
+        return json.dumps(plain, ensure_ascii=False)
+    return str(plain)
+
+
+def format_result(result: QueryResult, fmt: str = "table", max_width: int = 60) -> str:
+    if fmt == "json":
+        return json.dumps([dict(zip(result.columns, map(_plain, row))) for row in result.rows],
+                          indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows([["" if v is None else _cell(v) for v in row] for row in result.rows])
+        return buffer.getvalue().rstrip("\n")
+    if fmt != "table":
+        raise CatalogError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    cells = [[_clip(_cell(v), max_width) for v in row] for row in result.rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(result.columns, widths))
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    count = f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})"
+    return "\n".join([line, rule, *body, count])
+
+
+def _clip(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def locate_item(home: Path, item_id: str) -> tuple[str, str] | None:
+    """(case_id, capture_id) of an item, from the catalog's index; None when not catalogued."""
+    rows = run_query(home, "SELECT case_id, capture_id FROM items WHERE item_id = ? LIMIT 1",
+                     [item_id]).rows
+    return (rows[0][0], rows[0][1]) if rows else None

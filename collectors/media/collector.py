@@ -1,0 +1,268 @@
+"""Media capture with yt-dlp, as a library, through the capture's recording proxy.
+
+yt-dlp finds and downloads the media (its generic extractor finds `<video>` on a page; its site
+extractors know platforms); every HTTP exchange it makes goes through the recording proxy, so
+the media bytes in the WARC are the bytes as received, like every other response. What yt-dlp
+writes to disk is only a by-product: when it equals a recorded response it is not stored again;
+when it differs (a format merge, a remux) it is kept as a derivative (conversion record naming
+its sources, tool, version, parameters) — never as the original.
+
+Names from the web never choose a path: the output template is fixed and hash-based, and the
+download directory is checked afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from collectors.collector import ExchangeSink, ItemRole, Rendition, ResourceProblem
+from collectors.http.client import HttpClient
+from collectors.http.exchange import HttpExchange
+from collectors.proxy.interception_ca import InterceptionCA
+from collectors.proxy.recording_proxy import RecordingProxy, default_role
+
+MEDIA_TAG_MARKERS = ("<video", "<audio", 'property="og:video', "property='og:video")
+_INFO_FIELDS = ("id", "title", "description", "uploader", "uploader_id", "uploader_url",
+                "channel", "channel_id", "upload_date", "timestamp", "release_timestamp",
+                "duration", "webpage_url", "extractor", "extractor_key", "ext", "format_id",
+                "width", "height", "view_count", "like_count", "tags", "categories",
+                "location")
+
+
+def page_has_media(html: str | None) -> bool:
+    lowered = (html or "").lower()
+    return any(marker in lowered for marker in MEDIA_TAG_MARKERS)
+
+
+def recognised_by_site_extractor(url: str) -> bool:
+    """True when a yt-dlp extractor other than the generic one claims `url`."""
+    from yt_dlp.extractor import gen_extractor_classes
+    for extractor in gen_extractor_classes():
+        if extractor.ie_key() == "Generic":
+            continue
+        if extractor.suitable(url) and extractor.working():
+            return True
+    return False
+
+
+@dataclass
+class MediaOutcome:
+    info: dict[str, Any] | None = None
+    renditions: list[Rendition] = field(default_factory=list)
+    problems: list[ResourceProblem] = field(default_factory=list)
+    contextual: dict[str, Any] = field(default_factory=dict)
+    yt_dlp_version: str = ""
+    extras_not_fetched: list[dict[str, str]] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)  # yt-dlp's warnings and errors
+
+
+class _Log:
+    """yt-dlp's messages, kept for the record instead of printed."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def debug(self, message: str) -> None:
+        pass
+
+    def info(self, message: str) -> None:
+        pass
+
+    def warning(self, message: str) -> None:
+        self.lines.append(f"warning: {message[:1000]}")
+
+    def error(self, message: str) -> None:
+        self.lines.append(f"error: {message[:1000]}")
+
+
+class _MediaRoles:
+    """Roles of yt-dlp's exchanges, from what its extractor said each URL is."""
+
+    def __init__(self) -> None:
+        self.by_url: dict[str, ItemRole] = {}
+        self._lock = threading.Lock()
+
+    def learn(self, info: dict[str, Any]) -> None:
+        with self._lock:
+            for entry in [info, *(info.get("requested_formats") or [])]:
+                if entry.get("url") and info.get("_type") not in ("playlist", "multi_video"):
+                    self.by_url[entry["url"]] = "media"
+            if info.get("thumbnail"):
+                self.by_url.setdefault(info["thumbnail"], "thumbnail")
+            for thumb in info.get("thumbnails") or []:
+                if thumb.get("url"):
+                    self.by_url.setdefault(thumb["url"], "thumbnail")
+            for tracks in (info.get("subtitles") or {}).values():
+                for track in tracks:
+                    if track.get("url"):
+                        self.by_url.setdefault(track["url"], "subtitle")
+
+    def extra_only(self, url: str, *, tunnel: bool) -> bool:
+        """Whether `url` (or, for a refused CONNECT, any URL on its host) is only a thumbnail
+        or subtitle, not the media."""
+        with self._lock:
+            if not tunnel:
+                return self.by_url.get(url) in ("thumbnail", "subtitle")
+            origin = urlsplit(url).netloc.removesuffix(":443")
+            roles = {role for known, role in self.by_url.items()
+                     if urlsplit(known).netloc.removesuffix(":443") == origin}
+            return bool(roles) and roles <= {"thumbnail", "subtitle"}
+
+    def __call__(self, exchange: HttpExchange) -> ItemRole:
+        role = default_role(exchange)
+        if role == "redirect":
+            return role
+        with self._lock:
+            return self.by_url.get(exchange.url, role)
+
+
+def _trust_proxy_ca(ydl: Any, ca_file: Path) -> None:
+    """yt-dlp verifies TLS (we never set nocheckcertificate); add the capture's interception
+    CA to what its handlers trust, because its https requests go through our proxy. Upstream,
+    the proxy's HttpClient verifies the real site against the real trust store."""
+    for handler in ydl._request_director.handlers.values():  # no public option for a CA file
+        original = handler._make_sslcontext
+
+        def with_proxy_ca(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            context = _original(*args, **kwargs)
+            context.load_verify_locations(cafile=str(ca_file))
+            return context
+
+        handler._make_sslcontext = with_proxy_ca
+
+
+def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: InterceptionCA,
+                spool: Path, *, timeout: float = 30.0, subtitles: bool = True,
+                thumbnail: bool = True) -> MediaOutcome:
+    """Run yt-dlp on `url` through a recording proxy. Never raises for a page without media or
+    a failed download: those are problems in the outcome."""
+    import yt_dlp
+    from yt_dlp.utils import DownloadError
+
+    outcome = MediaOutcome(yt_dlp_version=yt_dlp.version.__version__)
+    directory = spool / f"yt-dlp-{secrets.token_hex(4)}"
+    directory.mkdir(parents=True)
+    roles = _MediaRoles()
+    log = _Log()
+    finished: list[str] = []
+    params = {
+        "proxy": None,  # set below, once the proxy has a port
+        "outtmpl": {"default": "media.%(ext)s", "thumbnail": "thumbnail.%(ext)s",
+                    "subtitle": "subtitle.%(ext)s"},
+        "paths": {"home": str(directory), "temp": str(directory)},
+        "restrictfilenames": True, "windowsfilenames": True, "trim_file_name": 64,
+        "noplaylist": True, "quiet": True, "no_warnings": True, "noprogress": True,
+        "progress_hooks": [lambda d: finished.append(d.get("filename", ""))
+                           if d.get("status") == "finished" else None],
+        "writesubtitles": subtitles, "writethumbnail": thumbnail,
+        "fixup": "never",  # no silent ffmpeg rewrite of the file
+        "hls_prefer_native": True,  # segments through our proxy, never ffmpeg's own fetches
+        "external_downloader": {}, "retries": 0, "fragment_retries": 0,
+        "socket_timeout": timeout, "cachedir": False, "overwrites": False,
+        "format": "best/bestvideo+bestaudio",  # prefer one file as served: no merge needed
+        "compat_opts": ["no-certifi"], "logger": log,
+    }
+    with RecordingProxy(client, sink, ca, roles) as proxy:
+        params["proxy"] = proxy.url
+        try:
+            with yt_dlp.YoutubeDL(params) as ydl:
+                _trust_proxy_ca(ydl, ca.ca_file)
+                info = ydl.extract_info(url, download=False)
+                if info is None:
+                    raise DownloadError("yt-dlp found nothing")
+                roles.learn(info)
+                if info.get("_type") in ("playlist", "multi_video") and info.get("entries"):
+                    info = next(iter(info["entries"]))
+                roles.learn(info)
+                info = ydl.process_ie_result(info, download=True)
+                outcome.info = ydl.sanitize_info(info)
+                roles.learn(outcome.info)
+        except (DownloadError, yt_dlp.utils.YoutubeDLError) as exc:
+            outcome.problems.append(ResourceProblem(url, f"yt-dlp: {_first_line(exc)}"))
+    # After the proxy closed: it waits for requests in flight, so each is recorded and noted
+    # (yt-dlp can finish reading a body before the proxy has written it to the WARC).
+    requests = list(proxy.requests)
+    for request in requests:
+        if not request.refused:
+            continue
+        if roles.extra_only(request.url, tunnel=request.method == "CONNECT"):
+            # An extra the platform offers (a poster on another host, say): noted, but the
+            # capture of the media itself is not made partial by it.
+            outcome.extras_not_fetched.append({"url": request.url, "reason": request.refused})
+        else:
+            outcome.problems.append(ResourceProblem(request.url, request.refused))
+    outcome.log = list(log.lines)
+    if outcome.info is not None:
+        _describe(outcome, url, directory, requests)
+    return outcome
+
+
+def _describe(outcome: MediaOutcome, url: str, directory: Path, requests: list[Any]) -> None:
+    info = outcome.info or {}
+    outcome.renditions.append(Rendition(
+        "metadata", info.get("webpage_url") or url, "application/json",
+        json.dumps({"format": "bearwitness-yt-dlp-info/1", "yt_dlp": outcome.yt_dlp_version,
+                    "info": info}, sort_keys=True, ensure_ascii=False, default=str).encode()))
+    outcome.contextual = {
+        "platform": info.get("extractor_key"), "platform_id": info.get("id"),
+        "title": info.get("title"), "description": info.get("description"),
+        "uploader": info.get("uploader"), "uploader_id": info.get("uploader_id"),
+        "published_at": _upload_date(info), "duration_s": info.get("duration"),
+        "webpage_url": info.get("webpage_url"), "yt_dlp": outcome.yt_dlp_version,
+        "extras_not_fetched": outcome.extras_not_fetched, "log": outcome.log}
+    fetched = {r.sha256 for r in requests if r.sha256 and r.status and 200 <= r.status < 300}
+    sources = tuple(f.get("url") for f in (info.get("requested_formats") or [info])
+                    if f.get("url"))
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file() or path.resolve().parent != directory.resolve():
+            continue  # only files yt-dlp wrote where we told it to
+        if not path.name.startswith("media."):
+            continue  # thumbnails and subtitles are recorded as their HTTP responses
+        digest = _sha256(path)
+        if digest in fetched:
+            continue
+        # The file equals a recorded response when yt-dlp changed nothing; the capture record
+        # says so by hash. When it differs, it was transformed: a derivative.
+        outcome.renditions.append(Rendition(
+            "derivative", f"urn:bearwitness:yt-dlp-output:{digest}",
+            _media_type(path), path=path, derived_from_urls=sources,
+            tool={"name": "yt-dlp", "version": outcome.yt_dlp_version,
+                  "parameters": {"format": info.get("format_id"), "ext": info.get("ext")},
+                  "output_sha256": digest, "output_bytes": path.stat().st_size}))
+
+
+def _upload_date(info: dict[str, Any]) -> str | None:
+    date = info.get("upload_date")
+    if isinstance(date, str) and len(date) == 8 and date.isdigit():
+        return f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    return None
+
+
+def _media_type(path: Path) -> str:
+    return {".mp4": "video/mp4", ".webm": "video/webm", ".mkv": "video/x-matroska",
+            ".m4a": "audio/mp4", ".mp3": "audio/mpeg"}.get(path.suffix.lower(),
+                                                            "application/octet-stream")
+
+
+def _sha256(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = " / ".join(lines) if lines else type(exc).__name__
+    cause = getattr(exc, "exc_info", None)
+    if cause and cause[1] is not None and str(cause[1]) not in text:
+        text += f" ({type(cause[1]).__name__}: {cause[1]})"
+    return text[:1000]

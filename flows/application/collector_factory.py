@@ -1,0 +1,89 @@
+"""Which collector a capture uses: static, browser, or auto (browser when Chromium is available,
+else static — the choice and its reason go into the capture record), with yt-dlp media capture
+on top. One browser serves every URL of a run; each capture gets a fresh context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from collectors.network.addresses import AddressPolicy
+from collectors.browser.collector import BrowserCollector, BrowserSession, browser_available
+from collectors.collector import Collector
+from collectors.errors import UsageError
+from collectors.http.client import FetchLimits, HttpClient
+from collectors.proxy.interception_ca import InterceptionCA
+from collectors.network.retry_policy import NO_RETRIES, RetryPolicy
+from collectors.media.media_aware import MEDIA_SETTINGS, MediaAwareCollector, MediaSetting
+from collectors.static.collector import StaticCollector
+
+MODES = ("static", "browser", "auto")
+
+
+def resolve_mode(mode: str) -> tuple[str, str]:
+    """(mode to use, why) for a requested mode."""
+    if mode not in MODES:
+        raise UsageError(f"unknown capture mode {mode!r}; available: {', '.join(MODES)}")
+    if mode != "auto":
+        return mode, f"{mode} (requested)"
+    if browser_available():
+        return "browser", "auto: Chromium and Playwright available, so browser"
+    return "static", "auto: no Chromium or Playwright on this machine, so static"
+
+
+class CollectorFactory(AbstractContextManager["CollectorFactory"]):
+    """Call with a capture's spool directory to get its collector."""
+
+    def __init__(self, mode: str, media: str, policy: AddressPolicy, user_agent: str,
+                 timeout: float, ca_file: Path | None = None, *,
+                 wrap_client: Callable[[HttpClient], Any] | None = None,
+                 retry: RetryPolicy | None = None) -> None:
+        """`wrap_client` wraps the static collector's client (e.g. per-domain connection
+        slots); `retry` is the static collector's retry policy for transient failures."""
+        if media not in MEDIA_SETTINGS:
+            raise UsageError(f"unknown media setting {media!r}; available: "
+                             f"{', '.join(MEDIA_SETTINGS)}")
+        self.mode, self.mode_reason = resolve_mode(mode)
+        self.media: MediaSetting = media  # type: ignore[assignment]
+        self.policy = policy
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.ca_file = ca_file
+        self.wrap_client = wrap_client
+        self.retry = retry
+        self.session: BrowserSession | None = None
+
+    def __enter__(self) -> CollectorFactory:
+        if self.mode == "browser":
+            self.session = BrowserSession()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    @property
+    def notes(self) -> dict[str, str]:
+        return {"mode_choice": self.mode_reason, "media": self.media}
+
+    def __call__(self, spool: Path) -> Collector:
+        limits = FetchLimits(connect_timeout=self.timeout, read_timeout=self.timeout)
+        client = HttpClient(self.policy, spool, user_agent=self.user_agent, limits=limits,
+                            ca_file=self.ca_file)
+        page: Collector
+        if self.session is not None:
+            page = BrowserCollector(self.session, client, load_timeout_s=self.timeout)
+            ca = self.session.ca
+        else:
+            fetcher = self.wrap_client(client) if self.wrap_client else client
+            page = StaticCollector(fetcher, retry=self.retry or NO_RETRIES)
+            ca = None
+        if self.media == "off":
+            return page
+        return MediaAwareCollector(page, client, ca or InterceptionCA(spool / "ca"), spool,
+                                   self.media, self.timeout)

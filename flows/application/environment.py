@@ -1,0 +1,45 @@
+"""Where the data lives and who is collecting: resolved once per command or flow run."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+from collectors.errors import UsageError
+from preservation.store.evidence_store import EvidenceStore
+
+DEFAULT_HOME = "bearwitness-data"
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
+    """--home, else $BEARWITNESS_HOME, else ./bearwitness-data (made absolute)."""
+    chosen = home or os.environ.get("BEARWITNESS_HOME") or DEFAULT_HOME
+    if "://" in str(chosen):
+        raise UsageError(f"data home {chosen!r} is a URL: the evidence store must be a local "
+                         "path or a shared mount today (object storage is not supported yet)")
+    return Path(chosen).expanduser().resolve()
+
+
+def open_store(home: Path) -> EvidenceStore:
+    root = home / "store"
+    root.mkdir(parents=True, exist_ok=True)
+    return EvidenceStore(root)
+
+
+def default_collector() -> str:
+    """The person or service collecting: $BEARWITNESS_COLLECTOR, else the login name."""
+    configured = os.environ.get("BEARWITNESS_COLLECTOR")
+    if configured:
+        return configured
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def quiet_prefect_defaults() -> None:
+    """Settings that make a local Prefect run start reliably on a closed network."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

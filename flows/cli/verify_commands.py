@@ -1,0 +1,353 @@
+"""Commands of the verification and reporting phases, and of the phases before collection:
+`verify add|list|status|types|policy`, `inquiry log|list`, `assess`, `report`.
+
+Each command writes its documents to the evidence store with their own custody segment, then
+lands what changed in the catalog (so `bearwitness sql` sees it at once)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from catalog.reports.evidence_report import StoredReport, make_report
+from catalog.landing import (land_case_records, land_custody, reland_capture,
+                             reland_case_captures)
+from catalog.queries.sql import locate_item
+from catalog.storage.views import ensure_catalog
+from collectors.errors import InvalidStep, UnknownRecord, UsageError
+from flows.application.environment import default_collector, open_store, resolve_home
+from preservation.investigation.cases import load_case
+from preservation.capture.collection import BEARWITNESS_VERSION, new_id
+from preservation.custody.log import Actor, CustodyLog
+from preservation.hashing import file_sha256
+from preservation.investigation.inquiries import DECISIONS, list_records, log_inquiry, record_assessment
+from preservation.store.evidence_store import EvidenceStore
+from verification.steps.status import (current_policy, derive_status, describe_policy,
+                                 record_policy)
+from verification.steps.step_types import STEP_TYPES, describe_types
+from verification.steps.recording import (ItemResolver, capture_item_resolver, item_steps, record_step,
+                                store_item_resolver, superseded_by)
+
+EXIT_OK = 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    _register_verify(commands)
+    _register_inquiry(commands)
+    assess = commands.add_parser("assess", help="record a preliminary assessment of a URL: "
+                                                "collect it or not, and why")
+    assess.add_argument("url", metavar="URL")
+    assess.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID")
+    assess.add_argument("--decision", required=True, choices=DECISIONS)
+    assess.add_argument("--reason", required=True)
+    assess.add_argument("--assessor", help="who decides (default: $BEARWITNESS_COLLECTOR or "
+                                           "the login name)")
+    assess.add_argument("--discovered-via", metavar="INQUIRY_ID",
+                        help="the logged inquiry that found the URL")
+    assess.set_defaults(handler=assess_url)
+    report = commands.add_parser("report", help="write an item's evidence report (HTML)")
+    report.add_argument("item_id", metavar="ITEM_ID")
+    report.add_argument("--out", type=Path, metavar="FILE.html", help="also write it here")
+    report.add_argument("--by", help="who makes the report (default: $BEARWITNESS_COLLECTOR "
+                                     "or the login name)")
+    report.set_defaults(handler=report_item)
+
+
+def _register_verify(commands: argparse._SubParsersAction) -> None:
+    verify = commands.add_parser("verify", help="analysts' verification steps and item status")
+    actions = verify.add_subparsers(dest="verify_command", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="record a verification step on an item")
+    add.add_argument("item_id", metavar="ITEM_ID")
+    add.add_argument("--type", required=True, dest="step_type", choices=list(STEP_TYPES))
+    add.add_argument("--analyst", default=os.environ.get("BEARWITNESS_ANALYST"),
+                     help="who did the step (default: $BEARWITNESS_ANALYST)")
+    add.add_argument("--file", type=Path, help="YAML or JSON file with the step's fields at "
+                                               "the top level")
+    add.add_argument("--sha256", help="sha256 of the item's bytes the analyst worked on")
+    add.add_argument("--input", action="append", default=[], metavar="ITEM_ID=SHA256",
+                     help="another item examined (repeatable)")
+    for name, text in (("method", "how the analyst worked"), ("findings", "what was found"),
+                       ("reviewer", "who reviewed this step"),
+                       ("supersedes", "the step id this step corrects (with --reason)"),
+                       ("reason", "why it corrects that step")):
+        add.add_argument(f"--{name}", help=text,
+                         metavar="STEP_ID" if name == "supersedes" else "TEXT")
+    add.add_argument("--result", choices=["supports", "contradicts", "inconclusive"])
+    add.add_argument("--confidence", choices=["low", "medium", "high"])
+    add.add_argument("--tool", action="append", default=[], metavar="NAME=VERSION",
+                     help="a tool used (repeatable)")
+    add.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                     help="any other field, the value read as YAML (repeatable), e.g. lat=36.2")
+    add.set_defaults(handler=verify_add)
+    listing = actions.add_parser("list", help="list an item's verification steps")
+    listing.add_argument("item_id", metavar="ITEM_ID")
+    listing.set_defaults(handler=verify_list)
+    status = actions.add_parser("status", help="an item's status and what is missing")
+    status.add_argument("item_id", metavar="ITEM_ID")
+    status.set_defaults(handler=verify_status)
+    actions.add_parser("types", help="print each step type and its fields") \
+        .set_defaults(handler=lambda a: print(describe_types()) or EXIT_OK)
+    policy = actions.add_parser("policy", help="show or set a case's status policy")
+    policy.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID")
+    policy.add_argument("--file", type=Path, help="YAML policy to record (see README)")
+    policy.add_argument("--by", help="who sets it (default: $BEARWITNESS_COLLECTOR or login)")
+    policy.set_defaults(handler=verify_policy)
+
+
+def _register_inquiry(commands: argparse._SubParsersAction) -> None:
+    inquiry = commands.add_parser("inquiry", help="the online inquiry log: searches run")
+    actions = inquiry.add_subparsers(dest="inquiry_command", required=True, metavar="ACTION")
+    log = actions.add_parser("log", help="record a search: query, platform, who, persona")
+    log.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID")
+    log.add_argument("--query", required=True)
+    log.add_argument("--platform", required=True, help="platform or search engine")
+    log.add_argument("--investigator", help="who searched (default: $BEARWITNESS_COLLECTOR or "
+                                            "the login name)")
+    log.add_argument("--persona", help="the virtual identity used, if any")
+    log.add_argument("--note")
+    log.set_defaults(handler=inquiry_log)
+    listing = actions.add_parser("list", help="list a case's logged searches")
+    listing.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID")
+    listing.set_defaults(handler=inquiry_list)
+
+
+# ---------------------------------------------------------------- verify
+
+
+def verify_add(args: argparse.Namespace) -> int:
+    home = resolve_home(args.home)
+    store = open_store(home)
+    if not args.analyst:
+        raise InvalidStep("analyst: who did the step is required (--analyst NAME or "
+                          "$BEARWITNESS_ANALYST)")
+    fields = step_fields_from(args)
+    step = with_custody(home, store, args.analyst, "verify", lambda custody: record_step(
+        store, custody, args.item_id, args.step_type, args.analyst, fields,
+        resolve=_resolver(home, store)))
+    reland_capture(home, store, step["case_id"], step["capture_id"])
+    ensure_catalog(home)
+    status = _status(store, step["case_id"], step["capture_id"], step["item_id"])
+    print(f"step {step['step_id']} recorded: {step['step_type']} on item {step['item_id']} "
+          f"by {step['analyst']} ({step['fields']['result']}, {step['fields']['confidence']})")
+    print(f"item status: {status.status}"
+          + (f" (missing: {', '.join(status.missing)})" if status.missing else ""))
+    return EXIT_OK
+
+
+def step_fields_from(args: argparse.Namespace) -> dict[str, Any]:
+    """The step's fields: the file's, then the flags given on the command line."""
+    fields = _read_step_file(args.file) if args.file else {}
+    for name in ("method", "findings", "result", "confidence", "reviewer", "supersedes",
+                 "reason"):
+        if getattr(args, name) is not None:
+            fields[name] = getattr(args, name)
+    if args.tool:
+        fields["tools"] = [dict(zip(("name", "version"), _pair(t, "--tool NAME=VERSION")))
+                           for t in args.tool]
+    inputs = list(fields.get("inputs") or [])
+    if args.sha256:
+        inputs.append({"item_id": args.item_id, "sha256": args.sha256})
+    inputs += [dict(zip(("item_id", "sha256"), _pair(i, "--input ITEM_ID=SHA256")))
+               for i in args.input]
+    if inputs:
+        fields["inputs"] = inputs
+    for assignment in args.set:
+        name, value = _pair(assignment, "--set FIELD=VALUE")
+        fields[name] = yaml.safe_load(value) if value else value
+    return fields
+
+
+def _read_step_file(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read step file {path}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise InvalidStep(f"step file {path} is not valid YAML or JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise InvalidStep(f"step file {path}: the step's fields must be a mapping at the top "
+                          "level")
+    return document
+
+
+def _pair(text: str, form: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise UsageError(f"expected {form}, got {text!r}")
+    return name.strip(), value.strip()
+
+
+def verify_list(args: argparse.Namespace) -> int:
+    home = resolve_home(args.home)
+    store = open_store(home)
+    record, _ = _find(home, store, args.item_id)
+    steps = item_steps(store, record, args.item_id)
+    corrected = superseded_by(steps)
+    if not steps:
+        print(f"no verification step on item {args.item_id}")
+    for step in steps:
+        fields = step["fields"]
+        notes = []
+        if fields.get("supersedes"):
+            notes.append(f"supersedes {fields['supersedes']}: {fields.get('reason')}")
+        if step["step_id"] in corrected:
+            notes.append(f"superseded by {corrected[step['step_id']]}")
+        kind = "automated" if step["automated"] else step["analyst"]
+        print(f"{step['step_id']}  {step['at']}  {step['step_type']:<18} {kind:<20} "
+              f"{fields['result']:<12} {fields['confidence']:<6} {_summary(step)}"
+              + "".join(f"\n    {n}" for n in notes))
+    return EXIT_OK
+
+
+def _summary(step: dict[str, Any]) -> str:
+    fields = step["fields"]
+    if step["step_type"] == "geolocation":
+        return f"{fields['lat']}, {fields['lon']} ±{fields['uncertainty_m']} m"
+    if step["step_type"] == "chronolocation":
+        return f"{fields['window_start']} – {fields['window_end']}"
+    if step["step_type"] == "peer_review":
+        return f"{fields['outcome']}: {', '.join(fields['reviews'])}"
+    if step["automated"]:
+        flagged = [c["check"] for c in fields.get("checks", []) if c["flagged"]]
+        return "flagged: " + (", ".join(flagged) or "nothing")
+    return " ".join(fields["findings"].split())[:60]
+
+
+def verify_status(args: argparse.Namespace) -> int:
+    home = resolve_home(args.home)
+    store = open_store(home)
+    record, _ = _find(home, store, args.item_id)
+    policy = current_policy(store, record["case_id"])
+    status = derive_status(item_steps(store, record, args.item_id), policy)
+    print(f"item {args.item_id}: {status.status}")
+    print(describe_policy(policy))
+    for line in status.explanation:
+        print(f"  {line}")
+    return EXIT_OK
+
+
+def verify_policy(args: argparse.Namespace) -> int:
+    home = resolve_home(args.home)
+    store = open_store(home)
+    load_case(store, args.case_id)
+    if args.file:
+        try:
+            document = yaml.safe_load(args.file.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise UsageError(f"cannot read policy file {args.file}: {exc}") from exc
+        who = args.by or default_collector()
+        if not isinstance(document, dict):
+            raise InvalidStep(f"policy file {args.file}: expected a mapping (require: …)")
+        with_custody(home, store, who, "policy", lambda custody: record_policy(
+            store, custody, args.case_id, document, who))
+        reland_case_captures(home, store, args.case_id)
+        ensure_catalog(home)
+    print(describe_policy(current_policy(store, args.case_id)))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- inquiry, assess, report
+
+
+def inquiry_log(args: argparse.Namespace) -> int:
+    home = resolve_home(args.home)
+    store = open_store(home)
+    who = args.investigator or default_collector()
+    inquiry = with_custody(home, store, who, "inquiry", lambda custody: log_inquiry(
+        store, custody, args.case_id, args.query, args.platform, who, args.persona, args.note))
+    land_case_records(home, store, args.case_id)
+    ensure_catalog(home)
+    print(f"inquiry {inquiry['inquiry_id']} logged ({inquiry['at']}); capture what it found "
+          f"with --discovered-via {inquiry['inquiry_id']}")
+    return EXIT_OK
+
+
+def inquiry_list(args: argparse.Namespace) -> int:
+    store = open_store(resolve_home(args.home))
+    load_case(store, args.case_id)
+    for d in list_records(store, "inquiries", args.case_id):
+        print(f"{d['inquiry_id']}  {d['at']}  {d['investigator']}"
+              f"{' as ' + d['persona'] if d.get('persona') else ''}  {d['platform']}: "
+              f"{d['query']}")
+    return EXIT_OK
+
+
+def assess_url(args: argparse.Namespace) -> int:
+    home = resolve_home(args.home)
+    store = open_store(home)
+    who = args.assessor or default_collector()
+    assessment = with_custody(home, store, who, "assess", lambda custody: record_assessment(
+        store, custody, args.case_id, args.url, args.decision, args.reason, who,
+        args.discovered_via))
+    land_case_records(home, store, args.case_id)
+    ensure_catalog(home)
+    print(f"assessment {assessment['assessment_id']}: {args.decision} {args.url}")
+    return EXIT_OK
+
+
+def report_item(args: argparse.Namespace) -> int:
+    home = resolve_home(args.home)
+    store = open_store(home)
+    who = args.by or default_collector()
+    stored = with_custody(home, store, who, "report",
+                           lambda custody: _report(home, store, args.item_id, args.out, custody))
+    print(f"report {stored.report_id}: {stored.path} (sha256 {stored.sha256})")
+    if args.out:
+        print(f"written to {args.out}")
+    return EXIT_OK
+
+
+def _report(home: Path, store: EvidenceStore, item_id: str, out: Path | None,
+            custody: CustodyLog) -> StoredReport:
+    stored = make_report(home, store, item_id, custody)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(stored.path, out)
+        os.chmod(out, 0o644)
+        custody.record("export", stored.report_id, case_id=stored.case_id,
+                       sha256=f"sha256:{file_sha256(out)}",
+                       purpose=f"evidence report of item {item_id} handed out",
+                       details={"item_id": item_id, "out": str(out.resolve())})
+    return stored
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def with_custody(home: Path, store: EvidenceStore, who: str, prefix: str, action: Any) -> Any:
+    """Run `action(custody)` with a new custody segment, then land that segment."""
+    segment = new_id(prefix)
+    path = store.custody_dir() / f"{segment}.jsonl"
+    try:
+        with CustodyLog(store.custody_dir(), segment,
+                        Actor(who, "bearwitness", BEARWITNESS_VERSION)) as custody:
+            result = action(custody)
+    finally:
+        if path.exists() and path.stat().st_size == 0:
+            path.unlink()  # refused before anything was recorded: no empty segment is left
+    if path.exists():
+        land_custody(home, path)
+    return result
+
+
+def _resolver(home: Path, store: EvidenceStore) -> ItemResolver:
+    catalogued = capture_item_resolver(store, lambda item_id: locate_item(home, item_id))
+    scan = store_item_resolver(store)
+    return lambda item_id: catalogued(item_id) or scan(item_id)
+
+
+def _find(home: Path, store: EvidenceStore, item_id: str) -> tuple[dict, dict]:
+    found = _resolver(home, store)(item_id)
+    if found is None:
+        raise UnknownRecord(f"unknown item {item_id!r}")
+    return found
+
+
+def _status(store: EvidenceStore, case_id: str, capture_id: str, item_id: str) -> Any:
+    record = {"case_id": case_id, "capture_id": capture_id}
+    return derive_status(item_steps(store, record, item_id), current_policy(store, case_id))

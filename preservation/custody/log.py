@@ -1,0 +1,204 @@
+"""The chain-of-custody log: append-only JSON lines, each event carrying the previous one's hash.
+
+One segment file per run or writer (`custody/<segment>.jsonl`), so parallel runs never share a
+file. Each segment is registered in the chained segment index before its first event and
+sealed there when its writer closes it (preservation/custody/index.py), so a missing or
+truncated segment is detected too. A live writer holds an exclusive `flock` on its segment:
+`repair` seals only segments whose writer is gone. An event's hash is the SHA-256 of its canonical JSON (sorted keys, no whitespace) without
+the `event_hash` field; the first event of a segment has `prev_hash` null. Changing, removing
+or reordering any event breaks the chain, which `verify_segment` detects. Fields beyond the
+ones below can be added later without breaking old segments: the hash covers whatever is there.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from collectors.errors import IntegrityError, ObjectExists, StoreError
+from preservation.custody.index import append_entry
+from preservation.store.durable_files import READ_ONLY, storage_error
+from preservation.hashing import canonical_json, self_hash
+
+CustodyAction = Literal["collect", "store", "derive", "verify", "fixity", "export", "transfer",
+                        "dispose", "access"]
+FORMAT = "bearwitness-custody/1"
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    return self_hash(event, "event_hash")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts (a person or a service id) and with which tool."""
+
+    name: str
+    tool: str
+    tool_version: str
+
+
+class CustodyLog:
+    """Appends events to one new segment; every event is fsynced before `record` returns.
+
+    `run_id` groups the segments of one run (a run manifest covers them all); `segment_kind`
+    is "run" except for segments that must not be covered by run manifests themselves
+    ("timestamp")."""
+
+    def __init__(self, directory: Path, segment: str, actor: Actor, *,
+                 run_id: str | None = None, segment_kind: str = "run") -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.path = directory / f"{segment}.jsonl"
+        self.segment = segment
+        self.actor = actor
+        self.run_id = run_id or segment
+        self.segment_kind = segment_kind
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        except FileExistsError as exc:
+            raise ObjectExists(f"custody segment {self.path} exists; segments are never "
+                               "reopened for writing") from exc
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "a writer is alive" for repair
+        self._fd: int | None = fd
+        self._lock = threading.Lock()
+        self._prev: str | None = None
+        self._seq = 0
+        self._registered = False
+        self.seal_error: StoreError | None = None
+
+    def record(self, action: CustodyAction, object_id: str, *, sha256: str | None = None,
+               purpose: str, case_id: str | None = None, object_path: str | None = None,
+               sha512: str | None = None, details: dict[str, Any] | None = None) -> dict[str, Any]:
+        with self._lock:
+            if self._fd is None:
+                raise StoreError(f"custody segment {self.path} is closed")
+            if not self._registered:
+                # Listed before its first event: a segment with events is never unlisted.
+                append_entry(self.directory, "open", self.segment, {
+                    "run_id": self.run_id, "segment_kind": self.segment_kind,
+                    "actor": self.actor.name, "tool": self.actor.tool,
+                    "tool_version": self.actor.tool_version})
+                self._registered = True
+            event: dict[str, Any] = {
+                "format": FORMAT, "segment": self.segment, "seq": self._seq,
+                "event_id": str(uuid.uuid4()),
+                "at": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+                "actor": self.actor.name, "tool": self.actor.tool,
+                "tool_version": self.actor.tool_version, "action": action,
+                "object_id": object_id, "object_path": object_path, "case_id": case_id,
+                "sha256": sha256, "sha512": sha512, "purpose": purpose,
+                "details": details or {}, "prev_hash": self._prev}
+            event["event_hash"] = event_hash(event)
+            try:
+                _write_all(self._fd, canonical_json(event) + b"\n")
+                os.fsync(self._fd)
+            except OSError as exc:
+                raise storage_error(exc, str(self.path)) from exc
+            self._prev = event["event_hash"]
+            self._seq += 1
+            return event
+
+    def close(self) -> None:
+        """Seal the segment in the index and make it read-only. A seal that cannot be
+        written (disk full) leaves the segment unsealed for `repair`; it is kept in
+        `seal_error` rather than raised, so that it never hides the error that caused it."""
+        with self._lock:
+            if self._fd is None:
+                return
+            try:
+                if self._registered:
+                    seal_segment(self.directory, self.path, sealed_by="writer")
+                    os.fchmod(self._fd, READ_ONLY)
+            except StoreError as exc:
+                self.seal_error = exc
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> CustodyLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def segment_summary(path: Path) -> tuple[int, str | None, str]:
+    """(number of complete events, last event's hash, SHA-256 of the file) of a segment."""
+    count, last, digest = 0, None, hashlib.sha256()
+    with open(path, "rb") as handle:
+        for line in handle:
+            digest.update(line)
+            if line.endswith(b"\n"):
+                count += 1
+                try:
+                    last = json.loads(line).get("event_hash")
+                except json.JSONDecodeError:
+                    last = None
+    return count, last, "sha256:" + digest.hexdigest()
+
+
+def seal_segment(directory: Path, path: Path, *, sealed_by: str,
+                 details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the segment's seal entry into the index (count, last hash, file hash)."""
+    events, last, sha256 = segment_summary(path)
+    return append_entry(directory, "seal", path.stem, {
+        "events": events, "last_event_hash": last, "segment_sha256": sha256,
+        "sealed_by": sealed_by, **({"details": details} if details else {})})
+
+
+def writer_is_alive(path: Path) -> bool:
+    """True while some process holds the segment (or any file) under an exclusive flock."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def read_segment(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise IntegrityError(f"{path}: line {number} is not a JSON event ({exc})") from exc
+
+
+def verify_segment(path: Path) -> list[str]:
+    """Problems found in one segment's chain (empty when it holds)."""
+    problems: list[str] = []
+    previous: str | None = None
+    try:
+        for index, event in enumerate(read_segment(path)):
+            if event.get("seq") != index:
+                problems.append(f"{path.name}: event {index} has seq {event.get('seq')}")
+            if event.get("prev_hash") != previous:
+                problems.append(f"{path.name}: event {index} does not follow the one before it")
+            if event_hash(event) != event.get("event_hash"):
+                problems.append(f"{path.name}: event {index} was altered (hash mismatch)")
+            previous = event.get("event_hash")
+    except IntegrityError as exc:
+        problems.append(str(exc))
+    return problems

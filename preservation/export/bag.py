@@ -1,0 +1,264 @@
+"""Export for a prosecutor or partner: a BagIt bag (RFC 8493, PROTOCOL.md rule 19).
+
+    <bag>/bagit.txt, bag-info.txt
+    <bag>/manifest-sha256.txt, manifest-sha512.txt, tagmanifest-sha256.txt, tagmanifest-sha512.txt
+    <bag>/verify_bag.py                  the offline verifier (Python standard library only)
+    <bag>/README.txt                     what is where, and how to check it
+    <bag>/data/case/case.json
+    <bag>/data/warcs/<capture>.warc.gz   evidentiary copies
+    <bag>/data/captures/<capture>.json   capture records (collection data, items, hashes)
+    <bag>/data/items/<sha256>            working copies of the items' payloads
+    <bag>/data/verification/<sha256>/<analyser>.json   technical analysis of the items
+    <bag>/data/verification/steps/<capture>/<step>.json  verification steps on the items
+    <bag>/data/runs/manifests/, timestamps/           run manifests and RFC 3161 tokens
+    <bag>/data/custody/events.jsonl      the custody events about these objects, whole
+    <bag>/data/custody/events.txt        the same, readable
+    <bag>/data/custody/segments/*.jsonl  their segments, other events reduced to their hashes
+    <bag>/data/custody/index.jsonl       the segment index, likewise
+
+Events about other items (other captures, other cases) are not disclosed: in the exported
+segments they appear as stubs holding only `seq`, `prev_hash` and `event_hash`, which is
+enough to check the chain through them. The export itself is recorded in the custody log
+(`export` events in its own segment), after the bag is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from collectors.errors import UsageError
+from preservation.investigation.cases import load_case
+from preservation.capture.collection import new_id
+from preservation.custody.log import CustodyLog, read_segment
+from preservation.custody.index import read_index
+from preservation.custody.rendering import render_events
+from preservation.store.evidence_store import EvidenceStore
+
+VERIFIER = Path(__file__).with_name("verify_bag.py")
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ExportedBag:
+    path: Path
+    external_identifier: str
+    captures: tuple[str, ...]
+    payload_files: int
+    payload_bytes: int
+    tagmanifest_sha256: str
+
+
+class _BagWriter:
+    """Copies files into the bag, hashing (sha256, sha512) on the way."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.payload: dict[str, tuple[str, str, int]] = {}  # data/… → (sha256, sha512, size)
+
+    def copy(self, source: Path, relative: str) -> None:
+        self._write(relative, _chunks_of(source))
+
+    def add(self, relative: str, data: bytes) -> None:
+        self._write(relative, iter([data]))
+
+    def _write(self, relative: str, chunks: Any) -> None:
+        target = self.root / "data" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        sha256, sha512, size = hashlib.sha256(), hashlib.sha512(), 0
+        with open(target, "xb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+                sha256.update(chunk)
+                sha512.update(chunk)
+                size += len(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.payload[f"data/{relative}"] = (sha256.hexdigest(), sha512.hexdigest(), size)
+
+
+def _chunks_of(path: Path):  # type: ignore[no-untyped-def]
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            yield chunk
+
+
+def select_captures(store: EvidenceStore, case_id: str,
+                    items: list[str] | None) -> list[dict[str, Any]]:
+    """The case's capture records, or those holding any of `items` (capture ids, item ids
+    or item SHA-256 digests)."""
+    records = [json.loads(p.read_bytes())
+               for p in sorted(store.root.glob(f"captures/{case_id}/*.json"))]
+    if not items:
+        return records
+    wanted = set(items)
+    chosen = [r for r in records if r["capture_id"] in wanted or any(
+        i["item_id"] in wanted or i["sha256"] in wanted for i in r.get("items", []))]
+    found = {r["capture_id"] for r in chosen} | {
+        key for r in chosen for i in r.get("items", []) for key in (i["item_id"], i["sha256"])}
+    unknown = sorted(wanted - found)
+    if unknown:
+        raise UsageError(f"not in case {case_id}: {', '.join(unknown)} (give capture ids, item "
+                         "ids or item sha256 digests)")
+    return chosen
+
+
+def export_case(store: EvidenceStore, case_id: str, out: Path, custody: CustodyLog, *,
+                items: list[str] | None = None, organization: str) -> ExportedBag:
+    """Write the bag at `out` (which must not exist or be empty), then record the export."""
+    load_case(store, case_id)
+    records = select_captures(store, case_id, items)
+    if not records:
+        raise UsageError(f"case {case_id} has no capture to export")
+    if out.resolve().is_relative_to(store.root.resolve()):
+        raise UsageError(f"{out} is inside the evidence store; write the bag elsewhere")
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out} is not empty; choose a new directory for the bag")
+    out.mkdir(parents=True, exist_ok=True)
+    bag = _BagWriter(out)
+    sources = _payload_sources(store, case_id, records)
+    for relative, source in sources.items():
+        bag.copy(source, relative)
+    _add_custody(store, bag, {store.relative(p) for p in sources.values()},
+                 {r["capture_id"] for r in records})
+    identifier = f"bearwitness-{case_id}-{new_id('export')}"
+    tagmanifest = _write_tag_files(out, bag, identifier, organization, case_id)
+    bytes_total = sum(size for _, _, size in bag.payload.values())
+    for relative, source in sources.items():
+        sha256 = bag.payload[f"data/{relative}"][0]
+        custody.record("export", store.relative(source), case_id=case_id,
+                       object_path=store.relative(source),
+                       sha256=f"sha256:{sha256}", purpose=f"exported in bag {identifier}",
+                       details={"bag_path": f"data/{relative}"})
+    custody.record("export", identifier, case_id=case_id, sha256=f"sha256:{tagmanifest}",
+                   purpose="BagIt export for a prosecutor or partner",
+                   details={"out": str(out), "captures": [r["capture_id"] for r in records],
+                            "items": items or [], "payload_oxum": f"{bytes_total}."
+                            f"{len(bag.payload)}", "hash_of": "tagmanifest-sha256.txt"})
+    return ExportedBag(out, identifier, tuple(r["capture_id"] for r in records),
+                       len(bag.payload), bytes_total, tagmanifest)
+
+
+def _payload_sources(store: EvidenceStore, case_id: str,
+                     records: list[dict[str, Any]]) -> dict[str, Path]:
+    sources: dict[str, Path] = {"case/case.json": store.case_path(case_id)}
+    runs = set()
+    for record in records:
+        capture_id = record["capture_id"]
+        runs.add(record.get("run_id"))
+        sources[f"warcs/{capture_id}.warc.gz"] = store.root / record["warc"]["path"]
+        sources[f"captures/{capture_id}.json"] = store.capture_record_path(case_id, capture_id)
+        for item in record.get("items", []):
+            if item.get("working_copy"):
+                sources[f"items/{item['sha256']}"] = store.root / item["working_copy"]
+                folder = store.analysis_path(item["sha256"], "x").parent
+                for analysis in sorted(folder.glob("*.json")):
+                    sources[f"verification/{item['sha256']}/{analysis.name}"] = analysis
+        steps = store.verification_step_path(case_id, capture_id, "x").parent
+        for step in sorted(steps.glob("*.json")):
+            sources[f"verification/steps/{capture_id}/{step.name}"] = step
+    for run_id in sorted(r for r in runs if r):
+        for path in (store.manifest_path(run_id), store.timestamp_token_path(run_id),
+                     store.timestamp_chain_path(run_id)):
+            if path.exists():
+                folder = "manifests" if path.suffix == ".json" else "timestamps"
+                sources[f"runs/{folder}/{path.name}"] = path
+    return sources
+
+
+def _stub(event: dict[str, Any], hash_field: str) -> dict[str, Any]:
+    return {"redacted": True, "segment": event.get("segment"), "seq": event.get("seq"),
+            "prev_hash": event.get("prev_hash"), hash_field: event.get(hash_field)}
+
+
+def _add_custody(store: EvidenceStore, bag: _BagWriter, paths: set[str],
+                 object_ids: set[str]) -> None:
+    """The events about the exported objects, whole; their segments and the index with the
+    other events reduced to hash stubs."""
+    custody_dir = store.custody_dir()
+    disclosed: list[dict[str, Any]] = []
+    segments_used: set[str] = set()
+    shas = {p.rsplit("/", 1)[-1] for p in paths if p.startswith("work/")}
+    for path in sorted(custody_dir.glob("*.jsonl")):
+        events = list(read_segment(path))
+        relevant = [e for e in events if _about(e, paths, object_ids | shas)]
+        if not relevant:
+            continue
+        segments_used.add(path.stem)
+        disclosed += relevant
+        keep = {id(e) for e in relevant}
+        lines = [e if id(e) in keep else _stub(e, "event_hash") for e in events]
+        bag.add(f"custody/segments/{path.name}", _jsonl(lines))
+    bag.add("custody/events.jsonl", _jsonl(disclosed))
+    bag.add("custody/events.txt", render_events(disclosed).encode("utf-8"))
+    index = [e if e.get("segment") in segments_used else _stub(e, "entry_hash")
+             for e in read_index(custody_dir)]
+    bag.add("custody/index.jsonl", _jsonl(index))
+
+
+def _about(event: dict[str, Any], paths: set[str], object_ids: set[str]) -> bool:
+    """Is the event about an exported object? A working copy shared with captures outside
+    the export keeps their derive events (which name their WARC) undisclosed."""
+    parent = (event.get("details") or {}).get("parent")
+    if parent is not None and parent not in paths:
+        return False
+    return event.get("object_path") in paths or event.get("object_id") in object_ids
+
+
+def _jsonl(documents: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(d, sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=False).encode("utf-8") + b"\n" for d in documents)
+
+
+def _write_tag_files(out: Path, bag: _BagWriter, identifier: str, organization: str,
+                     case_id: str) -> str:
+    """bagit.txt, bag-info.txt, manifests, the verifier, the README, tagmanifests; returns
+    the SHA-256 of tagmanifest-sha256.txt (which covers everything else)."""
+    files = sorted(bag.payload.items())
+    size = sum(entry[2] for _, entry in files)
+    (out / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+    info = [("Source-Organization", organization),
+            ("Bagging-Date", datetime.now(UTC).strftime("%Y-%m-%d")),
+            ("Payload-Oxum", f"{size}.{len(files)}"),
+            ("External-Identifier", identifier),
+            ("External-Description", f"Evidence of case {case_id} exported by bearwitness: "
+                                     "WARCs, capture records, items, verification records, "
+                                     "custody log. Check with: python3 verify_bag.py ."),
+            ("Bag-Software-Agent", "bearwitness")]
+    (out / "bag-info.txt").write_text("".join(f"{k}: {v}\n" for k, v in info))
+    for index, algorithm in enumerate(("sha256", "sha512")):
+        (out / f"manifest-{algorithm}.txt").write_text(
+            "".join(f"{entry[index]}  {name}\n" for name, entry in files))
+    shutil.copyfile(VERIFIER, out / "verify_bag.py")
+    (out / "README.txt").write_text(_README.format(identifier=identifier, case_id=case_id))
+    tag_files = sorted(p.name for p in out.iterdir() if p.is_file()
+                       and not p.name.startswith("tagmanifest-"))
+    for algorithm in ("sha256", "sha512"):
+        lines = [f"{hashlib.new(algorithm, (out / name).read_bytes()).hexdigest()}  {name}\n"
+                 for name in tag_files]
+        (out / f"tagmanifest-{algorithm}.txt").write_text("".join(lines))
+    return hashlib.sha256((out / "tagmanifest-sha256.txt").read_bytes()).hexdigest()
+
+
+_README = """Bag {identifier}: evidence of case {case_id}, exported by bearwitness.
+
+Check it with Python 3 alone, offline:      python3 verify_bag.py .
+It checks the manifests (every file's SHA-256 and SHA-512), every WARC record's own digests
+and each WARC file's hashes against its capture record, the custody chain (events, their
+segments, the segment index) and that every file in data/ is recorded in the custody log
+with the same hash. The RFC 3161 timestamp tokens in data/runs/timestamps/ are signed by a
+timestamp authority; their signatures need OpenSSL:
+    openssl ts -verify -in data/runs/timestamps/RUN.tsr -data data/runs/manifests/RUN.json \\
+        -CAfile data/runs/timestamps/RUN.chain.pem
+
+data/custody/events.txt is the chain of custody for a person to read; events.jsonl is the same
+in machine-readable form. In data/custody/segments/ and index.jsonl, events about other
+matters appear only as their hashes ("redacted": true), so the chain can be checked through
+them without disclosing them.
+"""

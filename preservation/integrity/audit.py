@@ -1,0 +1,354 @@
+"""Fixity audit (PROTOCOL.md rules 16–18): re-hash every stored object against the hashes
+recorded when it was stored, check the custody log end to end, check that objects and events
+match both ways, and check every timestamp token. Only reads; `record_fixity` then appends
+the result to the custody log. A mismatch is reported, never repaired.
+
+What counts as "recorded": `store`, `derive` and `transfer` custody events name an object by
+its store path with its SHA-256 (and SHA-512 for WARCs). A `transfer` (repair's quarantine)
+moves an object: its old path is then expected to be gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from preservation.integrity.problems import (CAPTURE_RECORD, CONFLICTING_RECORDS, HASH_MISMATCH,
+                                         INTERRUPTED, MISSING_COLLECT, MISSING_OBJECT,
+                                         ORPHAN_COLLECT, UNRECORDED_OBJECT, WARC_RECORD,
+                                         AuditProblem)
+from preservation.capture.capture_lock import take_abandoned
+from preservation.custody.log import CustodyLog, writer_is_alive
+from preservation.custody.chain_check import CustodyState, check_custody
+from preservation.store.durable_files import TEMP_SUFFIX
+from preservation.integrity.run_manifest import check_manifest
+from preservation.store.evidence_store import EvidenceStore
+from preservation.integrity.timestamps import verify_timestamp
+from preservation.warc.reader import check_warc
+from preservation.warc.writer import OPEN_SUFFIX
+
+_RECORDING_ACTIONS = ("store", "derive", "transfer")
+_NOT_OBJECTS = ("custody", "tmp")  # checked as chains, or transient
+_CHUNK = 1024 * 1024
+
+Progress = Callable[[int, int, int, int], None]  # objects done, objects, bytes done, bytes
+
+
+@dataclass(frozen=True)
+class ObjectCheck:
+    path: str
+    object_id: str | None
+    case_id: str | None
+    expected: str | None  # sha256:… as recorded
+    found: str | None  # sha256:… now; None when the file is missing
+    ok: bool
+
+
+@dataclass
+class AuditReport:
+    started_at: str
+    ended_at: str = ""
+    case_id: str | None = None
+    objects: list[ObjectCheck] = field(default_factory=list)
+    bytes_hashed: int = 0
+    segments: int = 0
+    events: int = 0
+    timestamps: int = 0
+    in_progress: list[str] = field(default_factory=list)  # live writers, left for next time
+    problems: list[AuditProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def audit_store(store: EvidenceStore, *, case_id: str | None = None,
+                progress: Progress | None = None, tsa_trust: Path | None = None) -> AuditReport:
+    """Check the whole store (or the objects of one case: the custody log is always checked
+    whole, since chains span cases). Nothing is written."""
+    report = AuditReport(_now(), case_id=case_id)
+    custody = check_custody(store.custody_dir(), store.root)
+    report.segments, report.events = custody.segments, len(custody.events)
+    report.problems += custody.problems
+    recorded, moved = _recorded_objects(custody)
+    report.problems += _conflicts(recorded)
+    wanted = _case_paths(store, custody, case_id) if case_id else None
+    files = [p for p in _stored_files(store)
+             if wanted is None or store.relative(p) in wanted]
+    _check_files(store, files, recorded, report, progress)
+    present = {store.relative(p) for p in files}
+    for path, events in sorted(recorded.items()):
+        if path in present or path in moved or (wanted is not None and path not in wanted):
+            continue
+        if not (store.root / path).exists():
+            report.problems.append(AuditProblem(MISSING_OBJECT, path, "recorded in the custody "
+                                                "log but not in the store",
+                                                expected=events[0].get("sha256")))
+            report.objects.append(ObjectCheck(path, events[0].get("object_id"),
+                                              events[0].get("case_id"),
+                                              events[0].get("sha256"), None, False))
+    report.problems += _check_captures(store, custody, recorded, case_id)
+    report.problems += _check_timestamps(store, custody, report, tsa_trust)
+    report.ended_at = _now()
+    return report
+
+
+def _recorded_objects(custody: CustodyState
+                      ) -> tuple[dict[str, list[dict[str, Any]]], set[str]]:
+    recorded: dict[str, list[dict[str, Any]]] = {}
+    moved: set[str] = set()
+    for event in custody.by_action(*_RECORDING_ACTIONS):
+        if event.get("object_path"):
+            recorded.setdefault(event["object_path"], []).append(event)
+        if event.get("action") == "transfer" and (event.get("details") or {}).get("from"):
+            moved.add(event["details"]["from"])
+    return recorded, moved
+
+
+def _conflicts(recorded: dict[str, list[dict[str, Any]]]) -> list[AuditProblem]:
+    problems = []
+    for path, events in sorted(recorded.items()):
+        hashes = {e.get("sha256") for e in events}
+        if len(hashes) > 1:
+            problems.append(AuditProblem(CONFLICTING_RECORDS, path, "the custody log records "
+                                         f"{len(hashes)} different hashes for it",
+                                         found=", ".join(sorted(map(str, hashes)))))
+    return problems
+
+
+def _stored_files(store: EvidenceStore) -> list[Path]:
+    if not store.root.exists():
+        return []
+    files = []
+    for top in sorted(store.root.iterdir()):
+        if top.name in _NOT_OBJECTS:
+            continue
+        if top.is_file():
+            files.append(top)
+        else:
+            files += sorted(p for p in top.rglob("*") if p.is_file())
+    return files
+
+
+def _case_paths(store: EvidenceStore, custody: CustodyState, case_id: str) -> set[str]:
+    """Store paths that belong to `case_id`: recorded with the case, plus the analysis
+    documents of its working copies."""
+    paths = {e["object_path"] for e in custody.events
+             if e.get("case_id") == case_id and e.get("object_path")}
+    shas = {e.get("object_id") for e in custody.by_action("derive") if e.get("case_id") == case_id}
+    for event in custody.by_action("derive", "store"):
+        details = event.get("details") or {}
+        if details.get("input", "").removeprefix("sha256:") in shas and event.get("object_path"):
+            paths.add(event["object_path"])
+    for directory in ("cases", "warcs", "captures"):
+        folder = store.root / directory / case_id
+        if folder.exists():
+            paths |= {store.relative(p) for p in folder.rglob("*") if p.is_file()}
+    return paths
+
+
+def _live_captures_since(store: EvidenceStore) -> float | None:
+    """When the oldest capture still running began (its lock file's time), or None."""
+    times = []
+    for lock in (store.root / "tmp").glob("*.lock"):
+        held = take_abandoned(lock)
+        if held is None:
+            try:
+                times.append(lock.stat().st_mtime)
+            except FileNotFoundError:
+                continue
+        else:
+            with held:
+                pass
+    return min(times) if times else None
+
+
+def _check_files(store: EvidenceStore, files: list[Path],
+                 recorded: dict[str, list[dict[str, Any]]], report: AuditReport,
+                 progress: Progress | None) -> None:
+    total = sum(p.stat().st_size for p in files)
+    live_since = _live_captures_since(store)
+    done = 0
+    for number, path in enumerate(files, 1):
+        relative = store.relative(path)
+        events = recorded.get(relative)
+        if _in_progress(path) or (not events and live_since is not None
+                                  and path.stat().st_mtime >= live_since):
+            # Being written, or written by a capture still running and not recorded *yet*
+            # (a capture records each object just after storing it).
+            report.in_progress.append(relative)
+            continue
+        if path.name.endswith(TEMP_SUFFIX) and path.name.startswith(".") and \
+                not relative.startswith("quarantine/"):
+            report.problems.append(AuditProblem(INTERRUPTED, relative, "temporary file of an "
+                                                "interrupted write: run `bearwitness repair`"))
+        elif path.name.endswith(OPEN_SUFFIX) and relative.startswith("warcs/"):
+            report.problems.append(AuditProblem(INTERRUPTED, relative, "WARC of an interrupted "
+                                                "capture: run `bearwitness repair`"))
+        elif not events:
+            report.problems.append(AuditProblem(UNRECORDED_OBJECT, relative, "in the store but "
+                                                "no custody event records it"))
+        sha256, sha512 = _hash(path)
+        done += path.stat().st_size
+        report.bytes_hashed += path.stat().st_size
+        if events:
+            _compare(relative, events, sha256, sha512, report)
+        if path.name.endswith((".warc.gz", f".warc.gz{OPEN_SUFFIX}")):
+            for problem in check_warc(path).problems:
+                report.problems.append(AuditProblem(WARC_RECORD, relative, problem.problem,
+                                                    problem.offset, problem.expected,
+                                                    problem.found))
+        if progress:
+            progress(number, len(files), done, total)
+
+
+def _in_progress(path: Path) -> bool:
+    """A file some live writer holds under flock (a WARC being written, a temporary file)."""
+    if not (path.name.endswith(OPEN_SUFFIX) or path.name.endswith(TEMP_SUFFIX)):
+        return False
+    return not path.exists() or writer_is_alive(path)
+
+
+def _hash(path: Path) -> tuple[str, str]:
+    sha256, sha512 = hashlib.sha256(), hashlib.sha512()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            sha256.update(chunk)
+            sha512.update(chunk)
+    return "sha256:" + sha256.hexdigest(), "sha512:" + sha512.hexdigest()
+
+
+def _compare(relative: str, events: list[dict[str, Any]], sha256: str, sha512: str,
+             report: AuditReport) -> None:
+    first = events[0]
+    ok = True
+    for event in events:
+        for want, found in ((event.get("sha256"), sha256), (event.get("sha512"), sha512)):
+            if want and want != found:
+                ok = False
+                report.problems.append(AuditProblem(
+                    HASH_MISMATCH, relative, f"differs from the hash recorded by "
+                    f"{event.get('action')} event {event.get('segment')}#{event.get('seq')}",
+                    expected=want, found=found))
+    report.objects.append(ObjectCheck(relative, first.get("object_id"), first.get("case_id"),
+                                      first.get("sha256"), sha256, ok))
+
+
+def _check_captures(store: EvidenceStore, custody: CustodyState,
+                    recorded: dict[str, list[dict[str, Any]]],
+                    case_id: str | None) -> list[AuditProblem]:
+    problems = []
+    collected = {e.get("object_id"): e for e in custody.by_action("collect")}
+    quarantined = {e.get("object_id") for e in custody.by_action("transfer")}
+    pattern = f"captures/{case_id or '*'}/*.json"
+    records = sorted(store.root.glob(pattern))
+    seen = set()
+    for path in records:
+        relative = store.relative(path)
+        try:
+            record = json.loads(path.read_bytes())
+            capture_id, warc = record["capture_id"], record["warc"]
+        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            problems.append(AuditProblem(CAPTURE_RECORD, relative, f"unreadable ({exc})"))
+            continue
+        seen.add(capture_id)
+        if capture_id not in collected:
+            problems.append(AuditProblem(MISSING_COLLECT, relative, f"capture {capture_id} has "
+                                         "no collect event in the custody log"))
+        warc_events = recorded.get(warc.get("path"), [])
+        if warc_events and warc_events[0].get("sha256") != f"sha256:{warc.get('sha256')}":
+            problems.append(AuditProblem(CAPTURE_RECORD, relative, "the WARC hash in the capture "
+                                         "record differs from the custody log",
+                                         expected=warc_events[0].get("sha256"),
+                                         found=f"sha256:{warc.get('sha256')}"))
+        for item in record.get("items", []):
+            copy = item.get("working_copy")
+            if copy and not (store.root / copy).exists():
+                problems.append(AuditProblem(MISSING_OBJECT, copy, f"working copy of item "
+                                             f"{item.get('item_id')} of {capture_id}"))
+    for capture_id, event in sorted(collected.items()):
+        if capture_id in seen or capture_id in quarantined:
+            continue
+        if case_id and event.get("case_id") != case_id:
+            continue
+        if store.capture_record_path(event["case_id"], capture_id).exists():
+            continue
+        held = take_abandoned(store.capture_lock_path(capture_id))
+        if held is None and store.capture_lock_path(capture_id).exists():
+            continue  # still being captured
+        if held is not None:
+            with held:  # only looked: the lock is released, the file left for repair
+                pass
+        problems.append(AuditProblem(ORPHAN_COLLECT, f"custody/{event.get('segment')}.jsonl",
+                                     f"capture {capture_id} was collected but has no capture "
+                                     "record and was not set aside by repair"))
+    return problems
+
+
+def _check_timestamps(store: EvidenceStore, custody: CustodyState, report: AuditReport,
+                      tsa_trust: Path | None) -> list[AuditProblem]:
+    manifests = sorted((store.root / "manifests").glob("*.json"))
+    if not manifests:
+        return []
+    by_hash = {e.get("event_hash"): e for e in custody.events}
+    segment_hashes = _segment_hashes(store)
+    problems: list[AuditProblem] = []
+    for manifest in manifests:
+        run_id = manifest.stem
+        report.timestamps += 1
+        problems += check_manifest(store, manifest, by_hash, segment_hashes)
+        problems += verify_timestamp(store, run_id, tsa_trust)
+    return problems
+
+
+def _segment_hashes(store: EvidenceStore) -> dict[str, str]:
+    hashes = {}
+    for path in store.custody_dir().glob("*.jsonl"):
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+        hashes[path.stem] = "sha256:" + digest.hexdigest()
+    return hashes
+
+
+def iter_summary(report: AuditReport) -> Iterator[str]:
+    yield (f"audit {'OK' if report.ok else 'FAILED'}: {len(report.objects)} objects "
+           f"({report.bytes_hashed / 1e6:.1f} MB re-hashed), {report.segments} custody segments, "
+           f"{report.events} events, {report.timestamps} timestamped manifests; "
+           f"{len(report.problems)} problems")
+    if report.in_progress:
+        yield f"  {len(report.in_progress)} files being written right now were left for next time"
+    for problem in report.problems:
+        yield "  " + problem.line()
+
+
+def record_fixity(report: AuditReport, custody: CustodyLog) -> None:
+    """Append the audit to the custody log: one fixity event per object checked, then one
+    for the whole run. A mismatch is marked as an incident."""
+    failed_paths = {p.path for p in report.problems}
+    for check in report.objects:
+        custody.record("fixity", check.object_id or check.path, case_id=check.case_id,
+                       object_path=check.path, sha256=check.found,
+                       purpose="fixity check against the hash recorded at storage",
+                       details={"result": "ok" if check.ok and check.path not in failed_paths
+                                else "mismatch" if check.found else "missing",
+                                "expected": check.expected})
+    custody.record("fixity", f"audit:{report.case_id or 'all'}", case_id=report.case_id,
+                   purpose="fixity audit of the evidence store",
+                   details={"result": "ok" if report.ok else "incident",
+                            "objects": len(report.objects), "bytes": report.bytes_hashed,
+                            "segments": report.segments, "events": report.events,
+                            "timestamps": report.timestamps, "started_at": report.started_at,
+                            "ended_at": report.ended_at,
+                            "problems": [p.as_dict() for p in report.problems[:1000]],
+                            "problem_count": len(report.problems)})

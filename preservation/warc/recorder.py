@@ -1,0 +1,126 @@
+"""The exchange sink behind every collector: each HTTP exchange becomes WARC records and an item.
+
+This is the one way captured bytes reach the store (ARCHITECTURE.md): collectors hand their
+exchanges here, and nothing else writes WARC request/response records.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from collectors.collector import ItemRole
+from collectors.http.exchange import HttpExchange
+from collectors.http.tls_chain import describe_chain
+from preservation.warc.records import (PreparedRecord, conversion_record, metadata_record,
+                                       request_record, resource_record, response_record)
+from preservation.warc.writer import LEVEL_STORED, LEVEL_TEXT, RecordLocation, WarcFileWriter
+
+
+@dataclass(frozen=True)
+class CapturedItem:
+    """One stored payload: a response record of the capture's WARC."""
+
+    item_id: str  # the response record's UUID
+    url: str
+    role: str
+    http_status: int | None
+    mime_type: str | None
+    content_encoding: str | None
+    size_bytes: int  # entity body length as received
+    sha256: str  # hex, entity body (transfer coding removed, content coding kept)
+    truncated: str | None  # WARC-Truncated reason, None when whole
+    captured_at: str  # ISO 8601 UTC, when the request was sent
+    warc_record_id: str
+    warc_offset: int
+    ip_address: str
+
+    @property
+    def complete(self) -> bool:
+        return self.truncated is None
+
+
+class WarcRecorder:
+    def __init__(self, writer: WarcFileWriter, warcinfo_id: str) -> None:
+        self.writer = writer
+        self.warcinfo_id = warcinfo_id
+        self.items: list[CapturedItem] = []
+        self.unanswered: list[tuple[str, str]] = []  # (url, why) for requests with no response
+        self.tls_sessions: dict[str, dict[str, Any]] = {}  # origin → what was negotiated
+        self._lock = threading.Lock()
+
+    def write(self, record: PreparedRecord) -> RecordLocation:
+        return self.writer.write_record(record.header, record.block, level=record.level)
+
+    def record_exchange(self, exchange: HttpExchange, role: ItemRole) -> None:
+        # One lock around the pair keeps a request next to its response in the file.
+        with self._lock:
+            request = request_record(exchange, self.warcinfo_id)
+            self.write(request)
+            response = exchange.response
+            if response is None:
+                self.unanswered.append((exchange.url, exchange.error or "no answer"))
+                return
+            record = response_record(exchange, response, self.warcinfo_id, request.record_id)
+            location = self.write(record)
+            self._record_tls(exchange, record.record_id)
+            self.items.append(CapturedItem(
+                item_id=record.record_id.removeprefix("urn:uuid:"), url=exchange.url, role=role,
+                http_status=response.status, mime_type=response.content_type,
+                content_encoding=response.header("Content-Encoding"),
+                size_bytes=response.entity_length, sha256=response.entity_sha256,
+                truncated=response.truncated,
+                captured_at=exchange.requested_at.isoformat(timespec="microseconds"),
+                warc_record_id=record.record_id, warc_offset=location.offset,
+                ip_address=exchange.ip_address))
+
+    def _record_tls(self, exchange: HttpExchange, response_id: str) -> None:
+        """The first https exchange with each origin: its TLS version, cipher and verified
+        certificate chain as a metadata record (PROTOCOL.md rule 12)."""
+        if exchange.tls is None:
+            return
+        origin = "/".join(exchange.url.split("/", 3)[:3])
+        if origin in self.tls_sessions:
+            return
+        tls = exchange.tls
+        document = {"format": "bearwitness-tls/1", "origin": origin,
+                    "ip_address": exchange.ip_address, "protocol": tls.version,
+                    "cipher": tls.cipher, "alpn": tls.alpn, "chain_source": tls.chain_source,
+                    "certificates": describe_chain(tls.server_certificates_der)}
+        self.write(metadata_record(exchange.url, document, exchange.requested_at,
+                                   self.warcinfo_id, response_id))
+        self.tls_sessions[origin] = {k: v for k, v in document.items() if k != "certificates"} \
+            | {"certificate_sha256": [c["sha256_fingerprint"] for c in document["certificates"]],
+               "subjects": [c["subject"] for c in document["certificates"]]}
+
+    def record_resource(self, uri: str, role: str, content_type: str, block: bytes | Path, *,
+                        concurrent_to: str | None = None,
+                        derived_from: list[str] | None = None,
+                        tool: dict[str, Any] | None = None) -> CapturedItem:
+        """Keep something we made or were given rather than fetched (screenshot, DOM, a tool's
+        output file) as a `resource` record — or, with `derived_from`, a `conversion` record
+        naming its sources — and return it as an item."""
+        at = datetime.now(UTC)
+        level = LEVEL_STORED if content_type.startswith(("image/png", "image/jpeg", "video/",
+                                                          "audio/")) else LEVEL_TEXT
+        with self._lock:
+            if derived_from:
+                record, sha, length = conversion_record(uri, content_type, Path(block), at,
+                                                        self.warcinfo_id, derived_from,
+                                                        tool or {}, level)
+            else:
+                record, sha, length = resource_record(uri, content_type, block, at,
+                                                      self.warcinfo_id,
+                                                      concurrent_to=concurrent_to, level=level)
+            location = self.write(record)
+            item = CapturedItem(
+                item_id=record.record_id.removeprefix("urn:uuid:"), url=uri, role=role,
+                http_status=None, mime_type=content_type.split(";")[0].strip(),
+                content_encoding=None, size_bytes=length, sha256=sha, truncated=None,
+                captured_at=at.isoformat(timespec="microseconds"),
+                warc_record_id=record.record_id, warc_offset=location.offset, ip_address="")
+            self.items.append(item)
+            return item

@@ -1,0 +1,150 @@
+"""Package a capture as WACZ (1.2.0 layout) for replay (PROTOCOL.md rule 14).
+
+    archive/<capture_id>.warc.gz   the capture's WARC, byte for byte
+    indexes/index.cdxj             one line per response/resource/revisit record, SURT-sorted
+    pages/pages.jsonl              the captured page
+    datapackage.json               every file with its sha256 and size
+    datapackage-digest.json        the sha256 of datapackage.json
+
+Members are stored, not deflated (the spec's advice: replay reads ranges of the WARC inside the
+zip). The index is made with our strict reader, so a WARC that does not verify is not packaged.
+The WACZ is written once next to the evidence, under wacz/<case>/<capture_id>.wacz.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import surt
+
+from collectors.errors import StoreError
+from preservation.store.durable_files import write_new_file
+from preservation.store.evidence_store import EvidenceStore
+from preservation.warc.reader import iter_records
+
+# The files are those of WACZ 1.2.0 (a draft that deprecates `wacz_version`); the field still
+# says 1.1.1, the published Recommendation, because that is the value `wacz validate` (py-wacz
+# 0.6.0) and the replay tools accept — 1.2.0 there fails validation.
+WACZ_VERSION = "1.1.1"
+_INDEXED = ("response", "resource", "revisit")
+
+
+def wacz_path(store: EvidenceStore, case_id: str, capture_id: str) -> Path:
+    warc = store.warc_path(case_id, capture_id)  # validates both ids
+    return store.root / "wacz" / case_id / warc.name.replace(".warc.gz", ".wacz")
+
+
+def cdxj_lines(warc: Path, filename: str) -> list[str]:
+    """CDXJ index lines (sorted) for the records of `warc` that replay can serve."""
+    lines = []
+    for record in iter_records(warc):
+        if record.record_type not in _INDEXED or not record.target_uri:
+            continue
+        fields: dict[str, Any] = {"url": record.target_uri}
+        if record.record_type == "response":
+            fields["mime"] = _mime((record.http_headers or {}).get("Content-Type")
+                                   if record.http_headers is not None else None)
+            fields["status"] = str(record.http_status or "")
+        else:
+            fields["mime"] = _mime(record.content_type)
+            fields["status"] = "200"
+        digest = record.headers.get("WARC-Payload-Digest") or record.headers.get(
+            "WARC-Block-Digest")
+        if digest:
+            fields["digest"] = digest
+        fields.update({"length": str(record.member_length), "offset": str(record.offset),
+                       "filename": filename})
+        if record.record_type != "response":
+            fields["recordType"] = record.record_type
+        stamp = _timestamp(record.headers.get("WARC-Date") or "")
+        key = surt.surt(record.target_uri)
+        lines.append(f"{key} {stamp} {json.dumps(fields, sort_keys=False)}")
+        # The reader checks each record's digests as it advances past it: a WARC that does
+        # not verify raises here and is not packaged.
+    return sorted(lines)
+
+
+def build_wacz(store: EvidenceStore, record: dict[str, Any]) -> Path:
+    """Write the WACZ of a stored capture record; returns its path."""
+    case_id, capture_id = record["case_id"], record["capture_id"]
+    warc = store.root / record["warc"]["path"]
+    target = wacz_path(store, case_id, capture_id)
+    if target.exists():
+        raise StoreError(f"{target} already exists; a WACZ is written once")
+    archive_name = f"archive/{warc.name}"
+    files: dict[str, bytes | Path] = {
+        "indexes/index.cdxj": ("\n".join(cdxj_lines(warc, warc.name)) + "\n").encode(),
+        "pages/pages.jsonl": _pages(record),
+        archive_name: warc,
+    }
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Frictionless wants resource names in [-a-z0-9._/] (capture ids have capitals).
+    resources = [{"name": Path(name).name.lower(), "path": name, "hash": "sha256:" + _sha256(data),
+                  "bytes": _size(data)} for name, data in files.items()]
+    package = {
+        "profile": "data-package", "wacz_version": WACZ_VERSION,
+        "title": record.get("title") or record["requested_url"],
+        "description": f"bearwitness capture {capture_id} of case {case_id}",
+        "mainPageURL": record.get("final_url") or record["requested_url"],
+        "mainPageDate": record["started_at"], "created": created,
+        "software": f"bearwitness {record.get('tools', {}).get('bearwitness', '')}".strip(),
+        "resources": resources}
+    datapackage = json.dumps(package, indent=2).encode()
+    digest = json.dumps({"path": "datapackage.json",
+                         "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()},
+                        indent=2).encode()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Built in tmp/ (scratch, never evidence), then published write-once under its final name.
+    scratch = store.root / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=scratch, prefix="wacz-", delete=False) as handle:
+        temporary = Path(handle.name)
+    try:
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
+            for name, data in files.items():
+                if isinstance(data, Path):
+                    archive.write(data, name)
+                else:
+                    archive.writestr(name, data)
+            archive.writestr("datapackage.json", datapackage)
+            archive.writestr("datapackage-digest.json", digest)
+        write_new_file(target, source=temporary)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target
+
+
+def _pages(record: dict[str, Any]) -> bytes:
+    header = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+    page = {"id": record["capture_id"], "url": record.get("final_url") or record["requested_url"],
+            "ts": record["started_at"], "title": record.get("title") or ""}
+    return (json.dumps(header) + "\n" + json.dumps(page) + "\n").encode()
+
+
+def _mime(value: str | None) -> str:
+    return (value or "unk").split(";")[0].strip().lower() or "unk"
+
+
+def _timestamp(warc_date: str) -> str:
+    digits = "".join(ch for ch in warc_date if ch.isdigit())
+    return digits[:14].ljust(14, "0")
+
+
+def _sha256(data: bytes | Path) -> str:
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()
+    sha = hashlib.sha256()
+    with open(data, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _size(data: bytes | Path) -> int:
+    return len(data) if isinstance(data, bytes) else data.stat().st_size
