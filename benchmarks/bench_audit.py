@@ -48,7 +48,7 @@ def main() -> None:
         with SiteServer(site, test_routes=False) as server:
             capture_run(home, "bench", [server.url + "page.html"], analyse=False, who="bench")
         store = open_store(home)
-        files = [p for p in store.root.rglob("*") if p.is_file() and "custody" not in p.parts]
+        files = [p for p in store.local_root.rglob("*") if p.is_file() and "custody" not in p.parts]
         total = sum(p.stat().st_size for p in files)
         started = time.perf_counter()
         for path in files:

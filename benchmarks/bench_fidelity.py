@@ -30,7 +30,9 @@ from flows.application.collector_factory import CollectorFactory
 from flows.demo import SiteServer
 from preservation.capture.preserve import capture_url
 from preservation.investigation.cases import create_case
-from preservation.capture.collection import CollectionContext, base_tool_versions, new_id
+from preservation.capture.collection import CollectionContext
+from preservation.ids import new_id
+from preservation.tool_versions import base_tool_versions
 from preservation.custody.log import Actor, CustodyLog
 from preservation.store.evidence_store import EvidenceStore
 from preservation.warc.records import warcinfo_record

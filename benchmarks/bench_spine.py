@@ -385,7 +385,9 @@ def capture_ours(urls: list[str], home: Path, assembly: str) -> dict[str, Any]:
     from flows.application.environment import open_store
     from preservation.capture.preserve import capture_url
     from preservation.investigation.cases import create_case
-    from preservation.capture.collection import BEARWITNESS_VERSION, CollectionContext, base_tool_versions, new_id
+    from preservation.capture.collection import CollectionContext
+    from preservation.ids import new_id
+    from preservation.tool_versions import BEARWITNESS_VERSION, base_tool_versions
     from preservation.custody.log import Actor, CustodyLog
     from verification.media.media_analysis import exiftool_version
 
@@ -433,7 +435,7 @@ def capture_ours(urls: list[str], home: Path, assembly: str) -> dict[str, Any]:
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     return {"seconds": span.seconds, "ended": span.ended, "statuses": statuses, "items": items, "cpu": cpu,
-            "warc_bytes": sum(p.stat().st_size for p in (store.root / "warcs").rglob("*.warc.gz"))}
+            "warc_bytes": sum(p.stat().st_size for p in (store.local_root / "warcs").rglob("*.warc.gz"))}
 
 
 def capture_wget(urls_file: Path, directory: Path, timeout: float,

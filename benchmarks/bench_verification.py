@@ -27,7 +27,8 @@ from catalog.storage.views import ensure_catalog  # noqa: E402
 from flows.cli.core_commands import case_new  # noqa: E402
 from flows.demo import SiteServer  # noqa: E402
 from flows.application.environment import open_store  # noqa: E402
-from preservation.capture.collection import BEARWITNESS_VERSION, new_id  # noqa: E402
+from preservation.ids import new_id  # noqa: E402
+from preservation.tool_versions import BEARWITNESS_VERSION  # noqa: E402
 from preservation.custody.log import Actor, CustodyLog  # noqa: E402
 from verification.checks.automated_checks import run_automated_checks  # noqa: E402
 from verification.steps.status import StatusPolicy, derive_status  # noqa: E402

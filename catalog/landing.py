@@ -1,54 +1,55 @@
-"""Landing store documents in the catalog as segments."""
+"""Landing store documents in the catalog as segments: rows derived from the store alone, so
+a rebuild gives the same rows (PROTOCOL rule 20)."""
 
 from __future__ import annotations
 
 import fcntl
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from catalog.rows.evidence_rows import analysis_rows, capture_rows, case_rows, custody_rows, item_rows
-from catalog.storage.segments import segments_dir, write_segment
+from catalog.rows.evidence_rows import (analysis_rows, capture_rows, case_rows, custody_rows,
+                                        item_rows)
 from catalog.rows.verification_rows import (assessment_rows, case_document_rows, inquiry_rows,
-                                       verification_rows)
-from preservation.investigation.case_documents import list_case_documents
+                                            verification_rows)
+from catalog.storage.segments import segments_dir, write_segment
 from preservation.custody.log import read_segment
-from preservation.investigation.inquiries import list_records
+from preservation.records.capture import CaptureRecord
+from preservation.records.case import Case
 from preservation.store.evidence_store import EvidenceStore
 from verification.media.video_hashes import load_video_document, video_frame_rows
 from verification.steps.status import current_policy
-from verification.steps.recording import load_steps
+
+Rows = dict[str, list[dict[str, Any]]]
 
 
 def latest_analysis(store: EvidenceStore, sha256: str) -> dict[str, Any] | None:
     """The most recent stored analysis of a working copy, or None."""
-    folder = store.analysis_path(sha256, "x").parent
-    documents = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))
-                 if not p.name.startswith("video-frames-")]  # those land on their own
+    documents = [d for name, d in sorted(store.analyses(sha256).items())
+                 if not name.startswith("video-frames-")]  # those land on their own
     if not documents:
         return None
     return max(documents, key=lambda d: (d.get("analysed_at") or "", d.get("analyser") or ""))
 
 
-def capture_segment_rows(store: EvidenceStore, record: dict[str, Any]) -> dict[str, list]:
-    rows: dict[str, list] = {"captures": capture_rows(record), "items": item_rows(record),
-                             "media_metadata": [], "metadata": [], "perceptual_hashes": [],
-                             "analysis_errors": [], "video_frame_hashes": []}
-    for item in record.get("items", []):
-        if not item.get("working_copy"):
+def capture_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
+    rows: Rows = {"captures": capture_rows(record), "items": item_rows(record),
+                  "media_metadata": [], "metadata": [], "perceptual_hashes": [],
+                  "analysis_errors": [], "video_frame_hashes": []}
+    for item in record.items:
+        if not item.working_copy:
             continue
-        video = load_video_document(store, item["sha256"])
+        video = load_video_document(store, item.sha256)
         if video is not None:
-            rows["video_frame_hashes"] += video_frame_rows(item["item_id"], video)
-        analysis = latest_analysis(store, item["sha256"])
+            rows["video_frame_hashes"] += video_frame_rows(item.item_id, video)
+        analysis = latest_analysis(store, item.sha256)
         if analysis is None:
             continue
-        for table, table_rows in analysis_rows(item["item_id"], analysis).items():
+        for table, table_rows in analysis_rows(item.item_id, analysis).items():
             rows[table] += table_rows
-    steps = load_steps(store, record["case_id"], record["capture_id"])
-    rows |= verification_rows(record, steps, current_policy(store, record["case_id"]))
+    steps = store.steps(record.case_id, record.capture_id)
+    rows |= verification_rows(record, steps, current_policy(store, record.case_id))
     return rows
 
 
@@ -62,30 +63,29 @@ def _segment_lock(directory: Path, segment_id: str) -> Iterator[None]:
         yield
 
 
-def land_capture(home: Path, store: EvidenceStore, record: dict[str, Any]) -> Path:
-    with _segment_lock(segments_dir(home), record["capture_id"]):
-        return write_segment(segments_dir(home), record["capture_id"],
+def land_capture(home: Path, store: EvidenceStore, record: CaptureRecord) -> Path:
+    with _segment_lock(segments_dir(home), record.capture_id):
+        return write_segment(segments_dir(home), record.capture_id,
                              capture_segment_rows(store, record), replace=True)
 
 
 def reland_capture(home: Path, store: EvidenceStore, case_id: str, capture_id: str) -> Path:
     """Land a capture again from the store (after a verification step or a policy change)."""
-    record = json.loads(store.capture_record_path(case_id, capture_id).read_text())
-    return land_capture(home, store, record)
+    return land_capture(home, store, store.capture_record(case_id, capture_id))
 
 
 def reland_case_captures(home: Path, store: EvidenceStore, case_id: str) -> int:
     count = 0
-    for path in sorted(store.capture_record_path(case_id, "x").parent.glob("*.json")):
-        land_capture(home, store, json.loads(path.read_text()))
+    for record in store.capture_records(case_id):
+        land_capture(home, store, record)
         count += 1
     return count
 
 
-def case_record_rows(store: EvidenceStore, case_id: str) -> dict[str, list]:
-    return {"inquiries": inquiry_rows(list_records(store, "inquiries", case_id)),
-            "assessments": assessment_rows(list_records(store, "assessments", case_id)),
-            "case_documents": case_document_rows(list_case_documents(store, case_id))}
+def case_record_rows(store: EvidenceStore, case_id: str) -> Rows:
+    return {"inquiries": inquiry_rows(store.inquiries(case_id)),
+            "assessments": assessment_rows(store.assessments(case_id)),
+            "case_documents": case_document_rows(store.case_documents(case_id))}
 
 
 def land_case_records(home: Path, store: EvidenceStore, case_id: str) -> Path:
@@ -96,8 +96,8 @@ def land_case_records(home: Path, store: EvidenceStore, case_id: str) -> Path:
                              replace=True)
 
 
-def land_case(home: Path, case: dict[str, Any]) -> Path:
-    return write_segment(segments_dir(home), f"case-{case['case_id']}",
+def land_case(home: Path, case: Case) -> Path:
+    return write_segment(segments_dir(home), f"case-{case.case_id}",
                          {"cases": case_rows(case)}, replace=True)
 
 
@@ -112,23 +112,15 @@ def land_store(home: Path, store: EvidenceStore, directory: Path | None = None) 
     Returns the number of segments written."""
     target = directory or segments_dir(home)
     count = 0
-    for path in sorted(store.root.glob("cases/*/case.json")):
-        case = json.loads(path.read_text())
-        write_segment(target, f"case-{case['case_id']}", {"cases": case_rows(case)})
-        write_segment(target, f"records-{case['case_id']}",
-                      case_record_rows(store, case["case_id"]))
+    for case in store.cases():
+        write_segment(target, f"case-{case.case_id}", {"cases": case_rows(case)})
+        write_segment(target, f"records-{case.case_id}", case_record_rows(store, case.case_id))
         count += 2
-    for path in sorted(store.root.glob("captures/*/*.json")):
-        record = json.loads(path.read_text())
-        write_segment(target, record["capture_id"], capture_segment_rows(store, record))
+    for record in store.capture_records():
+        write_segment(target, record.capture_id, capture_segment_rows(store, record))
         count += 1
-    for path in sorted(store.custody_dir().glob("*.jsonl")):
+    for path in store.custody_segments():
         events = list(read_segment(path))
         write_segment(target, f"custody-{path.stem}", {"custody_events": custody_rows(events)})
         count += 1
     return count
-
-
-def iter_capture_records(store: EvidenceStore) -> Iterable[dict[str, Any]]:
-    for path in sorted(store.root.glob("captures/*/*.json")):
-        yield json.loads(path.read_text())

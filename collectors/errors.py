@@ -21,6 +21,7 @@
     ├── StoreError            the evidence store could not keep something
     │   ├── ObjectExists      write-once: an object is already stored under that name
     │   ├── StorageFull       ENOSPC / EDQUOT while writing
+    │   ├── UnreadableRecord  a stored document is not a readable record of its kind
     │   └── IntegrityError    bytes do not match the hash recorded for them
     │       └── WarcFormatError  a WARC file is torn, malformed or fails its own digests
     ├── TimestampError        the timestamp authority could not be reached or gave no usable token
@@ -111,6 +112,10 @@ class ObjectExists(StoreError):
 
 
 class StorageFull(StoreError):
+    pass
+
+
+class UnreadableRecord(StoreError):
     pass
 
 

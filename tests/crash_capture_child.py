@@ -2,10 +2,9 @@
 
     python crash_capture_child.py HOME CASE_ID URL…
 
-It does what the capture flow's tasks do, with the same plain functions, minus Prefect (whose
-start-up would take most of each run) and minus media analysis: repair what earlier runs left
-(the flow's repair-before-run hook), capture each URL into the store, land the captures and the
-run's custody segments in the catalog. It prints `ready` once imported, then one line per WARC
+It runs the application layer's capture steps that the flow runs, minus Prefect (whose start-up
+would take most of each run) and minus media analysis: collect (which first repairs what
+earlier runs left) and land. It prints `ready` once imported, then one line per WARC
 record the moment the writer has fsynced it (`fsynced <path> <end offset>`), so that the test
 knows which records must survive a kill. Recording those lines wraps the real writer; it does
 not change what it does.
@@ -13,20 +12,12 @@ not change what it does.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
-from catalog.landing import land_capture, land_custody
-from catalog.storage.views import ensure_catalog
-from collectors.network.addresses import AddressPolicy
-from collectors.http.client import HttpClient
-from collectors.static.collector import StaticCollector
-from flows.application.environment import open_store
-from flows.application.integrity import actor, run_repair
+from flows.application import capture
 from preservation.warc import writer as warc_writer
-from preservation.capture.preserve import capture_url
-from preservation.capture.collection import CollectionContext, base_tool_versions, new_id
-from preservation.custody.log import CustodyLog
 
 _write_record = warc_writer.WarcFileWriter.write_record
 
@@ -37,32 +28,25 @@ def _reporting_write_record(self, header, block, **options):  # type: ignore[no-
     return location
 
 
+class _CommittedCaptures(logging.Handler):
+    """Prints `captured …` for each capture the run reports stored (its record committed)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.INFO and record.msg.startswith("[%d/%d]"):
+            print(f"captured {record.args[3]}", flush=True)  # type: ignore[index]
+
+
 def main(home: Path, case_id: str, urls: list[str]) -> None:
     warc_writer.WarcFileWriter.write_record = _reporting_write_record  # type: ignore[method-assign]
-    store = open_store(home)
-    run_id = new_id("run")
+    log = logging.getLogger("crash-child")
+    log.setLevel(logging.INFO)
+    log.addHandler(_CommittedCaptures())
     print("ready", flush=True)
-    run_repair(home, store, "crash-test", full=False, run_id=run_id)
-    context = CollectionContext(collector="crash-test", user_agent="bearwitness-test",
-                                run_id=run_id, tool_versions=base_tool_versions(),
-                                allow_private=True)
-    policy = AddressPolicy(allow_private=True)
-
-    def collector(spool: Path) -> StaticCollector:
-        return StaticCollector(HttpClient(policy, spool, user_agent="bearwitness-test"),
-                               resource_workers=2)
-
-    records = []
-    with CustodyLog(store.custody_dir(), f"{run_id}-collect", actor("crash-test"),
-                    run_id=run_id) as custody:
-        for url in urls:
-            records.append(capture_url(store, case_id, url, collector, context, custody).record)
-            print(f"captured {records[-1]['capture_id']}", flush=True)
-    for record in records:
-        land_capture(home, store, record)
-    for segment in sorted(store.custody_dir().glob(f"{run_id}-*.jsonl")):
-        land_custody(home, segment)
-    ensure_catalog(home)
+    options = capture.CaptureOptions(mode="static", media="off", allow_private=True,
+                                     user_agent="bearwitness-test")
+    run = capture.start_run(home, case_id, urls, options, collector="crash-test")
+    attempts = capture.collect(run, log=log)  # repairs what earlier runs left, first
+    capture.land(run, attempts)
     print("done", flush=True)
 
 

@@ -4,6 +4,8 @@ re-post linked to the earlier-captured original."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import shutil
 from pathlib import Path
@@ -14,11 +16,12 @@ from catalog.queries.sql import run_query
 from flows.orchestration.capture_flow import capture
 from flows.cli.main import main
 from flows.demo import SITE_ROOT, SiteServer
-from preservation.capture.collection import BEARWITNESS_VERSION
+from preservation.tool_versions import BEARWITNESS_VERSION
 from verification.checks.automated_checks import (KnownImage, capture_time_check,
                                            editing_software_check, gps_check,
                                            metadata_stripped_check, near_duplicates_check)
 from verification_support import open_case
+from preservation.records.capture import CapturedItem
 
 EARLY_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Early report</title>
@@ -79,11 +82,14 @@ def test_editing_software_stripped_metadata_and_gps() -> None:
 
 
 def test_near_duplicates_name_the_earliest_instance_and_ignore_the_same_resource() -> None:
-    item = {"item_id": "b", "url": "https://x.org/small.jpg", "sha256": "2" * 64,
-            "captured_at": "2026-05-02T10:00:00+00:00"}
+    item = CapturedItem(item_id="b", url="https://x.org/small.jpg", role="resource",
+                        http_status=200, mime_type="image/jpeg", content_encoding=None,
+                        size_bytes=10, sha256="2" * 64, truncated=None,
+                        captured_at="2026-05-02T10:00:00+00:00", warc_record_id="urn:uuid:b",
+                        warc_offset=0, ip_address="127.0.0.1")
     original = KnownImage("a", "cap-1", "https://x.org/big.jpg", "1" * 64,
                           "2026-05-01T10:00:00.000000+00:00", 1, 1)
-    again = KnownImage("c", "cap-3", item["url"], item["sha256"],
+    again = KnownImage("c", "cap-3", item.url, item.sha256,
                        "2026-04-01T10:00:00.000000+00:00", 1, 1)
     found = near_duplicates_check(item, [again, original])
     assert (found.outcome, found.flagged) == ("found", True)
@@ -93,7 +99,8 @@ def test_near_duplicates_name_the_earliest_instance_and_ignore_the_same_resource
     assert [n["item_id"] for n in found.data["neighbours"]] == ["a"]
     assert "never proof of integrity" in found.detail
     assert near_duplicates_check(item, [again]).outcome == "none"
-    first = near_duplicates_check(item | {"captured_at": "2026-04-01T00:00:00+00:00"}, [original])
+    first = near_duplicates_check(replace(item, captured_at="2026-04-01T00:00:00+00:00"),
+                                  [original])
     assert "this item is the earliest-captured instance" in first.detail
 
 

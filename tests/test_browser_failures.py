@@ -69,26 +69,14 @@ def test_server_that_never_answers_times_out(site_server, tmp_path) -> None:
 
 
 def test_private_address_is_refused_by_the_proxy(site_server, tmp_path) -> None:
-    from dataclasses import replace
-
-    from collectors.network.addresses import AddressPolicy
-    from collectors.http.client import DEFAULT_USER_AGENT
-    from flows.application.collector_factory import CollectorFactory
-    from flows.application.environment import open_store
-    from preservation.capture.preserve import capture_url
-    from preservation.investigation.cases import create_case
-    from preservation.capture.collection import CollectionContext, base_tool_versions, new_id
-    from preservation.custody.log import Actor, CustodyLog
+    from flows.application.capture import CaptureOptions, capture_urls
+    from flows.application.cases import open_case
 
     home = tmp_path / "home"
-    store = open_store(home)
-    with CustodyLog(store.custody_dir(), "policy", Actor("t", "bearwitness", "t")) as custody:
-        create_case(store, "policy", "Policy", "t", custody)
-        context = CollectionContext("t", DEFAULT_USER_AGENT, base_tool_versions(), new_id("run"))
-        with CollectorFactory("browser", "off", AddressPolicy(allow_private=False),
-                              DEFAULT_USER_AGENT, 30.0) as factory:
-            outcome = capture_url(store, "policy", site_server.url, factory,
-                                  replace(context, notes=factory.notes), custody)
-    assert outcome.status == "failed"
-    assert "private or loopback" in outcome.record["error"]
-    assert outcome.record["items"] == []
+    open_case(home, "policy", "Policy", by="t")
+    (attempt,) = capture_urls(home, "policy", [site_server.url],
+                              CaptureOptions(mode="browser", media="off", allow_private=False),
+                              collector="t", analyse_media_items=False)
+    assert attempt.record is not None and attempt.status == "failed"
+    assert "private or loopback" in (attempt.record.error or "")
+    assert attempt.record.items == ()

@@ -13,7 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
 from flows.orchestration.capture_flow import capture
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 from flows.application.environment import open_store
 from preservation.custody.log import verify_segment
 from preservation.warc.reader import check_warc
@@ -32,7 +32,7 @@ CATALOG_TABLES = ["cases", "captures", "items", "media_metadata", "metadata",
 @pytest.fixture(scope="module")
 def captured(site_server, tmp_path_factory, prefect_harness) -> tuple[Path, list[dict]]:
     home = tmp_path_factory.mktemp("e2e") / "home"
-    case_new(home, "syria-2026", "Fixture capture", None, "analyst-a")
+    open_case(home, "syria-2026", "Fixture capture", by="analyst-a")
     urls = [site_server.url + page for page in PAGES]
     summaries = capture("syria-2026", urls, home=str(home), allow_private=True,
                         collector="analyst-a")

@@ -9,7 +9,7 @@ import pytest
 
 from catalog.queries.sql import run_query
 from flows.orchestration.capture_flow import capture
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 from preservation.warc.reader import check_warc
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -24,7 +24,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def mixed_run(site_server, tmp_path_factory, prefect_harness) -> tuple[Path, dict[str, dict]]:
     home = tmp_path_factory.mktemp("failures") / "home"
-    case_new(home, "failures", "Failure paths", None, "tester")
+    open_case(home, "failures", "Failure paths", by="tester")
     paths = {
         "404": "_test/status/404", "500": "_test/status/500", "loop": "_test/loop/a",
         "redirect": "_test/redirect/1", "truncated": "_test/truncated.jpg",
@@ -135,7 +135,7 @@ def test_nothing_half_written_and_every_warc_checks(mixed_run) -> None:
 
 
 def test_server_that_never_answers_times_out_and_the_run_goes_on(site_server, data_home) -> None:
-    case_new(data_home, "slow", "Slow", None, "tester")
+    open_case(data_home, "slow", "Slow", by="tester")
     slow, good = site_server.url + "_test/slow?seconds=6", site_server.url + "index.html"
     first, second = capture("slow", [slow, good], home=str(data_home), allow_private=True,
                             timeout=1.0, mode="static")
@@ -144,7 +144,7 @@ def test_server_that_never_answers_times_out_and_the_run_goes_on(site_server, da
 
 
 def test_private_address_is_refused_without_allow_private(site_server, data_home) -> None:
-    case_new(data_home, "policy", "Policy", None, "tester")
+    open_case(data_home, "policy", "Policy", by="tester")
     (summary,) = capture("policy", [site_server.url], home=str(data_home), mode="static")
     assert summary["status"] == "failed"
     assert "private or loopback" in summary["error"] and "--allow-private" in summary["error"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from flows.orchestration.capture_flow import capture
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -24,7 +24,7 @@ HOLDER = textwrap.dedent("""
 
 
 def test_catalog_lands_while_another_process_holds_it_open(site_server, data_home: Path) -> None:
-    case_new(data_home, "shell", "Shell open", None, "analyst")
+    open_case(data_home, "shell", "Shell open", by="analyst")
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_home / "catalog.duckdb")],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -46,7 +46,7 @@ def test_a_watch_run_lands_while_another_process_holds_the_catalog_open(site_ser
     from flows.cli.main import main
     from flows.orchestration.watch_flow import watch
 
-    case_new(data_home, "watched", "Watched while open", None, "analyst")
+    open_case(data_home, "watched", "Watched while open", by="analyst")
     urls = [site_server.url + "index.html", site_server.url + "_test/status/404"]
     assert main(["--home", str(data_home), "watch", "add", "--case", "watched", "--every", "6h",
                  "--allow-private", *urls]) == 0

@@ -28,7 +28,7 @@ import pytest
 
 from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 from flows.demo import SiteServer
 from flows.application.environment import open_store
 from flows.application.integrity import actor
@@ -36,6 +36,7 @@ from preservation.integrity.audit import audit_store
 from preservation.hashing import file_sha256
 from preservation.integrity.repair import repair_store
 from preservation.warc.reader import check_warc
+from preservation.store import layout
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = Path(__file__).with_name("crash_capture_child.py")
@@ -137,11 +138,11 @@ def check_final_names_complete(store_root: Path) -> None:
 def repair_and_check(store_root: Path, figures: Figures) -> None:
     """(c): repair cuts `.open` files back, keeps the cut bytes, and the audit is clean."""
     store = open_store(store_root.parent)
-    sizes = {store.relative(p): p.stat().st_size for p in store_root.glob("warcs/*/*.open")}
+    sizes = {store.local_key(p): p.stat().st_size for p in store_root.glob("warcs/*/*.open")}
     report = repair_store(store, actor("crash-test"))
     figures.repairs.update(a.kind for a in report.actions)
     assert not list(store_root.glob("warcs/*/*.open"))
-    quarantine = store.quarantine_dir(report.repair_id)
+    quarantine = store.local_path(layout.quarantine_prefix(report.repair_id))
     for relative, size in sizes.items():
         head = quarantine / relative
         tail = quarantine / f"{relative}.torn-tail"
@@ -171,7 +172,7 @@ def check_catalog(home: Path) -> int:
 
 def test_sigkill_at_many_moments(tmp_path: Path, site: SiteServer) -> None:
     home = tmp_path / "home"
-    case_new(home, CASE, "Crash test", None, "crash-test")
+    open_case(home, CASE, "Crash test", by="crash-test")
     urls = [site.url + "page-1.html", site.url + "page-2.html"]
     clean = run_child(home, urls, None)
     assert clean.returncode == 0, clean.output

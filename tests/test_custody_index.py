@@ -37,7 +37,7 @@ def test_a_segment_is_listed_before_its_first_event_and_sealed_on_close(tmp_path
     assert entry.seal is not None and entry.seal["events"] == 2
     assert entry.seal["sealed_by"] == "writer"
     assert (store.custody_dir() / "seg-a.jsonl").stat().st_mode & 0o222 == 0  # read-only
-    assert check_custody(store.custody_dir(), store.root).problems == ()
+    assert check_custody(store.custody_dir(), store.custody_segments()).problems == ()
 
 
 def test_an_empty_segment_is_never_listed(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def test_an_empty_segment_is_never_listed(tmp_path: Path) -> None:
     with CustodyLog(store.custody_dir(), "seg-empty", ACTOR):
         pass
     assert load_index(store.custody_dir()).segments == {}
-    assert check_custody(store.custody_dir(), store.root).problems == ()
+    assert check_custody(store.custody_dir(), store.custody_segments()).problems == ()
 
 
 def _writer(custody_dir: str, name: str, events: int) -> None:
@@ -64,7 +64,7 @@ def test_parallel_writers_keep_every_chain_whole(tmp_path: Path) -> None:
     for process in processes:
         process.join(60)
         assert process.exitcode == 0
-    state = check_custody(store.custody_dir(), store.root)
+    state = check_custody(store.custody_dir(), store.custody_segments())
     assert state.problems == ()
     assert len(state.events) == 160 and len(state.index.entries) == 8
     for n in range(4):
@@ -88,7 +88,7 @@ def test_an_unsealed_segment_of_a_dead_writer_is_reported_then_sealed_by_repair(
     writer.start()
     assert ready.wait(60)
     # While the writer lives, an audit and a repair leave it alone.
-    state = check_custody(store.custody_dir(), store.root)
+    state = check_custody(store.custody_dir(), store.custody_segments())
     assert state.problems == () and state.live_segments == {"crashed"}
     assert repair_store(store, ACTOR).actions == []
     os.kill(writer.pid, signal.SIGKILL)
@@ -97,16 +97,16 @@ def test_an_unsealed_segment_of_a_dead_writer_is_reported_then_sealed_by_repair(
     path = store.custody_dir() / "crashed.jsonl"
     with open(path, "ab") as handle:
         handle.write(b'{"format":"bearwitness-custody/1","seg')
-    kinds_found = {p.kind for p in check_custody(store.custody_dir(), store.root).problems}
+    kinds_found = {p.kind for p in check_custody(store.custody_dir(), store.custody_segments()).problems}
     assert kinds.UNSEALED_SEGMENT in kinds_found and kinds.CUSTODY_CHAIN in kinds_found
 
     report = repair_store(store, ACTOR)
     assert [a.kind for a in report.actions] == ["sealed"]
     seal = load_index(store.custody_dir()).segments["crashed"].seal
     assert seal["sealed_by"] == "repair" and seal["events"] == 2
-    tail = next(store.root.glob("quarantine/*/custody/crashed.jsonl.torn-tail"))
+    tail = next(store.local_root.glob("quarantine/*/custody/crashed.jsonl.torn-tail"))
     assert tail.read_bytes() == b'{"format":"bearwitness-custody/1","seg'
-    assert check_custody(store.custody_dir(), store.root).problems == ()
+    assert check_custody(store.custody_dir(), store.custody_segments()).problems == ()
 
 
 def test_a_torn_index_tail_is_set_aside_by_the_next_writer(tmp_path: Path) -> None:

@@ -10,14 +10,14 @@ import distributed
 import pytest
 
 from flows.orchestration.capture_flow import capture
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 from flows.orchestration.hash_check_flow import hash_check
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def test_hash_batches_run_on_a_local_dask_cluster(site_server, data_home: Path) -> None:
-    case_new(data_home, "dask", "Dask batches", None, "tester")
+    open_case(data_home, "dask", "Dask batches", by="tester")
     capture("dask", [site_server.url + "index.html"], home=str(data_home), allow_private=True)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:

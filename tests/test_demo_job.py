@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo.demo_job import run_demo
+from flows.cli.demo_command import run_demo
 
 
 @pytest.mark.usefixtures("prefect_harness")

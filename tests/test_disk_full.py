@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from flows.orchestration.capture_flow import capture
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 from flows.application.environment import open_store
 from preservation.integrity.audit import audit_store
 from preservation.hashing import file_digests
@@ -44,7 +44,7 @@ def _fill(directory: Path, leave: int) -> Path:
 
 def test_disk_full_fails_clearly_and_keeps_earlier_evidence(small_disk: Path, site_server) -> None:
     home = small_disk / "home"
-    case_new(home, "full", "Disk full", None, "tester")
+    open_case(home, "full", "Disk full", by="tester")
     (first,) = capture("full", [site_server.url + "reports/market-shelling.html"],
                        home=str(home), allow_private=True, mode="static")
     assert first["status"] == "complete"

@@ -11,7 +11,7 @@ from prefect.concurrency.sync import concurrency
 
 from collectors.network.domain_limits import limit_name
 from flows.orchestration.capture_flow import capture
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 from scripted_server import ScriptedServer, page, slow_page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -32,7 +32,7 @@ def _site(server: ScriptedServer) -> list[str]:
 
 
 def test_the_server_never_sees_more_than_the_per_domain_limit(data_home) -> None:
-    case_new(data_home, "limits", "Per-domain limits", None, "tester")
+    open_case(data_home, "limits", "Per-domain limits", by="tester")
     with ScriptedServer() as server:
         urls = _site(server)
         summaries = capture("limits", urls, home=str(data_home), mode="static", allow_private=True,
@@ -45,7 +45,7 @@ def test_the_server_never_sees_more_than_the_per_domain_limit(data_home) -> None
 
 
 def test_an_existing_limit_is_the_one_in_force(data_home) -> None:
-    case_new(data_home, "limits1", "Operator-set limit", None, "tester")
+    open_case(data_home, "limits1", "Operator-set limit", by="tester")
     with get_client(sync_client=True) as client:
         name = limit_name("127.0.0.1")
         try:

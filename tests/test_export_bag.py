@@ -182,7 +182,7 @@ def test_export_refuses_bad_requests(evidence, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         run_export(home, store, "a", "no-such-case", tmp_path / "y")
     with pytest.raises(UsageError, match="inside the evidence store"):
-        run_export(home, store, "a", CASE, store.root / "bags" / "z")
+        run_export(home, store, "a", CASE, store.local_root / "bags" / "z")
 
 
 def test_verifier_reports_a_torn_warc(bag: Path, tmp_path: Path) -> None:

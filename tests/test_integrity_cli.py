@@ -133,11 +133,11 @@ def test_the_audit_flow(home: Path) -> None:
 def test_a_capture_run_timestamps_itself_when_a_tsa_is_configured(
         data_home: Path, site_server, local_tsa, monkeypatch) -> None:
     from flows.orchestration.capture_flow import capture
-    from flows.cli.core_commands import case_new
+    from flows.application.cases import open_case
 
     monkeypatch.setenv("BEARWITNESS_TSA_URL", local_tsa.url)
     monkeypatch.setenv("BEARWITNESS_TSA_CA_FILE", str(local_tsa.ca_file))
-    case_new(data_home, "stamped", "Timestamped", None, "analyst-a")
+    open_case(data_home, "stamped", "Timestamped", by="analyst-a")
     (summary,) = capture("stamped", [site_server.url + "index.html"], home=str(data_home),
                          allow_private=True)
     record = json.loads((data_home / "store" / "captures" / "stamped" /

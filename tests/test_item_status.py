@@ -11,8 +11,9 @@ import pytest
 
 from collectors.errors import InvalidStep, UnknownCase
 from flows.application.environment import open_store
-from preservation.capture.collection import BEARWITNESS_VERSION
+from preservation.tool_versions import BEARWITNESS_VERSION
 from preservation.custody.log import Actor, CustodyLog
+from preservation.records.step import VerificationStep
 from verification.steps.status import StatusPolicy, current_policy, derive_status, record_policy
 from verification_support import open_case
 
@@ -20,17 +21,19 @@ _ids = count(1)
 
 
 def step(step_type: str, analyst: str, result: str = "supports", *, automated: bool = False,
-         **fields: Any) -> dict[str, Any]:
-    return {"step_id": f"step-{next(_ids):03d}", "step_type": step_type, "analyst": analyst,
-            "automated": automated, "item_id": "item",
-            "fields": {"result": result, "confidence": "medium"} | fields}
+         **fields: Any) -> VerificationStep:
+    return VerificationStep(step_id=f"step-{next(_ids):03d}", case_id="case",
+                            capture_id="cap", item_id="item", step_type=step_type,
+                            analyst=analyst, automated=automated, at="2026-12-01T00:00:00Z",
+                            fields={"result": result, "confidence": "medium"} | fields)
 
 
-def review(analyst: str, reviewed: list[dict], outcome: str = "confirmed") -> dict[str, Any]:
+def review(analyst: str, reviewed: list[VerificationStep],
+           outcome: str = "confirmed") -> VerificationStep:
     result = {"confirmed": "supports", "disputed": "contradicts",
               "needs_work": "inconclusive"}[outcome]
     return step("peer_review", analyst, result, outcome=outcome,
-                reviews=[s["step_id"] for s in reviewed])
+                reviews=[s.step_id for s in reviewed])
 
 
 DEFAULT = StatusPolicy()
@@ -93,7 +96,7 @@ def test_a_contradicting_step_or_a_disputed_review_makes_it_disputed() -> None:
     wrong = step("geolocation", "erin", "contradicts")
     status = derive_status(steps + [wrong], DEFAULT)
     assert status.status == "disputed" and status.missing == ()
-    assert any(line.startswith("contradicts: ") and wrong["step_id"] in line
+    assert any(line.startswith("contradicts: ") and wrong.step_id in line
                for line in status.explanation)
     assert derive_status(steps + [review("dave", [geo], "disputed")], DEFAULT).status == \
         "disputed"
@@ -106,7 +109,7 @@ def test_superseded_steps_no_longer_count_and_reviews_of_them_go_stale() -> None
     source, geo = step("source_analysis", "alice"), step("geolocation", "bob", "contradicts")
     steps = [source, geo, review("carol", [source, geo])]
     assert derive_status(steps, DEFAULT).status == "disputed"
-    fixed = step("geolocation", "bob", supersedes=geo["step_id"], reason="wrong street")
+    fixed = step("geolocation", "bob", supersedes=geo.step_id, reason="wrong street")
     steps.append(fixed)
     status = derive_status(steps, DEFAULT)
     assert status.status == "in_review"  # no longer disputed, but the review saw the old step

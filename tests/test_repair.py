@@ -17,6 +17,7 @@ from preservation.custody.log import CustodyLog, read_segment
 from preservation.integrity.repair import repair_store
 from preservation.warc.reader import check_warc
 from preservation.warc.writer import WarcFileWriter, format_header
+from preservation.store import layout
 
 ACTOR = actor("tester")
 
@@ -37,7 +38,7 @@ def _interrupted_capture(home: Path, capture_id: str, torn: bytes) -> tuple[Path
     store = open_store(home)
     lock = CaptureLock(store.capture_lock_path(capture_id),
                        {"capture_id": capture_id, "case_id": "c", "segment": "gone"})
-    writer = WarcFileWriter(store.warc_path("c", capture_id))
+    writer = WarcFileWriter(store.local_path(layout.warc_key("c", capture_id)))
     for text in (b"first record", b"second record"):
         header, block = _record(text)
         writer.write_record(header, block)
@@ -55,7 +56,7 @@ def test_an_interrupted_capture_is_cut_back_and_set_aside(data_home: Path) -> No
     report = repair_store(store, ACTOR)
     assert not open_path.exists()
     assert not store.capture_lock_path("cap-dead").exists()
-    quarantine = store.quarantine_dir(report.repair_id) / "warcs" / "c"
+    quarantine = store.local_path(layout.quarantine_prefix(report.repair_id)) / "warcs" / "c"
     head = quarantine / "cap-dead.warc.gz.open"
     tail = quarantine / "cap-dead.warc.gz.open.torn-tail"
     assert tail.read_bytes() == torn
@@ -68,7 +69,7 @@ def test_an_interrupted_capture_is_cut_back_and_set_aside(data_home: Path) -> No
     assert {e["action"] for e in events} == {"store", "transfer"}
     assert any(e["details"].get("cut_from") == "warcs/c/cap-dead.warc.gz.open" for e in events)
     assert any(e["details"].get("from") == "warcs/c/cap-dead.warc.gz.open" for e in events)
-    assert json.loads((store.quarantine_dir(report.repair_id) / "repair.json").read_text())
+    assert json.loads((store.local_path(layout.quarantine_prefix(report.repair_id)) / "repair.json").read_text())
     audit = audit_store(store)
     assert audit.ok, [p.line() for p in audit.problems]
     assert repair_store(store, ACTOR).actions == []  # nothing left to do
@@ -78,7 +79,7 @@ def test_a_live_capture_is_left_alone(data_home: Path) -> None:
     store = open_store(data_home)
     lock = CaptureLock(store.capture_lock_path("cap-live"),
                        {"capture_id": "cap-live", "case_id": "c", "segment": "s"})
-    writer = WarcFileWriter(store.warc_path("c", "cap-live"))
+    writer = WarcFileWriter(store.local_path(layout.warc_key("c", "cap-live")))
     writer.write_record(*_record(b"in progress"))
     try:
         report = repair_store(store, ACTOR)
@@ -93,10 +94,10 @@ def test_a_live_capture_is_left_alone(data_home: Path) -> None:
 
 def test_a_capture_that_had_finished_only_loses_its_stale_lock(data_home: Path) -> None:
     store = open_store(data_home)
-    record = store.capture_record_path("c", "cap-done")
+    record = store.local_path(layout.capture_record_key("c", "cap-done"))
     with CustodyLog(store.custody_dir(), "seg-done", ACTOR) as custody:
-        store.write_json(record, {"capture_id": "cap-done"})
-        custody.record("store", "cap-done", object_path=store.relative(record),
+        store.put_document(store.local_key(record), {"capture_id": "cap-done"})
+        custody.record("store", "cap-done", object_path=store.local_key(record),
                        purpose="capture record")
     lock = CaptureLock(store.capture_lock_path("cap-done"),
                        {"capture_id": "cap-done", "case_id": "c", "segment": "seg-done"})
@@ -109,7 +110,7 @@ def test_a_capture_that_had_finished_only_loses_its_stale_lock(data_home: Path) 
 def test_an_interrupted_write_once_copy_is_quarantined_and_a_live_one_is_not(
         data_home: Path) -> None:
     store = open_store(data_home)
-    final = store.working_copy_path("ab" * 32)
+    final = store.local_path(layout.working_copy_key("ab" * 32))
     final.parent.mkdir(parents=True)
     dead = final.parent / f".{final.name}.x1.tmp"
     dead.write_bytes(b"half a copy")
@@ -124,7 +125,7 @@ def test_an_interrupted_write_once_copy_is_quarantined_and_a_live_one_is_not(
         os.close(fd)
     assert [a.kind for a in report.actions] == ["quarantined"]
     assert not dead.exists() and live.exists()
-    moved = store.root / report.actions[0].to
+    moved = store.local_root / report.actions[0].to
     assert moved.read_bytes() == b"half a copy"
     live.unlink()
     assert audit_store(store).ok

@@ -17,7 +17,7 @@ from catalog.queries.sql import run_query
 from collectors.errors import ConnectFailed, NameNotResolved, TlsRejected
 from collectors.network.retry_policy import RetryPolicy, retry_after_seconds
 from flows.orchestration.capture_flow import capture
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 from scripted_server import ScriptedServer, page, sequence, slow_page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -42,7 +42,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def flaky_run(tmp_path_factory, site_server, prefect_harness):
     home = tmp_path_factory.mktemp("retries") / "home"
-    case_new(home, "flaky", "Flaky servers", None, "tester")
+    open_case(home, "flaky", "Flaky servers", by="tester")
     stamps: list[float] = []
     with ScriptedServer() as server:
         server.routes = {

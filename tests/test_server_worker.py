@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from catalog.queries.sql import run_query
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
@@ -118,7 +118,7 @@ def test_both_deployments_are_registered_with_their_parameters(deployed) -> None
 
 def test_a_worker_runs_the_capture_deployment_end_to_end(deployed, site_server) -> None:
     home = deployed["home"]
-    case_new(home, "worker-case", "Run by a worker", None, "analyst")
+    open_case(home, "worker-case", "Run by a worker", by="analyst")
     urls = [site_server.url + "index.html", site_server.url + "_test/status/404"]
     out = deployed["cli"]("deployment", "run", "capture/capture",
                           "--param", "case_id=worker-case",
@@ -143,7 +143,7 @@ def test_a_worker_runs_the_watch_deployment(deployed, site_server) -> None:
     from flows.cli.main import main
 
     home = deployed["home"]
-    case_new(home, "watched-by-worker", "Watched by a worker", None, "analyst")
+    open_case(home, "watched-by-worker", "Watched by a worker", by="analyst")
     url = site_server.url + "reports/market-shelling.html"
     assert main(["--home", str(home), "watch", "add", "--case", "watched-by-worker",
                  "--every", "1h", "--allow-private", url]) == 0

@@ -12,7 +12,8 @@ from collectors.static.collector import StaticCollector
 from flows.demo import SiteServer
 from preservation.capture.preserve import capture_url
 from preservation.investigation.cases import create_case
-from preservation.capture.collection import CollectionContext, base_tool_versions
+from preservation.capture.collection import CollectionContext
+from preservation.tool_versions import base_tool_versions
 from preservation.custody.log import Actor, CustodyLog, verify_segment
 from preservation.store.evidence_store import EvidenceStore
 from preservation.warc.reader import check_warc
@@ -47,14 +48,14 @@ def test_resource_limit_bounds_a_capture_and_says_so(many_images_site, tmp_path:
         outcome = capture_url(store, "limits", many_images_site.url + "page.html", collector,
                               context, custody)
     assert outcome.status == "partial"
-    assert "20 more resources referenced than the limit of 10" in outcome.record["error"]
-    assert len(outcome.record["items"]) == 11  # the page and ten images
-    assert check_warc(store.root / outcome.record["warc"]["path"]).ok
+    assert "20 more resources referenced than the limit of 10" in outcome.record.error
+    assert len(outcome.record.items) == 11  # the page and ten images
+    assert check_warc(store.local_file(outcome.record.warc.path)).ok
     assert verify_segment(store.custody_dir() / "run-test.jsonl") == []
     # The same URL captured again is a new capture with its own WARC, never a replacement.
     with CustodyLog(store.custody_dir(), "run-test-2", actor) as custody:
         again = capture_url(store, "limits", many_images_site.url + "page.html", collector,
                             context, custody)
     assert again.capture_id != outcome.capture_id
-    assert again.record["warc"]["path"] != outcome.record["warc"]["path"]
-    assert (store.root / outcome.record["warc"]["path"]).exists()
+    assert again.record.warc.path != outcome.record.warc.path
+    assert (store.local_file(outcome.record.warc.path)).exists()

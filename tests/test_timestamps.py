@@ -17,6 +17,7 @@ from local_tsa import make_authority
 from preservation.integrity import problems as kinds
 from preservation.integrity.audit import audit_store
 from preservation.integrity.run_manifest import pending_runs
+from preservation.store import layout
 from preservation.integrity.timestamps import (Tsa, parse_token, request_token, timestamp_pending,
                                      verify_timestamp)
 
@@ -32,15 +33,15 @@ def test_round_trip(data_home: Path, site_server, local_tsa) -> None:
     assert {d.run_id for d in done} == set(pending)
     assert local_tsa.requests - before == len(done) >= 2  # the case's run and the capture run
     assert pending_runs(store) == []
-    manifest = json.loads(store.manifest_path(run_id).read_bytes())
+    manifest = json.loads(store.local_path(layout.manifest_key(run_id)).read_bytes())
     warc = records[0]["warc"]
     listed = {o["path"]: o["sha256"] for o in manifest["objects"]}
     assert listed[warc["path"]] == f"sha256:{warc['sha256']}"
-    assert {s["segment"] for s in manifest["segments"]} == {f"{run_id}-collect",
-                                                            f"{run_id}-analyse"}
-    info = parse_token(store.timestamp_token_path(run_id).read_bytes())
-    assert info.imprint == hashlib.sha256(store.manifest_path(run_id).read_bytes()).digest()
-    assert b"BEGIN CERTIFICATE" in store.timestamp_chain_path(run_id).read_bytes()
+    assert {s["segment"] for s in manifest["segments"]} == {
+        f"{run_id}-collect", f"{run_id}-analyse", f"{run_id}-report"}
+    info = parse_token(store.local_path(layout.timestamp_token_key(run_id)).read_bytes())
+    assert info.imprint == hashlib.sha256(store.local_path(layout.manifest_key(run_id)).read_bytes()).digest()
+    assert b"BEGIN CERTIFICATE" in store.local_path(layout.timestamp_chain_key(run_id)).read_bytes()
     assert verify_timestamp(store, run_id) == []
     assert verify_timestamp(store, run_id, trust_file=local_tsa.ca_file) == []
     report = audit_store(store)
@@ -53,7 +54,7 @@ def test_a_token_over_another_hash_fails_verification(data_home: Path, site_serv
                              Tsa(local_tsa.url, local_tsa.ca_file))
     store = open_store(data_home)
     run_id = records[0]["run_id"]
-    token = store.timestamp_token_path(run_id)
+    token = store.local_path(layout.timestamp_token_key(run_id))
     other = request_token(Tsa(local_tsa.url), hashlib.sha256(b"another manifest").digest())
     token.chmod(0o644)
     token.write_bytes(other)

@@ -15,10 +15,12 @@ from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
 from collectors.errors import InvalidStep, UnknownRecord
 from flows.application.environment import open_store
-from preservation.capture.collection import BEARWITNESS_VERSION, new_id
+from preservation.ids import new_id
+from preservation.tool_versions import BEARWITNESS_VERSION
 from preservation.custody.log import Actor, CustodyLog, verify_segment
 from verification.steps.recording import record_step
 from verification_support import OWN_FIELDS, capture_plain, common, item_of, open_case
+from flows.application.verification import add_step
 
 VERIFICATION_TABLES = ["verification_steps", "geolocations", "chronolocations",
                        "automated_findings", "item_status", "captures"]
@@ -35,20 +37,8 @@ def home(site_server, tmp_path_factory) -> Path:
 
 
 def _record(home: Path, item_id: str, step_type: str, analyst: str, fields: dict) -> dict:
-    """Record one step as the CLI does: its own custody segment, landed, capture re-landed."""
-    store = open_store(home)
-    segment = new_id("verify")
-    try:
-        with CustodyLog(store.custody_dir(), segment,
-                        Actor(analyst, "bearwitness", BEARWITNESS_VERSION)) as custody:
-            step = record_step(store, custody, item_id, step_type, analyst, fields)
-    finally:
-        path = store.custody_dir() / f"{segment}.jsonl"
-        if path.exists() and not path.stat().st_size:
-            path.unlink()
-    land_custody(home, store.custody_dir() / f"{segment}.jsonl")
-    reland_capture(home, store, step["case_id"], step["capture_id"])
-    return step
+    """Record one step as the CLI does (the application layer); the stored step's JSON."""
+    return add_step(home, item_id, step_type, fields, by=analyst).step.to_dict()
 
 
 def _rows(home: Path, sql: str, params: list | None = None) -> list[tuple]:

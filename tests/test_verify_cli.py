@@ -258,6 +258,6 @@ def test_each_verification_command_is_a_run_whose_manifest_lists_its_records(hom
     listed = set()
     for run_id in runs:
         listed |= {o["path"] for o in build_manifest(store, run_id)["objects"]}
-    steps = {store.relative(p) for p in (store.root / "verification").rglob("step-*.json")}
-    human = {p for p in steps if json.loads((store.root / p).read_text())["automated"] is False}
+    steps = {store.local_key(p) for p in (store.local_root / "verification").rglob("step-*.json")}
+    human = {p for p in steps if json.loads((store.local_root / p).read_text())["automated"] is False}
     assert human and human <= listed

@@ -15,7 +15,7 @@ from collectors.browser.collector import browser_available
 from collectors.errors import AnalysisError
 from fidelity_site import build_site, reencode_downscaled
 from flows.orchestration.capture_flow import capture
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 from flows.demo import SiteServer
 from verification.media.video_hashes import frame_hashes
 
@@ -27,7 +27,7 @@ def video_run(tmp_path_factory, prefect_harness):
     root = build_site(tmp_path_factory.mktemp("video-site"))
     reencode_downscaled(root / "media" / "clip.mp4", root / "media" / "copy-small.mp4")
     home = tmp_path_factory.mktemp("video") / "home"
-    case_new(home, "videos", "Video near-duplicates", None, "tester")
+    open_case(home, "videos", "Video near-duplicates", by="tester")
     with SiteServer(root, test_routes=False) as server:
         page = capture("videos", [server.url_for("video.html")], home=str(home),
                        allow_private=True, mode="auto")

@@ -13,7 +13,7 @@ from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
 from collectors.errors import UsageError
 from flows.cli.main import main
-from flows.cli.core_commands import case_new
+from flows.application.cases import open_case
 from flows.application.environment import open_store
 from flows.orchestration.run_artifacts import emit_source_events
 from flows.orchestration.watch_flow import watch
@@ -34,7 +34,7 @@ def test_intervals() -> None:
 
 
 def test_watch_list_is_a_plain_editable_file_in_the_store(data_home: Path) -> None:
-    case_new(data_home, "w", "Watch", None, "analyst")
+    open_case(data_home, "w", "Watch", by="analyst")
     store = open_store(data_home)
     add_entries(store, "w", ["https://example.org/a", "https://example.org/b"], "6h",
                 mode="static", media=True, allow_private=False, added_by="analyst")
@@ -59,7 +59,7 @@ def test_watch_add_refuses_unknown_cases_and_bad_urls(data_home: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         add_entries(store, "nope", ["https://example.org/"], "1h", mode="static", media=False,
                     allow_private=False, added_by="a")
-    case_new(data_home, "w2", "Watch", None, "analyst")
+    open_case(data_home, "w2", "Watch", by="analyst")
     with pytest.raises(UsageError, match="only http and https"):
         add_entries(store, "w2", ["ftp://example.org/"], "1h", mode="static", media=False,
                     allow_private=False, added_by="a")
@@ -69,7 +69,7 @@ def test_watch_add_refuses_unknown_cases_and_bad_urls(data_home: Path) -> None:
 def watched_history(tmp_path_factory, prefect_harness):
     """One watched page through five scheduled runs: v1, v1, v2, 410, v2."""
     home = tmp_path_factory.mktemp("watch") / "home"
-    case_new(home, "takedown", "Takedown watch", None, "analyst")
+    open_case(home, "takedown", "Takedown watch", by="analyst")
     versions = [(200, page("v1")), (200, page("v1")), (200, page("v2 edited")),
                 (410, page("Removed by the platform")), (200, page("v2 edited"))]
     runs = []
@@ -146,7 +146,7 @@ def test_watch_cli_lists_and_removes(watched_history, capsys) -> None:
 def test_a_host_dns_does_not_know_is_unavailable_not_merely_failed(data_home, prefect_harness):
     from flows.orchestration.capture_flow import capture
 
-    case_new(data_home, "dns", "DNS takedown", None, "analyst")
+    open_case(data_home, "dns", "DNS takedown", by="analyst")
     url = "http://gone.bearwitness-test.invalid/post"  # .invalid never resolves (RFC 6761)
     (summary,) = capture("dns", [url], home=str(data_home), mode="static", retries=2, retry_delay=0.05)
     assert summary["status"] == "failed" and summary["retries"] == 0  # never retried

@@ -27,7 +27,8 @@ ALLOWED = {
     ("preservation/capture/capture_lock.py", "release"): "lock file in tmp/",
     ("preservation/capture/capture_lock.py", "done"): "lock file in tmp/",
     ("preservation/custody/log.py", "__init__"): "new custody segment (O_EXCL, append only)",
-    ("preservation/custody/log.py", "close"): "makes the sealed segment read-only",
+    ("preservation/custody/log.py", "close"): "makes the sealed segment read-only; removes the "
+                                              "empty file of a segment that recorded nothing",
     ("preservation/custody/index.py", "append_entry"): "the segment index, append only",
     ("preservation/custody/index.py", "_move_torn_tail"): "cuts a torn index line, kept aside",
     ("preservation/store/durable_files.py", "publish"): "temporary file → final name via link",
@@ -108,7 +109,7 @@ def test_stored_files_are_read_only(data_home: Path, site_server) -> None:
     from evidence_builder import build_evidence
 
     build_evidence(data_home, site_server.url)
-    store = open_store(data_home).root
+    store = open_store(data_home).local_root
     stored = [p for top in ("warcs", "captures", "cases", "work", "analysis")
               for p in (store / top).rglob("*") if p.is_file()]
     stored += list((store / "custody").glob("*.jsonl"))
@@ -122,7 +123,7 @@ def test_a_second_capture_of_the_same_url_is_a_new_capture(data_home: Path, site
     (first,) = build_evidence(data_home, site_server.url)
     (second,) = capture_run(data_home, CASE, [first["requested_url"]], analyse=False)
     assert second["capture_id"] != first["capture_id"]
-    assert len(list((open_store(data_home).root / "warcs" / CASE).glob("*.warc.gz"))) == 2
+    assert len(list((open_store(data_home).local_root / "warcs" / CASE).glob("*.warc.gz"))) == 2
 
 
 def test_the_store_refuses_to_overwrite(data_home: Path) -> None:

@@ -1,55 +1,30 @@
-"""Building a real evidence store for the verification tests without Prefect: the same plain
-functions the capture flow calls (capture, analysis, automated checks, landing), in order."""
+"""A real evidence store for the verification tests, made by the application layer's capture
+job without Prefect (capture, analysis, automated checks, report, landing)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from catalog.landing import land_capture, land_custody
-from catalog.queries.neighbours import CatalogImages
 from catalog.queries.sql import run_query
-from catalog.storage.views import ensure_catalog
-from collectors.network.addresses import AddressPolicy
-from collectors.http.client import HttpClient
-from collectors.static.collector import StaticCollector
-from flows.cli.core_commands import case_new
-from flows.application.environment import open_store
-from preservation.capture.preserve import capture_url
-from preservation.capture.collection import (BEARWITNESS_VERSION, CollectionContext, base_tool_versions,
-                                     new_id)
-from preservation.custody.log import Actor, CustodyLog
-from verification.checks.automated_checks import run_automated_checks
-from verification.media.media_analysis import analyse_media
+from flows.application.capture import CaptureOptions, capture_urls
+from flows.application.cases import open_case as open_new_case
 
 VALID_SHA = "0" * 64
 
 
 def open_case(home: Path, case_id: str) -> None:
-    case_new(home, case_id, f"Test case {case_id}", None, "tester")
+    open_new_case(home, case_id, f"Test case {case_id}", by="tester")
 
 
 def capture_plain(home: Path, case_id: str, urls: list[str],
                   discovered_via: str | None = None) -> list[dict[str, Any]]:
-    """Capture `urls` as the flow does, minus Prefect; returns the capture records."""
-    store = open_store(home)
-    run_id = new_id("run")
-    context = CollectionContext(collector="tester", user_agent="bearwitness-tests",
-                                tool_versions=base_tool_versions(), run_id=run_id,
-                                allow_private=True, discovered_via=discovered_via)
-    policy = AddressPolicy(allow_private=True)
-    with CustodyLog(store.custody_dir(), f"{run_id}-collect",
-                    Actor("tester", "bearwitness", BEARWITNESS_VERSION)) as custody:
-        records = [capture_url(store, case_id, url,
-                               lambda spool: StaticCollector(HttpClient(policy, spool)),
-                               context, custody).record for url in urls]
-        analyse_media(store, records, custody, workers=1)
-        run_automated_checks(store, records, custody, CatalogImages(home))
-    for record in records:
-        land_capture(home, store, record)
-    land_custody(home, store.custody_dir() / f"{run_id}-collect.jsonl")
-    ensure_catalog(home)
-    return records
+    """Capture `urls` with the application's capture job (the flow's steps, minus Prefect);
+    returns the stored capture records (JSON)."""
+    options = CaptureOptions(mode="static", media="off", allow_private=True,
+                             user_agent="bearwitness-tests", discovered_via=discovered_via)
+    attempts = capture_urls(home, case_id, urls, options, collector="tester")
+    return [a.record.to_dict() for a in attempts if a.record is not None]
 
 
 def item_of(home: Path, url_suffix: str, capture_id: str | None = None) -> tuple[str, str]:

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import json
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the data module imports this one to render
+    from catalog.reports.evidence_report import ReportData, ReportStep
+    from preservation.records.capture import CaptureRecord
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _KEY_TAGS = (
@@ -69,8 +73,8 @@ def _grid(headers: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def render_report(data: dict[str, Any]) -> str:
-    item, record = data["item"], data["record"]
+def render_report(data: ReportData) -> str:
+    item, record = data.item, data.record
     sections = [_header(data), '<p class="part">Facts recorded by bearwitness</p>',
                 _item_section(data), _times_section(data), _hashes_section(data),
                 _collection_section(record), _claims_section(record),
@@ -79,61 +83,61 @@ def render_report(data: dict[str, Any]) -> str:
                 '<p class="part">Analysts\' judgement</p>', _status_section(data),
                 _steps_section(data), '<p class="part">Chain of custody</p>',
                 _custody_section(data), _metadata_dump(data)]
-    title = f"Evidence report: item {item['item_id']}"
+    title = f"Evidence report: item {item.item_id}"
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_CSP}\">"
             f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
             + "\n".join(sections) + "\n</body></html>\n")
 
 
-def _header(data: dict[str, Any]) -> str:
-    case, status = data["case"], data["status"]["status"]
+def _header(data: ReportData) -> str:
+    case, status = data.case, data.status.status
     return (f"<header><p class=\"note\">Berkeley Protocol evidence report · case "
-            f"{_e(case['case_id'])}: {_e(case['title'])}</p>"
-            f"<h1>Item <span class=\"mono\">{_e(data['item']['item_id'])}</span></h1>"
+            f"{_e(case.case_id)}: {_e(case.title)}</p>"
+            f"<h1>Item <span class=\"mono\">{_e(data.item.item_id)}</span></h1>"
             f"<p>Status: <span class=\"badge {escape(status)}\" id=\"status\">{_e(status)}</span>"
-            f" · report {_mono(data['report_id'])} · generated {_e(data['generated_at'])} by "
-            f"{_e(data['software'])}</p><p class=\"note\">Facts recorded by the system come "
+            f" · report {_mono(data.report_id)} · generated {_e(data.generated_at)} by "
+            f"{_e(data.software)}</p><p class=\"note\">Facts recorded by the system come "
             "first; machine leads and analysts' judgement follow in their own parts. The page's "
             "claims are shown as claims. The sha256 of this report is in the custody log "
             "(action export), not in the report itself.</p></header>")
 
 
-def _item_section(data: dict[str, Any]) -> str:
-    item = data["item"]
+def _item_section(data: ReportData) -> str:
+    item = data.item
     figures = ""
-    if data["preview"]:
-        figures += _figure(data["preview"], "the item as captured (its working copy)")
-    for shot in data["screenshots"]:
+    if data.preview:
+        figures += _figure(data.preview, "the item as captured (its working copy)")
+    for shot in data.screenshots:
         figures += _figure(shot, "screenshot of the page at capture")
     if not figures:
         figures = '<p class="note">No image of this item and no screenshot in its capture.</p>'
-    rows = [("item id", _mono(item["item_id"])), ("URL", _mono(item["url"])),
-            ("role", _e(item["role"])), ("HTTP status", _e(item.get("http_status"))),
-            ("media type", _e(item.get("mime_type"))), ("size", f"{item['size_bytes']} bytes"),
-            ("truncated", _e(item.get("truncated") or "no"))]
+    rows = [("item id", _mono(item.item_id)), ("URL", _mono(item.url)),
+            ("role", _e(item.role)), ("HTTP status", _e(item.http_status)),
+            ("media type", _e(item.mime_type)), ("size", f"{item.size_bytes} bytes"),
+            ("truncated", _e(item.truncated or "no"))]
     return f"<section><h2>1. The item</h2>{figures}{_table(rows)}</section>"
 
 
-def _figure(image: dict[str, Any], caption: str) -> str:
+def _figure(image: dict[str, str], caption: str) -> str:
     return (f"<figure><img src=\"{image['data_uri']}\" alt=\"{escape(caption)}\">"
             f"<figcaption>{escape(caption)} · sha256 <span class=\"mono\">"
             f"{escape(image['sha256'])}</span></figcaption></figure>")
 
 
-def _times_section(data: dict[str, Any]) -> str:
-    item, record = data["item"], data["record"]
-    claims = record.get("claims") or {}
-    windows = [s for s in data["steps"] if s["step_type"] == "chronolocation"
-               and not s["superseded_by"]]
-    event = "<br>".join(f"{_e(s['fields']['window_start'])} – {_e(s['fields']['window_end'])} "
-                        f"(step {_mono(s['step_id'])} by {_e(s['analyst'])})" for s in windows) \
+def _times_section(data: ReportData) -> str:
+    item, record = data.item, data.record
+    claims = record.claims or {}
+    windows = [s.step for s in data.steps if s.step.step_type == "chronolocation"
+               and not s.superseded_by]
+    event = "<br>".join(f"{_e(s.fields['window_start'])} – {_e(s.fields['window_end'])} "
+                        f"(step {_mono(s.step_id)} by {_e(s.analyst)})" for s in windows) \
         or '<span class="note">not established: no current chronolocation step</span>'
     source = (claims.get("sources") or {}).get("published_time")
     published = f"{_e(claims.get('published_time'))}" + (
         f" <small>(from {escape(source)})</small>" if source else "")
-    rows = [("captured_at (ours)", f"{_e(item['captured_at'])} <small>request sent; capture "
-             f"ran {_e(record['started_at'])} – {_e(record['ended_at'])}</small>"),
+    rows = [("captured_at (ours)", f"{_e(item.captured_at)} <small>request sent; capture "
+             f"ran {_e(record.started_at)} – {_e(record.ended_at)}</small>"),
             ("published_at (as the page claims)", published),
             ("event_time (chronolocation only)", event)]
     return ("<section><h2>2. Times, kept apart</h2>" + _table(rows) + "<p class=\"note\">No "
@@ -142,35 +146,35 @@ def _times_section(data: dict[str, Any]) -> str:
             "</p></section>")
 
 
-def _hashes_section(data: dict[str, Any]) -> str:
-    item, warc = data["item"], data["record"].get("warc") or {}
-    rows = [("item sha256", _mono(item["sha256"])),
-            ("WARC file", _mono(warc.get("path"))), ("WARC sha256", _mono(warc.get("sha256"))),
-            ("WARC sha512", _mono(warc.get("sha512"))),
-            ("WARC record", f"{_mono(item.get('warc_record_id'))} at offset "
-                            f"{_e(item.get('warc_offset'))}"),
-            ("working copy", _mono(item.get("working_copy")))]
+def _hashes_section(data: ReportData) -> str:
+    item, warc = data.item, data.record.warc
+    rows = [("item sha256", _mono(item.sha256)),
+            ("WARC file", _mono(warc.path)), ("WARC sha256", _mono(warc.sha256)),
+            ("WARC sha512", _mono(warc.sha512)),
+            ("WARC record", f"{_mono(item.warc_record_id)} at offset "
+                            f"{_e(item.warc_offset)}"),
+            ("working copy", _mono(item.working_copy))]
     return ("<section><h2>3. Hashes</h2>" + _table(rows) + "<p class=\"note\">The item's sha256 "
             "covers the body as the site sent it (transfer coding removed); the WARC holds the "
             "raw bytes and is the evidentiary copy.</p></section>")
 
 
-def _collection_section(record: dict[str, Any]) -> str:
-    rows = [("capture id", _mono(record["capture_id"])), ("status", _e(record["status"])),
-            ("requested URL", _mono(record["requested_url"])),
-            ("final URL", _mono(record.get("final_url"))),
-            ("redirects", _e(record.get("redirects"))), ("mode", _e(record.get("mode"))),
-            ("collector", _e(record.get("collector"))), ("operator", _e(record.get("operator"))),
-            ("persona", _e(record.get("persona"))), ("route", _e(record.get("route"))),
-            ("user agent", _mono(record.get("user_agent"))), ("run", _mono(record.get("run_id"))),
-            ("tools", _e(record.get("tools"))),
-            ("discovered via", _mono(record.get("discovered_via"))),
-            ("problems", _e(record.get("error")))]
+def _collection_section(record: CaptureRecord) -> str:
+    rows = [("capture id", _mono(record.capture_id)), ("status", _e(record.status)),
+            ("requested URL", _mono(record.requested_url)),
+            ("final URL", _mono(record.final_url)),
+            ("redirects", _e(list(record.redirects))), ("mode", _e(record.mode)),
+            ("collector", _e(record.collector)), ("operator", _e(record.operator)),
+            ("persona", _e(record.persona)), ("route", _e(record.route)),
+            ("user agent", _mono(record.user_agent)), ("run", _mono(record.run_id)),
+            ("tools", _e(record.tools)),
+            ("discovered via", _mono(record.discovered_via)),
+            ("problems", _e(record.error))]
     return f"<section><h2>4. Collection data</h2>{_table(rows)}</section>"
 
 
-def _claims_section(record: dict[str, Any]) -> str:
-    claims = record.get("claims") or {}
+def _claims_section(record: CaptureRecord) -> str:
+    claims = record.claims or {}
     if not claims:
         return ("<section><h2>5. What the page claims</h2><p class=\"note\">No claims read "
                 "(not an HTML page, or none found).</p></section>")
@@ -181,8 +185,8 @@ def _claims_section(record: dict[str, Any]) -> str:
             "written on the captured page: claims, not facts.</p>" + _table(rows) + "</section>")
 
 
-def _metadata_section(data: dict[str, Any]) -> str:
-    analysis = data["analysis"]
+def _metadata_section(data: ReportData) -> str:
+    analysis = data.analysis
     if not analysis:
         return ("<section><h2>6. Embedded metadata</h2><p class=\"note\">Not analysed (not a "
                 "media item, or no working copy).</p></section>")
@@ -206,10 +210,10 @@ def _metadata_section(data: dict[str, Any]) -> str:
             f"{_table(rows)}</section>")
 
 
-def _neighbours_section(data: dict[str, Any]) -> str:
+def _neighbours_section(data: ReportData) -> str:
     rows = [[_mono(n["item_id"]), _mono(n["url"]), _e(n["captured_at"]),
              f"{n['phash_bits']} / {n['dhash_bits']}", "yes" if n["exact"] else "no"]
-            for n in data["neighbours"]]
+            for n in data.neighbours]
     return ("<section><h2>7. Perceptual neighbours in the case</h2><p class=\"note\">Images "
             "within 10 bits on both phash and dhash. A perceptual match is a provenance lead, "
             "never proof of integrity; exact copies share the sha256.</p>"
@@ -217,8 +221,8 @@ def _neighbours_section(data: dict[str, Any]) -> str:
             + "</section>")
 
 
-def _automated_section(data: dict[str, Any]) -> str:
-    machine = [s for s in data["steps"] if s["automated"]]
+def _automated_section(data: ReportData) -> str:
+    machine = [s.step for s in data.steps if s.step.automated]
     if not machine:
         return ("<section><h2>8. Automated checks</h2><p class=\"note\">None ran on this "
                 "item.</p></section>")
@@ -227,22 +231,22 @@ def _automated_section(data: dict[str, Any]) -> str:
         rows = [[f'<span class="nw">{_e(c["check"])}</span>',
                  f'<span class="nw">{_e(c["outcome"])}</span>',
                  '<span class="badge flag nw">look</span>' if c["flagged"] else "",
-                 _e(c["detail"])] for c in step["fields"].get("checks", [])]
-        parts.append(f"<p class=\"note\">Step {_mono(step['step_id'])} by {_e(step['analyst'])}"
-                     f" at {_e(step['at'])}</p>" + _grid(["check", "outcome", "", "detail"], rows))
+                 _e(c["detail"])] for c in step.fields.get("checks", [])]
+        parts.append(f"<p class=\"note\">Step {_mono(step.step_id)} by {_e(step.analyst)}"
+                     f" at {_e(step.at)}</p>" + _grid(["check", "outcome", "", "detail"], rows))
     return "<section><h2>8. Automated checks</h2>" + "".join(parts) + "</section>"
 
 
-def _status_section(data: dict[str, Any]) -> str:
-    status = data["status"]
-    lines = "".join(f"<li>{_e(line)}</li>" for line in status["explanation"])
-    return (f"<section><h2>9. Status: <span class=\"badge {escape(status['status'])}\">"
-            f"{_e(status['status'])}</span></h2><p>{_e(status['policy'])}</p>"
+def _status_section(data: ReportData) -> str:
+    status = data.status
+    lines = "".join(f"<li>{_e(line)}</li>" for line in status.explanation)
+    return (f"<section><h2>9. Status: <span class=\"badge {escape(status.status)}\">"
+            f"{_e(status.status)}</span></h2><p>{_e(data.policy)}</p>"
             f"<ul class=\"mono\">{lines}</ul></section>")
 
 
-def _steps_section(data: dict[str, Any]) -> str:
-    human = [s for s in data["steps"] if not s["automated"]]
+def _steps_section(data: ReportData) -> str:
+    human = [s for s in data.steps if not s.step.automated]
     if not human:
         return ("<section><h2>10. Verification steps</h2><p class=\"note\">No analyst has "
                 "recorded a step on this item.</p></section>")
@@ -250,9 +254,9 @@ def _steps_section(data: dict[str, Any]) -> str:
             + "</section>")
 
 
-def _step(step: dict[str, Any]) -> str:
-    fields = step["fields"]
-    superseded = step.get("superseded_by")
+def _step(shown: ReportStep) -> str:
+    step, superseded = shown.step, shown.superseded_by
+    fields = step.fields
     note = f" · <b>superseded by {_mono(superseded)}</b>" if superseded else ""
     tools = "; ".join(f"{t['name']} {t['version']}" for t in fields.get("tools", []))
     inputs = "<br>".join(f"{_mono(i['item_id'])} sha256 {_mono(i['sha256'])}"
@@ -265,15 +269,15 @@ def _step(step: dict[str, Any]) -> str:
              if name not in _COMMON and value not in (None, [], {})]
     result = fields.get("result") or ""
     css = "step superseded" if superseded else "step"
-    return (f"<div class=\"{css}\" id=\"{escape(step['step_id'])}\">"
-            f"<h3>{_e(step['step_type'])} · {_mono(step['step_id'])}</h3><p>by "
-            f"<b>{_e(step['analyst'])}</b> at {_e(step['at'])} · result "
+    return (f"<div class=\"{css}\" id=\"{escape(step.step_id)}\">"
+            f"<h3>{_e(step.step_type)} · {_mono(step.step_id)}</h3><p>by "
+            f"<b>{_e(step.analyst)}</b> at {_e(step.at)} · result "
             f"<span class=\"badge {escape(result)}\">{_e(result)}</span> · confidence "
             f"{_e(fields.get('confidence'))}{note}</p>{_table(rows)}</div>")
 
 
-def _custody_section(data: dict[str, Any]) -> str:
-    custody = data["custody"]
+def _custody_section(data: ReportData) -> str:
+    custody = data.custody
     rows = [[_e(e["at"]), _e(e["actor"]), _e(e["action"]), _mono(e["object_id"]),
              _mono(e.get("sha256")), _e(e.get("purpose")), _mono(e.get("event_hash"))]
             for e in custody["events"]]
@@ -288,8 +292,8 @@ def _custody_section(data: dict[str, Any]) -> str:
                     rows) + "</section>")
 
 
-def _metadata_dump(data: dict[str, Any]) -> str:
-    metadata = (data["analysis"] or {}).get("metadata") or {}
+def _metadata_dump(data: ReportData) -> str:
+    metadata = (data.analysis or {}).get("metadata") or {}
     if not metadata:
         return ""
     rows = [[_mono(key), _e(value)] for key, value in sorted(metadata.items())]

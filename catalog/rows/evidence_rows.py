@@ -4,68 +4,67 @@ rebuild gives the same rows (PROTOCOL.md rule 20)."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from collectors.page_claims import claimed_time
+from preservation.records.capture import CaptureRecord
+from preservation.records.case import Case
+from preservation.records.times import parse_optional, parse_utc
 
 
 def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parse_optional(value)
 
 
-def case_rows(case: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"case_id": case["case_id"], "title": case["title"],
-             "created_at": _time(case["created_at"]), "created_by": case.get("created_by"),
-             "description": case.get("description")}]
+def case_rows(case: Case) -> list[dict[str, Any]]:
+    return [{"case_id": case.case_id, "title": case.title,
+             "created_at": parse_utc(case.created_at), "created_by": case.created_by,
+             "description": case.description}]
 
 
-def capture_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
-    warc = record.get("warc") or {}
+def capture_rows(record: CaptureRecord) -> list[dict[str, Any]]:
+    warc = record.warc
     return [{
-        "capture_id": record["capture_id"], "case_id": record["case_id"],
-        "requested_url": record["requested_url"], "final_url": record.get("final_url"),
-        "mode": record["mode"], "status": record["status"], "error": record.get("error"),
-        "started_at": _time(record["started_at"]), "ended_at": _time(record["ended_at"]),
-        "collector": record["collector"], "warc_path": warc.get("path"),
-        "warc_sha256": warc.get("sha256"), "warc_sha512": warc.get("sha512"),
-        "warc_size": warc.get("size"), "http_status": record.get("http_status"),
-        "redirects": record.get("redirects") or [], "user_agent": record.get("user_agent"),
-        "route": record.get("route"), "run_id": record.get("run_id"),
-        "tool_versions": json.dumps(record.get("tools") or {}, sort_keys=True),
-        "failure": record.get("failure"),
-        "retries": json.dumps(record.get("retries") or [], sort_keys=True),
-        "below_court_minimum": record.get("below_court_minimum"),
-        "contextual": json.dumps(record["contextual"], sort_keys=True, ensure_ascii=False)
-        if record.get("contextual") is not None else None,
+        "capture_id": record.capture_id, "case_id": record.case_id,
+        "requested_url": record.requested_url, "final_url": record.final_url,
+        "mode": record.mode, "status": record.status, "error": record.error,
+        "started_at": parse_utc(record.started_at), "ended_at": parse_utc(record.ended_at),
+        "collector": record.collector, "warc_path": warc.path,
+        "warc_sha256": warc.sha256, "warc_sha512": warc.sha512,
+        "warc_size": warc.size, "http_status": record.http_status,
+        "redirects": list(record.redirects), "user_agent": record.user_agent,
+        "route": record.route, "run_id": record.run_id,
+        "tool_versions": json.dumps(record.tools, sort_keys=True),
+        "failure": record.failure,
+        "retries": json.dumps([asdict(r) for r in record.retries], sort_keys=True),
+        "below_court_minimum": record.below_court_minimum,
+        "contextual": json.dumps(record.contextual, sort_keys=True, ensure_ascii=False),
         **_claim_columns(record)}]
 
 
-def _claim_columns(record: dict[str, Any]) -> dict[str, Any]:
+def _claim_columns(record: CaptureRecord) -> dict[str, Any]:
     """What the page claims, kept apart from our own times: published_at is the claim as
     an instant (NULL when the page names no time with a zone; the text is in `claims` and
     `contextual`)."""
-    claims = record.get("claims") or {}
-    return {"title": record.get("title") or claims.get("title"),
-            "published_at": claimed_time(claims.get("published_time")
-                                         or record.get("published_at")),
+    claims = record.claims or {}
+    return {"title": record.title or claims.get("title"),
+            "published_at": claimed_time(claims.get("published_time") or record.published_at),
             "claims": json.dumps(claims, sort_keys=True, ensure_ascii=False) if claims else None,
-            "discovered_via": record.get("discovered_via")}
+            "discovered_via": record.discovered_via}
 
 
-def item_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
-    warc_path = (record.get("warc") or {}).get("path")
+def item_rows(record: CaptureRecord) -> list[dict[str, Any]]:
     return [{
-        "item_id": item["item_id"], "capture_id": record["capture_id"],
-        "case_id": record["case_id"], "url": item["url"], "role": item["role"],
-        "http_status": item.get("http_status"), "mime_type": item.get("mime_type"),
-        "size_bytes": item["size_bytes"], "sha256": item["sha256"],
-        "truncated": item.get("truncated") is not None, "truncation": item.get("truncated"),
-        "captured_at": _time(item["captured_at"]), "warc_path": warc_path,
-        "warc_record_id": item["warc_record_id"], "warc_offset": item["warc_offset"],
-        "working_copy": item.get("working_copy")} for item in record.get("items", [])]
+        "item_id": item.item_id, "capture_id": record.capture_id,
+        "case_id": record.case_id, "url": item.url, "role": item.role,
+        "http_status": item.http_status, "mime_type": item.mime_type,
+        "size_bytes": item.size_bytes, "sha256": item.sha256,
+        "truncated": item.truncated is not None, "truncation": item.truncated,
+        "captured_at": parse_utc(item.captured_at), "warc_path": record.warc.path,
+        "warc_record_id": item.warc_record_id, "warc_offset": item.warc_offset,
+        "working_copy": item.working_copy} for item in record.items]
 
 
 def _value_text(value: Any) -> str:

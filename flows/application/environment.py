@@ -1,4 +1,4 @@
-"""Where the data lives and who is collecting: resolved once per command or flow run."""
+"""Where the data lives and who acts: resolved once per command or flow run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 
 from collectors.errors import UsageError
+from preservation.custody.log import Actor
 from preservation.store.evidence_store import EvidenceStore
+from preservation.tool_versions import BEARWITNESS_VERSION
 
 DEFAULT_HOME = "bearwitness-data"
 
@@ -27,8 +29,8 @@ def open_store(home: Path) -> EvidenceStore:
     return EvidenceStore(root)
 
 
-def default_collector() -> str:
-    """The person or service collecting: $BEARWITNESS_COLLECTOR, else the login name."""
+def default_actor_name() -> str:
+    """The person or service acting: $BEARWITNESS_COLLECTOR, else the login name."""
     configured = os.environ.get("BEARWITNESS_COLLECTOR")
     if configured:
         return configured
@@ -38,8 +40,7 @@ def default_collector() -> str:
         return "unknown"
 
 
-def quiet_prefect_defaults() -> None:
-    """Settings that make a local Prefect run start reliably on a closed network."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+def actor(name: str | None = None) -> Actor:
+    """Who acts, with this bearwitness: as every custody event names them."""
+    return Actor(name=name or default_actor_name(), tool="bearwitness",
+                 tool_version=BEARWITNESS_VERSION)

@@ -1,6 +1,7 @@
-"""Integrity jobs as plain functions over a data home: audit, repair, timestamp, export.
-The CLI (flows/cli/integrity_commands.py) and the flows (flows/orchestration/audit_flow.py, the capture flow's
-hooks) call these; each lands its custody segment in the catalog so `custody_events` shows it.
+"""Integrity jobs over a data home: audit, repair, timestamp, export. The CLI
+(flows/cli/integrity_commands.py), the flows (flows/orchestration/audit_flow.py, the capture
+run's repair and timestamp steps) and the tests call these; each lands its custody segment in
+the catalog so `custody_events` shows it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from pathlib import Path
 from catalog.landing import land_custody
 from catalog.storage.views import ensure_catalog
 from preservation.integrity.audit import AuditReport, Progress, audit_store, record_fixity
-from preservation.capture.collection import BEARWITNESS_VERSION, new_id
-from preservation.custody.log import Actor, CustodyLog
+from flows.application.environment import actor
+from preservation.custody.log import CustodyLog
+from preservation.ids import new_id
 from preservation.export.bag import ExportedBag, export_case
 from preservation.integrity.repair import RepairReport, repair_store
 from preservation.store.evidence_store import EvidenceStore
@@ -21,10 +23,6 @@ from preservation.integrity.timestamps import TimestampedRun, Tsa, timestamp_pen
 TSA_URL_VARIABLE = "BEARWITNESS_TSA_URL"
 TSA_CA_VARIABLE = "BEARWITNESS_TSA_CA_FILE"
 ORGANIZATION_VARIABLE = "BEARWITNESS_ORGANIZATION"
-
-
-def actor(name: str) -> Actor:
-    return Actor(name=name, tool="bearwitness", tool_version=BEARWITNESS_VERSION)
 
 
 def configured_tsa(url: str | None = None, ca_file: str | None = None) -> Tsa | None:

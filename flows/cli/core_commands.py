@@ -6,15 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from catalog.landing import land_case, land_case_records, land_custody
 from catalog.queries.sql import format_result, run_query
 from catalog.storage.rebuild import rebuild_catalog
-from catalog.storage.views import ensure_catalog
-from flows.application.environment import default_collector, open_store, quiet_prefect_defaults, resolve_home
-from preservation.investigation.case_documents import CASE_DOCUMENT_KINDS, attach_case_document
-from preservation.investigation.cases import create_case, list_cases
-from preservation.capture.collection import BEARWITNESS_VERSION, new_id
-from preservation.custody.log import Actor, CustodyLog
+from flows.application.cases import attach_document, list_cases, open_case
+from flows.application.environment import open_store, resolve_home
+from flows.cli.output import capture_lines
+from flows.orchestration.settings import quiet_prefect_defaults
+from preservation.investigation.case_documents import CASE_DOCUMENT_KINDS
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -90,15 +88,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     catalog_commands.add_parser("path", help="print the path of catalog.duckdb") \
         .set_defaults(handler=lambda a: print(home(a.home) / "catalog.duckdb") or EXIT_OK)
 
-    demo = commands.add_parser("demo", help="capture the bundled demo site end to end")
-    demo.add_argument("--port", type=int, default=0, help="port for the demo site (default: any)")
-    demo.set_defaults(handler=_run_demo)
-
-
-def _run_demo(args: argparse.Namespace) -> int:
-    from flows.demo.demo_job import run_demo
-
-    return run_demo(home(args.home), port=args.port)
 
 
 def home(option: str | None) -> Path:
@@ -106,36 +95,21 @@ def home(option: str | None) -> Path:
 
 
 def case_new(home: Path, case_id: str, title: str, description: str | None,
-             collector: str | None) -> int:
-    store = open_store(home)
-    who = collector or default_collector()
-    segment = new_id("case")
-    with CustodyLog(store.custody_dir(), segment,
-                    Actor(who, "bearwitness", BEARWITNESS_VERSION)) as custody:
-        case = create_case(store, case_id, title, who, custody, description)
-    land_case(home, case)
-    land_custody(home, store.custody_dir() / f"{segment}.jsonl")
-    ensure_catalog(home)
-    print(f"case {case_id} opened: {case['title']} (store: {store.root})")
+             by: str | None) -> int:
+    case = open_case(home, case_id, title, by=by, description=description)
+    print(f"case {case_id} opened: {case.title} (store: {open_store(home).local_root})")
     return EXIT_OK
 
 
 def case_attach(home: Path, case_id: str, kind: str, source: Path, by: str | None) -> int:
-    from flows.cli.verify_commands import with_custody
-
-    store = open_store(home)
-    who = by or default_collector()
-    document = with_custody(home, store, who, "case", lambda custody: attach_case_document(
-        store, custody, case_id, kind, source, who))
-    land_case_records(home, store, case_id)
-    ensure_catalog(home)
-    print(f"{kind} of case {case_id} kept as {document['path']} (sha256 {document['sha256']})")
+    document = attach_document(home, case_id, kind, source, by=by)
+    print(f"{kind} of case {case_id} kept as {document.path} (sha256 {document.sha256})")
     return EXIT_OK
 
 
 def case_list(home: Path) -> int:
-    for case in list_cases(open_store(home)):
-        print(f"{case['case_id']}\t{case['created_at']}\t{case['title']}")
+    for case in list_cases(home):
+        print(f"{case.case_id}\t{case.created_at}\t{case.title}")
     return EXIT_OK
 
 
@@ -148,15 +122,6 @@ def capture(home: Path, case_id: str, urls: list[str], **options: object) -> int
         print(line)
     ok = all(s["status"] in ("complete", "partial") for s in summaries)
     return EXIT_OK if ok else EXIT_FAILED
-
-
-def capture_lines(summaries: list[dict]) -> list[str]:
-    lines = []
-    for s in summaries:
-        detail = f"  ({s['error']})" if s.get("error") else ""
-        lines.append(f"{s['status']:<11} {s['requested_url']} -> {s.get('final_url') or '-'}  "
-                     f"items={s['items']}  warc={s.get('warc') or '-'}{detail}")
-    return lines
 
 
 def sql(home: Path, query: str, fmt: str) -> int:

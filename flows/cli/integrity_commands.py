@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 
 from collectors.errors import UsageError
-from flows.application.environment import default_collector, open_store, resolve_home
+from flows.application.environment import default_actor_name, open_store, resolve_home
 from flows.application.integrity import configured_tsa, run_audit, run_export, run_repair, run_timestamp
 from preservation.integrity.audit import iter_summary
-from preservation.investigation.cases import load_case
-from preservation.store.evidence_store import check_id
+from preservation.store.layout import check_id
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -78,9 +77,9 @@ def audit_command(home: Path, case_id: str | None, tsa_ca: str | None,
                   collector: str | None) -> int:
     store = open_store(home)
     if case_id:
-        load_case(store, case_id)  # an unknown case is a usage error, not an empty audit
+        store.case(case_id)  # an unknown case is a usage error, not an empty audit
     started = time.monotonic()
-    report = run_audit(home, store, collector or default_collector(), case_id=case_id,
+    report = run_audit(home, store, collector or default_actor_name(), case_id=case_id,
                        progress=_ProgressPrinter(), tsa_ca=tsa_ca)
     seconds = time.monotonic() - started
     for line in iter_summary(report):
@@ -91,7 +90,7 @@ def audit_command(home: Path, case_id: str | None, tsa_ca: str | None,
 
 
 def repair_command(home: Path, collector: str | None) -> int:
-    report = run_repair(home, open_store(home), collector or default_collector())
+    report = run_repair(home, open_store(home), collector or default_actor_name())
     for action in report.actions:
         target = f" -> {action.to}" if action.to else ""
         print(f"{action.kind:<12} {action.path}{target}: {action.detail}")
@@ -109,11 +108,11 @@ def timestamp_command(home: Path, url: str | None, ca_file: str | None,
     tsa = configured_tsa(url, ca_file)
     if tsa is None:
         raise UsageError("no timestamp authority: give --tsa URL or set BEARWITNESS_TSA_URL")
-    done = run_timestamp(home, open_store(home), collector or default_collector(), tsa,
+    done = run_timestamp(home, open_store(home), collector or default_actor_name(), tsa,
                          runs=runs)
     for stamped in done:
         print(f"timestamped {stamped.run_id} at {stamped.gen_time.isoformat()}: "
-              f"{stamped.token.name}")
+              f"{stamped.token}")
     if not done:
         print("every run is timestamped already")
     return EXIT_OK
@@ -122,7 +121,7 @@ def timestamp_command(home: Path, url: str | None, ca_file: str | None,
 def export_command(home: Path, case_id: str, out: Path, items: list[str] | None,
                    organization: str | None, collector: str | None) -> int:
     check_id("case id", case_id)
-    bag = run_export(home, open_store(home), collector or default_collector(), case_id,
+    bag = run_export(home, open_store(home), collector or default_actor_name(), case_id,
                      out.resolve(), items=items, organization=organization)
     print(f"bag {bag.external_identifier} written to {bag.path}: {len(bag.captures)} captures, "
           f"{bag.payload_files} files, {bag.payload_bytes / 1e6:.1f} MB")

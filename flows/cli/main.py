@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "flows.cli.watch_commands",
     "flows.cli.replay_commands",
     "flows.cli.verify_commands",
+    "flows.cli.demo_command",
 ]
 
 

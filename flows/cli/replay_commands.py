@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 from collectors.errors import UsageError
-from flows.application.environment import open_store
+from flows.application.environment import open_store, resolve_home
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = "capture"
@@ -35,10 +35,10 @@ def find_wayback() -> Path:
 
 def find_wacz(home: Path, capture_id: str) -> Path:
     store = open_store(home)
-    found = sorted(store.root.glob(f"wacz/*/{capture_id}.wacz"))
-    if not found or "/" in capture_id:
-        raise UsageError(f"no WACZ for capture {capture_id!r} in {store.root}")
-    return found[0]
+    key = store.wacz_key(capture_id) if "/" not in capture_id else None
+    if key is None:
+        raise UsageError(f"no WACZ for capture {capture_id!r} in {store.local_root}")
+    return store.local_file(key)
 
 
 def prepare_collection(wacz: Path, directory: Path) -> Path:
@@ -89,7 +89,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=8090, help="port on 127.0.0.1 (default 8090)")
 
     def handler(args: argparse.Namespace) -> int:
-        from flows.cli.core_commands import home
-        return replay(home(args.home), args.capture_id, args.port)
+        return replay(resolve_home(args.home), args.capture_id, args.port)
 
     parser.set_defaults(handler=handler)

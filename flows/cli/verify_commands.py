@@ -8,30 +8,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from catalog.reports.evidence_report import StoredReport, make_report
-from catalog.landing import (land_case_records, land_custody, reland_capture,
-                             reland_case_captures)
-from catalog.queries.sql import locate_item
-from catalog.storage.views import ensure_catalog
-from collectors.errors import InvalidStep, UnknownRecord, UsageError
-from flows.application.environment import default_collector, open_store, resolve_home
-from preservation.investigation.cases import load_case
-from preservation.capture.collection import BEARWITNESS_VERSION, new_id
-from preservation.custody.log import Actor, CustodyLog
-from preservation.hashing import file_sha256
-from preservation.investigation.inquiries import DECISIONS, list_records, log_inquiry, record_assessment
-from preservation.store.evidence_store import EvidenceStore
-from verification.steps.status import (current_policy, derive_status, describe_policy,
-                                 record_policy)
+from collectors.errors import InvalidStep, UsageError
+from flows.application import investigation, verification
+from flows.application.environment import resolve_home
+from preservation.investigation.inquiries import DECISIONS
+from preservation.records.step import VerificationStep
+from verification.steps.status import describe_policy
 from verification.steps.step_types import STEP_TYPES, describe_types
-from verification.steps.recording import (ItemResolver, capture_item_resolver, item_steps, record_step,
-                                store_item_resolver, superseded_by)
 
 EXIT_OK = 0
 
@@ -120,20 +108,14 @@ def _register_inquiry(commands: argparse._SubParsersAction) -> None:
 
 
 def verify_add(args: argparse.Namespace) -> int:
-    home = resolve_home(args.home)
-    store = open_store(home)
     if not args.analyst:
-        raise InvalidStep("analyst: who did the step is required (--analyst NAME or "
+        raise InvalidStep("analyst: who did the step is required (--by NAME or "
                           "$BEARWITNESS_ANALYST)")
-    fields = step_fields_from(args)
-    step = with_custody(home, store, args.analyst, "verify", lambda custody: record_step(
-        store, custody, args.item_id, args.step_type, args.analyst, fields,
-        resolve=_resolver(home, store)))
-    reland_capture(home, store, step["case_id"], step["capture_id"])
-    ensure_catalog(home)
-    status = _status(store, step["case_id"], step["capture_id"], step["item_id"])
-    print(f"step {step['step_id']} recorded: {step['step_type']} on item {step['item_id']} "
-          f"by {step['analyst']} ({step['fields']['result']}, {step['fields']['confidence']})")
+    recorded = verification.add_step(resolve_home(args.home), args.item_id, args.step_type,
+                                     step_fields_from(args), by=args.analyst)
+    step, status = recorded.step, recorded.status
+    print(f"step {step.step_id} recorded: {step.step_type} on item {step.item_id} "
+          f"by {step.analyst} ({step.fields['result']}, {step.fields['confidence']})")
     print(f"item status: {status.status}"
           + (f" (missing: {', '.join(status.missing)})" if status.missing else ""))
     return EXIT_OK
@@ -183,47 +165,39 @@ def _pair(text: str, form: str) -> tuple[str, str]:
 
 
 def verify_list(args: argparse.Namespace) -> int:
-    home = resolve_home(args.home)
-    store = open_store(home)
-    record, _ = _find(home, store, args.item_id)
-    steps = item_steps(store, record, args.item_id)
-    corrected = superseded_by(steps)
-    if not steps:
+    found = verification.steps_of(resolve_home(args.home), args.item_id)
+    if not found.steps:
         print(f"no verification step on item {args.item_id}")
-    for step in steps:
-        fields = step["fields"]
+    for step in found.steps:
+        fields = step.fields
         notes = []
-        if fields.get("supersedes"):
-            notes.append(f"supersedes {fields['supersedes']}: {fields.get('reason')}")
-        if step["step_id"] in corrected:
-            notes.append(f"superseded by {corrected[step['step_id']]}")
-        kind = "automated" if step["automated"] else step["analyst"]
-        print(f"{step['step_id']}  {step['at']}  {step['step_type']:<18} {kind:<20} "
+        if step.supersedes:
+            notes.append(f"supersedes {step.supersedes}: {fields.get('reason')}")
+        if step.step_id in found.superseded_by:
+            notes.append(f"superseded by {found.superseded_by[step.step_id]}")
+        kind = "automated" if step.automated else step.analyst
+        print(f"{step.step_id}  {step.at}  {step.step_type:<18} {kind:<20} "
               f"{fields['result']:<12} {fields['confidence']:<6} {_summary(step)}"
               + "".join(f"\n    {n}" for n in notes))
     return EXIT_OK
 
 
-def _summary(step: dict[str, Any]) -> str:
-    fields = step["fields"]
-    if step["step_type"] == "geolocation":
+def _summary(step: VerificationStep) -> str:
+    fields = step.fields
+    if step.step_type == "geolocation":
         return f"{fields['lat']}, {fields['lon']} ±{fields['uncertainty_m']} m"
-    if step["step_type"] == "chronolocation":
+    if step.step_type == "chronolocation":
         return f"{fields['window_start']} – {fields['window_end']}"
-    if step["step_type"] == "peer_review":
+    if step.step_type == "peer_review":
         return f"{fields['outcome']}: {', '.join(fields['reviews'])}"
-    if step["automated"]:
+    if step.automated:
         flagged = [c["check"] for c in fields.get("checks", []) if c["flagged"]]
         return "flagged: " + (", ".join(flagged) or "nothing")
     return " ".join(fields["findings"].split())[:60]
 
 
 def verify_status(args: argparse.Namespace) -> int:
-    home = resolve_home(args.home)
-    store = open_store(home)
-    record, _ = _find(home, store, args.item_id)
-    policy = current_policy(store, record["case_id"])
-    status = derive_status(item_steps(store, record, args.item_id), policy)
+    status, policy = verification.status_of(resolve_home(args.home), args.item_id)
     print(f"item {args.item_id}: {status.status}")
     print(describe_policy(policy))
     for line in status.explanation:
@@ -233,21 +207,17 @@ def verify_status(args: argparse.Namespace) -> int:
 
 def verify_policy(args: argparse.Namespace) -> int:
     home = resolve_home(args.home)
-    store = open_store(home)
-    load_case(store, args.case_id)
     if args.file:
         try:
             document = yaml.safe_load(args.file.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise UsageError(f"cannot read policy file {args.file}: {exc}") from exc
-        who = args.by or default_collector()
         if not isinstance(document, dict):
             raise InvalidStep(f"policy file {args.file}: expected a mapping (require: …)")
-        with_custody(home, store, who, "policy", lambda custody: record_policy(
-            store, custody, args.case_id, document, who))
-        reland_case_captures(home, store, args.case_id)
-        ensure_catalog(home)
-    print(describe_policy(current_policy(store, args.case_id)))
+        policy = verification.set_policy(home, args.case_id, document, by=args.by)
+    else:
+        policy = verification.policy_of(home, args.case_id)
+    print(describe_policy(policy))
     return EXIT_OK
 
 
@@ -255,99 +225,33 @@ def verify_policy(args: argparse.Namespace) -> int:
 
 
 def inquiry_log(args: argparse.Namespace) -> int:
-    home = resolve_home(args.home)
-    store = open_store(home)
-    who = args.investigator or default_collector()
-    inquiry = with_custody(home, store, who, "inquiry", lambda custody: log_inquiry(
-        store, custody, args.case_id, args.query, args.platform, who, args.persona, args.note))
-    land_case_records(home, store, args.case_id)
-    ensure_catalog(home)
-    print(f"inquiry {inquiry['inquiry_id']} logged ({inquiry['at']}); capture what it found "
-          f"with --discovered-via {inquiry['inquiry_id']}")
+    inquiry = investigation.log_inquiry(resolve_home(args.home), args.case_id, args.query,
+                                        args.platform, by=args.investigator,
+                                        persona=args.persona, note=args.note)
+    print(f"inquiry {inquiry.inquiry_id} logged ({inquiry.at}); capture what it found "
+          f"with --discovered-via {inquiry.inquiry_id}")
     return EXIT_OK
 
 
 def inquiry_list(args: argparse.Namespace) -> int:
-    store = open_store(resolve_home(args.home))
-    load_case(store, args.case_id)
-    for d in list_records(store, "inquiries", args.case_id):
-        print(f"{d['inquiry_id']}  {d['at']}  {d['investigator']}"
-              f"{' as ' + d['persona'] if d.get('persona') else ''}  {d['platform']}: "
-              f"{d['query']}")
+    for d in investigation.list_inquiries(resolve_home(args.home), args.case_id):
+        print(f"{d.inquiry_id}  {d.at}  {d.investigator}"
+              f"{' as ' + d.persona if d.persona else ''}  {d.platform}: {d.query}")
     return EXIT_OK
 
 
 def assess_url(args: argparse.Namespace) -> int:
-    home = resolve_home(args.home)
-    store = open_store(home)
-    who = args.assessor or default_collector()
-    assessment = with_custody(home, store, who, "assess", lambda custody: record_assessment(
-        store, custody, args.case_id, args.url, args.decision, args.reason, who,
-        args.discovered_via))
-    land_case_records(home, store, args.case_id)
-    ensure_catalog(home)
-    print(f"assessment {assessment['assessment_id']}: {args.decision} {args.url}")
+    assessment = investigation.assess(resolve_home(args.home), args.case_id, args.url,
+                                      args.decision, args.reason, by=args.assessor,
+                                      discovered_via=args.discovered_via)
+    print(f"assessment {assessment.assessment_id}: {args.decision} {args.url}")
     return EXIT_OK
 
 
 def report_item(args: argparse.Namespace) -> int:
-    home = resolve_home(args.home)
-    store = open_store(home)
-    who = args.by or default_collector()
-    stored = with_custody(home, store, who, "report",
-                           lambda custody: _report(home, store, args.item_id, args.out, custody))
+    stored = verification.write_report(resolve_home(args.home), args.item_id, by=args.by,
+                                       out=args.out)
     print(f"report {stored.report_id}: {stored.path} (sha256 {stored.sha256})")
     if args.out:
         print(f"written to {args.out}")
     return EXIT_OK
-
-
-def _report(home: Path, store: EvidenceStore, item_id: str, out: Path | None,
-            custody: CustodyLog) -> StoredReport:
-    stored = make_report(home, store, item_id, custody)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(stored.path, out)
-        os.chmod(out, 0o644)
-        custody.record("export", stored.report_id, case_id=stored.case_id,
-                       sha256=f"sha256:{file_sha256(out)}",
-                       purpose=f"evidence report of item {item_id} handed out",
-                       details={"item_id": item_id, "out": str(out.resolve())})
-    return stored
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def with_custody(home: Path, store: EvidenceStore, who: str, prefix: str, action: Any) -> Any:
-    """Run `action(custody)` with a new custody segment, then land that segment."""
-    segment = new_id(prefix)
-    path = store.custody_dir() / f"{segment}.jsonl"
-    try:
-        with CustodyLog(store.custody_dir(), segment,
-                        Actor(who, "bearwitness", BEARWITNESS_VERSION)) as custody:
-            result = action(custody)
-    finally:
-        if path.exists() and path.stat().st_size == 0:
-            path.unlink()  # refused before anything was recorded: no empty segment is left
-    if path.exists():
-        land_custody(home, path)
-    return result
-
-
-def _resolver(home: Path, store: EvidenceStore) -> ItemResolver:
-    catalogued = capture_item_resolver(store, lambda item_id: locate_item(home, item_id))
-    scan = store_item_resolver(store)
-    return lambda item_id: catalogued(item_id) or scan(item_id)
-
-
-def _find(home: Path, store: EvidenceStore, item_id: str) -> tuple[dict, dict]:
-    found = _resolver(home, store)(item_id)
-    if found is None:
-        raise UnknownRecord(f"unknown item {item_id!r}")
-    return found
-
-
-def _status(store: EvidenceStore, case_id: str, capture_id: str, item_id: str) -> Any:
-    record = {"case_id": case_id, "capture_id": capture_id}
-    return derive_status(item_steps(store, record, item_id), current_policy(store, case_id))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from pathlib import Path
 
-from flows.application.environment import default_collector, open_store, quiet_prefect_defaults, resolve_home
-from preservation.investigation.watch_lists import (add_entries, due_entries, last_captures, load_watch_list,
-                                    remove_entries, watched_cases)
+from flows.application.environment import open_store, resolve_home
+from flows.application.watch import unwatch, watch, watched
+from flows.orchestration.settings import quiet_prefect_defaults
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -44,32 +43,27 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def watch_add(home: Path, args: argparse.Namespace) -> int:
-    entries = add_entries(open_store(home), args.case_id, args.urls, args.every,
-                          mode=args.mode, media=args.media, allow_private=args.allow_private,
-                          added_by=args.collector or default_collector())
+    entries = watch(home, args.case_id, args.urls, args.every, mode=args.mode, media=args.media,
+                    allow_private=args.allow_private, by=args.collector)
     print(f"case {args.case_id}: {len(entries)} watched URLs "
           f"({open_store(home).watch_list_path(args.case_id)})")
     return EXIT_OK
 
 
 def watch_list(home: Path, case_id: str | None) -> int:
-    store = open_store(home)
-    now = datetime.now(UTC)
-    for case in [case_id] if case_id else watched_cases(store):
-        due = {e.url for e in due_entries(store, case, now)}
-        latest = last_captures(store, case)
-        for entry in load_watch_list(store, case):
-            last = latest.get(entry.url)
-            seen = last.isoformat(timespec="seconds") if last else "never"
-            flags = " ".join(f for f, on in (("media", entry.media),
-                                             ("allow-private", entry.allow_private)) if on)
-            print(f"{case}\t{entry.url}\tevery {entry.every}\t{entry.mode} {flags}".rstrip()
-                  + f"\tlast {seen}\t{'due' if entry.url in due else 'not due'}")
+    for source in watched(home, case_id):
+        entry = source.entry
+        seen = source.last_capture.isoformat(timespec="seconds") if source.last_capture \
+            else "never"
+        flags = " ".join(f for f, on in (("media", entry.media),
+                                         ("allow-private", entry.allow_private)) if on)
+        print(f"{source.case_id}\t{entry.url}\tevery {entry.every}\t{entry.mode} {flags}".rstrip()
+              + f"\tlast {seen}\t{'due' if source.due else 'not due'}")
     return EXIT_OK
 
 
 def watch_remove(home: Path, case_id: str, urls: list[str]) -> int:
-    missing = remove_entries(open_store(home), case_id, urls)
+    missing = unwatch(home, case_id, urls)
     for url in missing:
         print(f"not watched in case {case_id}: {url}")
     return EXIT_FAILED if missing else EXIT_OK
@@ -77,10 +71,10 @@ def watch_remove(home: Path, case_id: str, urls: list[str]) -> int:
 
 def watch_run(home: Path, all_entries: bool, concurrency: int) -> int:
     quiet_prefect_defaults()
-    from flows.cli.core_commands import capture_lines
-    from flows.orchestration.watch_flow import watch
+    from flows.cli.output import capture_lines
+    from flows.orchestration.watch_flow import watch as watch_flow
 
-    summaries = watch(home=str(home), all_entries=all_entries, concurrency=concurrency)
+    summaries = watch_flow(home=str(home), all_entries=all_entries, concurrency=concurrency)
     for line in capture_lines(summaries):
         print(line)
     if not summaries:

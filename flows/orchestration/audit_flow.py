@@ -10,7 +10,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from collectors.errors import IntegrityError
-from flows.application.environment import default_collector, open_store, resolve_home
+from flows.application.environment import default_actor_name, open_store, resolve_home
 from flows.application.integrity import run_audit
 from preservation.integrity.audit import iter_summary
 
@@ -39,7 +39,7 @@ def audit(home: str | None = None, case_id: str | None = None,
           auditor: str | None = None) -> dict[str, Any]:
     """Re-hash every stored object, check the custody log and timestamps; the result is
     appended to the custody log as fixity events. Raises IntegrityError on any problem."""
-    result = audit_store_task(str(resolve_home(home)), case_id, auditor or default_collector())
+    result = audit_store_task(str(resolve_home(home)), case_id, auditor or default_actor_name())
     if not result["ok"]:
         raise IntegrityError(f"fixity audit found {len(result['problems'])} problems: "
                              + "; ".join(result["problems"][:5]))

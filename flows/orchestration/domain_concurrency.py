@@ -46,3 +46,13 @@ def ensure_domain_limits(urls: Iterable[str], per_domain: int) -> dict[str, int]
 def domain_slot(domain: str) -> AbstractContextManager[None]:
     """Hold one slot of the domain's limit (strict: the limit must exist)."""
     return concurrency(limit_name(domain), occupy=1, strict=True)
+
+
+class PrefectDomainLimits:
+    """Per-domain limits shared by every worker (the capture run's `DomainLimits`)."""
+
+    def limits_for(self, urls: list[str], per_domain: int) -> dict[str, int]:
+        return ensure_domain_limits(urls, per_domain)
+
+    def slot(self, domain: str) -> AbstractContextManager[None]:
+        return domain_slot(domain)

@@ -44,7 +44,7 @@ def hash_check(home: str | None = None, case_id: str | None = None, batch_size: 
     paths = working_copies(store, case_id)
     batches = [paths[i:i + max(batch_size, 1)] for i in range(0, len(paths), max(batch_size, 1))]
     batch_flow = flow(_run_batches, name="hash batches", task_runner=_task_runner(dask_address))
-    results = batch_flow(str(store.root), batches) if batches else []
+    results = batch_flow(str(store.local_root), batches) if batches else []
     mismatches = [r for r in results if not r["ok"]]
     get_run_logger().info("%d working copies re-hashed in %d batches, %d mismatches",
                           len(results), len(batches), len(mismatches))

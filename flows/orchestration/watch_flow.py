@@ -9,32 +9,20 @@ report); each recapture is a new capture, never a replacement.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
 
-from catalog.landing import land_custody
 from collectors.errors import BearwitnessError
+from flows.application.custody_runs import custody_segment
+from flows.application.environment import open_store, resolve_home
+from flows.application.watch import due_groups
 from flows.orchestration.capture_flow import capture
-from flows.application.environment import default_collector, open_store, resolve_home
 from flows.orchestration.run_artifacts import publish_run_report
-from preservation.capture.collection import BEARWITNESS_VERSION, base_tool_versions, new_id
-from preservation.custody.log import Actor, CustodyLog
 from preservation.capture.run_report import build_run_report, store_run_report, summary_line
-from preservation.investigation.watch_lists import WatchEntry, due_entries, load_watch_list, watched_cases
-
-
-def due_groups(home: str | None, all_entries: bool) -> dict[tuple[str, str, bool, bool],
-                                                             list[str]]:
-    """(case, mode, media, allow_private) → URLs to capture now."""
-    store = open_store(resolve_home(home))
-    groups: dict[tuple[str, str, bool, bool], list[str]] = {}
-    for case_id in watched_cases(store):
-        entries: list[WatchEntry] = load_watch_list(store, case_id) if all_entries \
-            else due_entries(store, case_id)
-        for entry in entries:
-            groups.setdefault((case_id, *entry.options()), []).append(entry.url)
-    return groups
+from preservation.ids import new_id
+from preservation.tool_versions import base_tool_versions
 
 
 @flow(name="watch", log_prints=False)
@@ -45,13 +33,14 @@ def watch(home: str | None = None, all_entries: bool = False, concurrency: int =
     A case whose captures fail never stops the others. Returns one summary per URL."""
     logger = get_run_logger()
     started_at = datetime.now(UTC)
-    groups = due_groups(home, all_entries)
+    data_home = resolve_home(home)
+    groups = due_groups(data_home, all_entries)
     logger.info("%d URLs due in %d groups", sum(map(len, groups.values())), len(groups))
     summaries: list[dict[str, Any]] = []
     problems: list[str] = []
     for (case_id, mode, media, allow_private), urls in sorted(groups.items()):
         try:
-            results = capture(case_id, urls, home=home, mode=mode,
+            results = capture(case_id, urls, home=str(data_home), mode=mode,
                               media="on" if media else "auto",
                               allow_private=allow_private, collector=collector,
                               timeout=timeout, concurrency=concurrency,
@@ -65,22 +54,21 @@ def watch(home: str | None = None, all_entries: bool = False, concurrency: int =
                      "per_domain": per_domain, "retries": retries, "timeout": timeout,
                      "groups": [{"case_id": c, "mode": m, "media": md, "allow_private": ap,
                                  "urls": u} for (c, m, md, ap), u in sorted(groups.items())]}
-    report_watch_run(home, started_at, configuration, summaries, problems, collector)
+    report_watch_run(data_home, started_at, configuration, summaries, problems, collector)
     return summaries
 
 
-def report_watch_run(home: str | None, started_at: datetime, configuration: dict[str, Any],
+def report_watch_run(home: Path, started_at: datetime, configuration: dict[str, Any],
                      summaries: list[dict[str, Any]], problems: list[str],
                      collector: str | None) -> None:
     """The watch run's own report: which captures it started (each capture subflow stores
     its full report), and the cases it could not capture."""
-    store = open_store(resolve_home(home))
+    store = open_store(home)
     run_id = new_id("run")
     report = build_run_report(run_id, "watch", started_at, configuration,
-                              base_tool_versions(), [], problems,
-                              lines=[summary_line(s) for s in summaries])
-    actor = Actor(collector or default_collector(), "bearwitness", BEARWITNESS_VERSION)
-    with CustodyLog(store.custody_dir(), f"{run_id}-report", actor, run_id=run_id) as custody:
-        path = store_run_report(store, report, custody)
-    land_custody(resolve_home(home), store.custody_dir() / f"{run_id}-report.jsonl")
-    publish_run_report(report, store.relative(path))
+                              base_tool_versions(), [summary_line(s) for s in summaries],
+                              problems)
+    with custody_segment(home, store, collector, "report", run_id=run_id,
+                         segment=f"{run_id}-report") as custody:
+        key = store_run_report(store, report, custody)
+    publish_run_report(report, key)

@@ -28,16 +28,17 @@ class CustodyState:
         return (e for e in self.events if e.get("action") in actions)
 
 
-def check_custody(custody_dir: Path, root: Path) -> CustodyState:
-    """Read and check every segment and the index; nothing is written."""
+def check_custody(custody_dir: Path, on_disk: list[Path]) -> CustodyState:
+    """Read and check every segment (`on_disk`: the segment files the store lists) and the
+    index; nothing is written. Events stay the stored mappings: a tampered event must be
+    reported, not refused as unreadable, and its hash covers exactly what was written."""
     index = load_index(custody_dir)
     index_name = f"custody/{INDEX_DIR}/{INDEX_FILE}"
     problems = [AuditProblem(INDEX_CHAIN, index_name, text) for text in index.problems]
     events: list[dict[str, Any]] = []
     live: set[str] = set()
-    on_disk = sorted(custody_dir.glob("*.jsonl")) if custody_dir.exists() else []
     for path in on_disk:
-        relative = path.relative_to(root).as_posix()
+        relative = f"custody/{path.name}"
         name = path.stem
         entry = index.segments.get(name)
         alive = writer_is_alive(path)

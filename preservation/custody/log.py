@@ -22,16 +22,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from collectors.errors import IntegrityError, ObjectExists, StoreError
 from preservation.custody.index import append_entry
 from preservation.store.durable_files import READ_ONLY, storage_error
 from preservation.hashing import canonical_json, self_hash
+from preservation.records.custody_event import CUSTODY_FORMAT, CustodyAction, CustodyEvent
 
-CustodyAction = Literal["collect", "store", "derive", "verify", "fixity", "export", "transfer",
-                        "dispose", "access"]
-FORMAT = "bearwitness-custody/1"
+FORMAT = CUSTODY_FORMAT
 
 
 def event_hash(event: dict[str, Any]) -> str:
@@ -78,7 +77,7 @@ class CustodyLog:
 
     def record(self, action: CustodyAction, object_id: str, *, sha256: str | None = None,
                purpose: str, case_id: str | None = None, object_path: str | None = None,
-               sha512: str | None = None, details: dict[str, Any] | None = None) -> dict[str, Any]:
+               sha512: str | None = None, details: dict[str, Any] | None = None) -> CustodyEvent:
         with self._lock:
             if self._fd is None:
                 raise StoreError(f"custody segment {self.path} is closed")
@@ -106,12 +105,19 @@ class CustodyLog:
                 raise storage_error(exc, str(self.path)) from exc
             self._prev = event["event_hash"]
             self._seq += 1
-            return event
+            return CustodyEvent.from_dict(event, where=str(self.path))
+
+    @property
+    def recorded(self) -> bool:
+        """Whether any event was recorded (only then is the segment in the index)."""
+        return self._registered
 
     def close(self) -> None:
         """Seal the segment in the index and make it read-only. A seal that cannot be
         written (disk full) leaves the segment unsealed for `repair`; it is kept in
-        `seal_error` rather than raised, so that it never hides the error that caused it."""
+        `seal_error` rather than raised, so that it never hides the error that caused it.
+        A segment that recorded nothing (a command refused before acting) was never listed
+        in the index: its empty file is removed, so no segment says nothing."""
         with self._lock:
             if self._fd is None:
                 return
@@ -119,6 +125,8 @@ class CustodyLog:
                 if self._registered:
                     seal_segment(self.directory, self.path, sealed_by="writer")
                     os.fchmod(self._fd, READ_ONLY)
+                else:
+                    self.path.unlink(missing_ok=True)
             except StoreError as exc:
                 self.seal_error = exc
             finally:
@@ -184,6 +192,13 @@ def read_segment(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
             except json.JSONDecodeError as exc:
                 raise IntegrityError(f"{path}: line {number} is not a JSON event ({exc})") from exc
+
+
+def read_events(path: Path) -> Iterator[CustodyEvent]:
+    """The segment's events as records (for reading what they say; chains are verified on the
+    stored lines by `verify_segment`)."""
+    for number, event in enumerate(read_segment(path), 1):
+        yield CustodyEvent.from_dict(event, where=f"{path}: line {number}")
 
 
 def verify_segment(path: Path) -> list[str]:

@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import UsageError
-from preservation.investigation.cases import load_case
-from preservation.capture.collection import new_id
+from preservation.ids import new_id
 from preservation.custody.log import CustodyLog, read_segment
 from preservation.custody.index import read_index
 from preservation.custody.rendering import render_events
+from preservation.records.capture import CaptureRecord
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 
 VERIFIER = Path(__file__).with_name("verify_bag.py")
@@ -62,8 +63,9 @@ class _BagWriter:
         self.root = root
         self.payload: dict[str, tuple[str, str, int]] = {}  # data/… → (sha256, sha512, size)
 
-    def copy(self, source: Path, relative: str) -> None:
-        self._write(relative, _chunks_of(source))
+    def copy(self, store: EvidenceStore, key: str, relative: str) -> None:
+        with store.open_read(key) as source:
+            self._write(relative, iter(lambda: source.read(_CHUNK), b""))
 
     def add(self, relative: str, data: bytes) -> None:
         self._write(relative, iter([data]))
@@ -83,25 +85,18 @@ class _BagWriter:
         self.payload[f"data/{relative}"] = (sha256.hexdigest(), sha512.hexdigest(), size)
 
 
-def _chunks_of(path: Path):  # type: ignore[no-untyped-def]
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            yield chunk
-
-
 def select_captures(store: EvidenceStore, case_id: str,
-                    items: list[str] | None) -> list[dict[str, Any]]:
+                    items: list[str] | None) -> list[CaptureRecord]:
     """The case's capture records, or those holding any of `items` (capture ids, item ids
     or item SHA-256 digests)."""
-    records = [json.loads(p.read_bytes())
-               for p in sorted(store.root.glob(f"captures/{case_id}/*.json"))]
+    records = list(store.capture_records(case_id))
     if not items:
         return records
     wanted = set(items)
-    chosen = [r for r in records if r["capture_id"] in wanted or any(
-        i["item_id"] in wanted or i["sha256"] in wanted for i in r.get("items", []))]
-    found = {r["capture_id"] for r in chosen} | {
-        key for r in chosen for i in r.get("items", []) for key in (i["item_id"], i["sha256"])}
+    chosen = [r for r in records if r.capture_id in wanted or any(
+        i.item_id in wanted or i.sha256 in wanted for i in r.items)]
+    found = {r.capture_id for r in chosen} | {
+        key for r in chosen for i in r.items for key in (i.item_id, i.sha256)}
     unknown = sorted(wanted - found)
     if unknown:
         raise UsageError(f"not in case {case_id}: {', '.join(unknown)} (give capture ids, item "
@@ -112,63 +107,61 @@ def select_captures(store: EvidenceStore, case_id: str,
 def export_case(store: EvidenceStore, case_id: str, out: Path, custody: CustodyLog, *,
                 items: list[str] | None = None, organization: str) -> ExportedBag:
     """Write the bag at `out` (which must not exist or be empty), then record the export."""
-    load_case(store, case_id)
+    store.case(case_id)
     records = select_captures(store, case_id, items)
     if not records:
         raise UsageError(f"case {case_id} has no capture to export")
-    if out.resolve().is_relative_to(store.root.resolve()):
+    if out.resolve().is_relative_to(store.local_root.resolve()):
         raise UsageError(f"{out} is inside the evidence store; write the bag elsewhere")
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty; choose a new directory for the bag")
     out.mkdir(parents=True, exist_ok=True)
     bag = _BagWriter(out)
     sources = _payload_sources(store, case_id, records)
-    for relative, source in sources.items():
-        bag.copy(source, relative)
-    _add_custody(store, bag, {store.relative(p) for p in sources.values()},
-                 {r["capture_id"] for r in records})
+    for relative, key in sources.items():
+        bag.copy(store, key, relative)
+    _add_custody(store, bag, set(sources.values()), {r.capture_id for r in records})
     identifier = f"bearwitness-{case_id}-{new_id('export')}"
     tagmanifest = _write_tag_files(out, bag, identifier, organization, case_id)
     bytes_total = sum(size for _, _, size in bag.payload.values())
-    for relative, source in sources.items():
+    for relative, key in sources.items():
         sha256 = bag.payload[f"data/{relative}"][0]
-        custody.record("export", store.relative(source), case_id=case_id,
-                       object_path=store.relative(source),
+        custody.record("export", key, case_id=case_id, object_path=key,
                        sha256=f"sha256:{sha256}", purpose=f"exported in bag {identifier}",
                        details={"bag_path": f"data/{relative}"})
     custody.record("export", identifier, case_id=case_id, sha256=f"sha256:{tagmanifest}",
                    purpose="BagIt export for a prosecutor or partner",
-                   details={"out": str(out), "captures": [r["capture_id"] for r in records],
+                   details={"out": str(out), "captures": [r.capture_id for r in records],
                             "items": items or [], "payload_oxum": f"{bytes_total}."
                             f"{len(bag.payload)}", "hash_of": "tagmanifest-sha256.txt"})
-    return ExportedBag(out, identifier, tuple(r["capture_id"] for r in records),
+    return ExportedBag(out, identifier, tuple(r.capture_id for r in records),
                        len(bag.payload), bytes_total, tagmanifest)
 
 
 def _payload_sources(store: EvidenceStore, case_id: str,
-                     records: list[dict[str, Any]]) -> dict[str, Path]:
-    sources: dict[str, Path] = {"case/case.json": store.case_path(case_id)}
+                     records: list[CaptureRecord]) -> dict[str, str]:
+    """Where each exported file goes in the bag → its store key."""
+    sources: dict[str, str] = {"case/case.json": layout.case_key(case_id)}
     runs = set()
     for record in records:
-        capture_id = record["capture_id"]
-        runs.add(record.get("run_id"))
-        sources[f"warcs/{capture_id}.warc.gz"] = store.root / record["warc"]["path"]
-        sources[f"captures/{capture_id}.json"] = store.capture_record_path(case_id, capture_id)
-        for item in record.get("items", []):
-            if item.get("working_copy"):
-                sources[f"items/{item['sha256']}"] = store.root / item["working_copy"]
-                folder = store.analysis_path(item["sha256"], "x").parent
-                for analysis in sorted(folder.glob("*.json")):
-                    sources[f"verification/{item['sha256']}/{analysis.name}"] = analysis
-        steps = store.verification_step_path(case_id, capture_id, "x").parent
-        for step in sorted(steps.glob("*.json")):
-            sources[f"verification/steps/{capture_id}/{step.name}"] = step
+        capture_id = record.capture_id
+        runs.add(record.run_id)
+        sources[f"warcs/{capture_id}.warc.gz"] = record.warc.path
+        sources[f"captures/{capture_id}.json"] = layout.capture_record_key(case_id, capture_id)
+        for item in record.items:
+            if item.working_copy:
+                sources[f"items/{item.sha256}"] = item.working_copy
+                for key in store.keys(layout.analysis_prefix(item.sha256), suffix=".json"):
+                    name = key.rsplit("/", 1)[-1]
+                    sources[f"verification/{item.sha256}/{name}"] = key
+        for key in store.keys(layout.steps_prefix(case_id, capture_id), suffix=".json"):
+            sources[f"verification/steps/{capture_id}/{key.rsplit('/', 1)[-1]}"] = key
     for run_id in sorted(r for r in runs if r):
-        for path in (store.manifest_path(run_id), store.timestamp_token_path(run_id),
-                     store.timestamp_chain_path(run_id)):
-            if path.exists():
-                folder = "manifests" if path.suffix == ".json" else "timestamps"
-                sources[f"runs/{folder}/{path.name}"] = path
+        for key in (layout.manifest_key(run_id), layout.timestamp_token_key(run_id),
+                    layout.timestamp_chain_key(run_id)):
+            if store.exists(key):
+                folder = "manifests" if key.endswith(".json") else "timestamps"
+                sources[f"runs/{folder}/{key.rsplit('/', 1)[-1]}"] = key
     return sources
 
 
@@ -185,7 +178,7 @@ def _add_custody(store: EvidenceStore, bag: _BagWriter, paths: set[str],
     disclosed: list[dict[str, Any]] = []
     segments_used: set[str] = set()
     shas = {p.rsplit("/", 1)[-1] for p in paths if p.startswith("work/")}
-    for path in sorted(custody_dir.glob("*.jsonl")):
+    for path in store.custody_segments():
         events = list(read_segment(path))
         relevant = [e for e in events if _about(e, paths, object_ids | shas)]
         if not relevant:

@@ -11,13 +11,13 @@ moves an object: its old path is then expected to be gone.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from collectors.errors import StoreError
 from preservation.integrity.problems import (CAPTURE_RECORD, CONFLICTING_RECORDS, HASH_MISMATCH,
                                          INTERRUPTED, MISSING_COLLECT, MISSING_OBJECT,
                                          ORPHAN_COLLECT, UNRECORDED_OBJECT, WARC_RECORD,
@@ -27,13 +27,14 @@ from preservation.custody.log import CustodyLog, writer_is_alive
 from preservation.custody.chain_check import CustodyState, check_custody
 from preservation.store.durable_files import TEMP_SUFFIX
 from preservation.integrity.run_manifest import check_manifest
+from preservation.records.capture import CaptureRecord
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 from preservation.integrity.timestamps import verify_timestamp
 from preservation.warc.reader import check_warc
 from preservation.warc.writer import OPEN_SUFFIX
 
 _RECORDING_ACTIONS = ("store", "derive", "transfer")
-_NOT_OBJECTS = ("custody", "tmp")  # checked as chains, or transient
 _CHUNK = 1024 * 1024
 
 Progress = Callable[[int, int, int, int], None]  # objects done, objects, bytes done, bytes
@@ -76,20 +77,19 @@ def audit_store(store: EvidenceStore, *, case_id: str | None = None,
     """Check the whole store (or the objects of one case: the custody log is always checked
     whole, since chains span cases). Nothing is written."""
     report = AuditReport(_now(), case_id=case_id)
-    custody = check_custody(store.custody_dir(), store.root)
+    custody = check_custody(store.custody_dir(), store.custody_segments())
     report.segments, report.events = custody.segments, len(custody.events)
     report.problems += custody.problems
     recorded, moved = _recorded_objects(custody)
     report.problems += _conflicts(recorded)
     wanted = _case_paths(store, custody, case_id) if case_id else None
-    files = [p for p in _stored_files(store)
-             if wanted is None or store.relative(p) in wanted]
-    _check_files(store, files, recorded, report, progress)
-    present = {store.relative(p) for p in files}
+    keys = [k for k in store.object_keys() if wanted is None or k in wanted]
+    _check_files(store, keys, recorded, report, progress)
+    present = set(keys)
     for path, events in sorted(recorded.items()):
         if path in present or path in moved or (wanted is not None and path not in wanted):
             continue
-        if not (store.root / path).exists():
+        if not store.exists(path):
             report.problems.append(AuditProblem(MISSING_OBJECT, path, "recorded in the custody "
                                                 "log but not in the store",
                                                 expected=events[0].get("sha256")))
@@ -125,20 +125,6 @@ def _conflicts(recorded: dict[str, list[dict[str, Any]]]) -> list[AuditProblem]:
     return problems
 
 
-def _stored_files(store: EvidenceStore) -> list[Path]:
-    if not store.root.exists():
-        return []
-    files = []
-    for top in sorted(store.root.iterdir()):
-        if top.name in _NOT_OBJECTS:
-            continue
-        if top.is_file():
-            files.append(top)
-        else:
-            files += sorted(p for p in top.rglob("*") if p.is_file())
-    return files
-
-
 def _case_paths(store: EvidenceStore, custody: CustodyState, case_id: str) -> set[str]:
     """Store paths that belong to `case_id`: recorded with the case, plus the analysis
     documents of its working copies."""
@@ -149,17 +135,15 @@ def _case_paths(store: EvidenceStore, custody: CustodyState, case_id: str) -> se
         details = event.get("details") or {}
         if details.get("input", "").removeprefix("sha256:") in shas and event.get("object_path"):
             paths.add(event["object_path"])
-    for directory in ("cases", "warcs", "captures"):
-        folder = store.root / directory / case_id
-        if folder.exists():
-            paths |= {store.relative(p) for p in folder.rglob("*") if p.is_file()}
+    paths |= set(store.object_keys((f"cases/{case_id}/", f"warcs/{case_id}/",
+                                    f"captures/{case_id}/")))
     return paths
 
 
 def _live_captures_since(store: EvidenceStore) -> float | None:
     """When the oldest capture still running began (its lock file's time), or None."""
     times = []
-    for lock in (store.root / "tmp").glob("*.lock"):
+    for lock in store.capture_locks():
         held = take_abandoned(lock)
         if held is None:
             try:
@@ -172,15 +156,17 @@ def _live_captures_since(store: EvidenceStore) -> float | None:
     return min(times) if times else None
 
 
-def _check_files(store: EvidenceStore, files: list[Path],
+def _check_files(store: EvidenceStore, keys: list[str],
                  recorded: dict[str, list[dict[str, Any]]], report: AuditReport,
                  progress: Progress | None) -> None:
-    total = sum(p.stat().st_size for p in files)
+    files = [(key, store.local_file(key)) for key in keys]
+    total = sum(_size(p) for _, p in files)
     live_since = _live_captures_since(store)
     done = 0
-    for number, path in enumerate(files, 1):
-        relative = store.relative(path)
+    for number, (relative, path) in enumerate(files, 1):
         events = recorded.get(relative)
+        if not path.exists():  # moved away (repair running beside us) since listed
+            continue
         if _in_progress(path) or (not events and live_since is not None
                                   and path.stat().st_mtime >= live_since):
             # Being written, or written by a capture still running and not recorded *yet*
@@ -209,6 +195,13 @@ def _check_files(store: EvidenceStore, files: list[Path],
                                                     problem.found))
         if progress:
             progress(number, len(files), done, total)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _in_progress(path: Path) -> bool:
@@ -249,38 +242,34 @@ def _check_captures(store: EvidenceStore, custody: CustodyState,
     problems = []
     collected = {e.get("object_id"): e for e in custody.by_action("collect")}
     quarantined = {e.get("object_id") for e in custody.by_action("transfer")}
-    pattern = f"captures/{case_id or '*'}/*.json"
-    records = sorted(store.root.glob(pattern))
     seen = set()
-    for path in records:
-        relative = store.relative(path)
+    for relative in store.capture_record_keys(case_id):
         try:
-            record = json.loads(path.read_bytes())
-            capture_id, warc = record["capture_id"], record["warc"]
-        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            record = store.document(CaptureRecord, relative)
+        except StoreError as exc:
             problems.append(AuditProblem(CAPTURE_RECORD, relative, f"unreadable ({exc})"))
             continue
+        capture_id, warc = record.capture_id, record.warc
         seen.add(capture_id)
         if capture_id not in collected:
             problems.append(AuditProblem(MISSING_COLLECT, relative, f"capture {capture_id} has "
                                          "no collect event in the custody log"))
-        warc_events = recorded.get(warc.get("path"), [])
-        if warc_events and warc_events[0].get("sha256") != f"sha256:{warc.get('sha256')}":
+        warc_events = recorded.get(warc.path, [])
+        if warc_events and warc_events[0].get("sha256") != f"sha256:{warc.sha256}":
             problems.append(AuditProblem(CAPTURE_RECORD, relative, "the WARC hash in the capture "
                                          "record differs from the custody log",
                                          expected=warc_events[0].get("sha256"),
-                                         found=f"sha256:{warc.get('sha256')}"))
-        for item in record.get("items", []):
-            copy = item.get("working_copy")
-            if copy and not (store.root / copy).exists():
-                problems.append(AuditProblem(MISSING_OBJECT, copy, f"working copy of item "
-                                             f"{item.get('item_id')} of {capture_id}"))
+                                         found=f"sha256:{warc.sha256}"))
+        for item in record.items:
+            if item.working_copy and not store.exists(item.working_copy):
+                problems.append(AuditProblem(MISSING_OBJECT, item.working_copy, f"working copy "
+                                             f"of item {item.item_id} of {capture_id}"))
     for capture_id, event in sorted(collected.items()):
         if capture_id in seen or capture_id in quarantined:
             continue
         if case_id and event.get("case_id") != case_id:
             continue
-        if store.capture_record_path(event["case_id"], capture_id).exists():
+        if store.has_capture_record(event["case_id"], capture_id):
             continue
         held = take_abandoned(store.capture_lock_path(capture_id))
         if held is None and store.capture_lock_path(capture_id).exists():
@@ -296,23 +285,22 @@ def _check_captures(store: EvidenceStore, custody: CustodyState,
 
 def _check_timestamps(store: EvidenceStore, custody: CustodyState, report: AuditReport,
                       tsa_trust: Path | None) -> list[AuditProblem]:
-    manifests = sorted((store.root / "manifests").glob("*.json"))
-    if not manifests:
+    run_ids = store.manifest_run_ids()
+    if not run_ids:
         return []
     by_hash = {e.get("event_hash"): e for e in custody.events}
     segment_hashes = _segment_hashes(store)
     problems: list[AuditProblem] = []
-    for manifest in manifests:
-        run_id = manifest.stem
+    for run_id in run_ids:
         report.timestamps += 1
-        problems += check_manifest(store, manifest, by_hash, segment_hashes)
+        problems += check_manifest(store, layout.manifest_key(run_id), by_hash, segment_hashes)
         problems += verify_timestamp(store, run_id, tsa_trust)
     return problems
 
 
 def _segment_hashes(store: EvidenceStore) -> dict[str, str]:
     hashes = {}
-    for path in store.custody_dir().glob("*.jsonl"):
+    for path in store.custody_segments():
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
             while chunk := handle.read(_CHUNK):

@@ -30,13 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from preservation.capture.capture_lock import HeldLock, take_abandoned
-from preservation.capture.collection import new_id
+from preservation.ids import new_id
 from preservation.custody.log import (Actor, CustodyLog, read_segment, seal_segment,
                                   writer_is_alive)
 from preservation.custody.index import load_index
 from preservation.store.durable_files import TEMP_SUFFIX, move_new, write_new_file
 from preservation.hashing import file_digests
-from preservation.warc.wacz import wacz_path
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 from preservation.warc.reader import check_warc
 from preservation.warc.writer import OPEN_SUFFIX
@@ -76,7 +76,7 @@ class _Repair:
 
     @property
     def quarantine(self) -> Path:
-        return self.store.quarantine_dir(self.report.repair_id)
+        return self.store.local_path(layout.quarantine_prefix(self.report.repair_id))
 
     @property
     def custody(self) -> CustodyLog:
@@ -86,17 +86,17 @@ class _Repair:
         return self._custody
 
     def move(self, path: Path, object_id: str, case_id: str | None, why: str) -> Path:
-        relative = self.store.relative(path)
+        relative = self.store.local_key(path)
         target = self.quarantine / relative
         move_new(path, target)
         digests = file_digests(target)
         self.custody.record("transfer", object_id, case_id=case_id,
-                            object_path=self.store.relative(target),
+                            object_path=self.store.local_key(target),
                             sha256=f"sha256:{digests.sha256}", sha512=f"sha512:{digests.sha512}",
                             purpose=f"quarantine: {why}",
                             details={"from": relative, "size": digests.size})
         self.report.actions.append(RepairAction("quarantined", relative, why,
-                                                self.store.relative(target)))
+                                                self.store.local_key(target)))
         return target
 
     def store_tail(self, relative: str, tail: bytes, object_id: str, case_id: str | None,
@@ -105,7 +105,7 @@ class _Repair:
         write_new_file(target, tail)
         digests = file_digests(target)
         self.custody.record("store", object_id, case_id=case_id,
-                            object_path=self.store.relative(target),
+                            object_path=self.store.local_key(target),
                             sha256=f"sha256:{digests.sha256}", sha512=f"sha512:{digests.sha512}",
                             purpose=f"quarantine: {why}",
                             details={"cut_from": relative, "size": digests.size})
@@ -116,9 +116,9 @@ class _Repair:
         document = {"format": REPAIR_FORMAT, "repair_id": self.report.repair_id,
                     "actor": self.actor.name, "actions": [asdict(a) for a in self.report.actions]}
         path = self.quarantine / "repair.json"
-        self.store.write_json(path, document)
+        self.store.put_document(self.store.local_key(path), document)
         digests = file_digests(path)
-        self.custody.record("store", self.report.repair_id, object_path=self.store.relative(path),
+        self.custody.record("store", self.report.repair_id, object_path=self.store.local_key(path),
                             sha256=f"sha256:{digests.sha256}", purpose="repair report")
         self._custody.close()
         return self.report
@@ -132,14 +132,15 @@ def repair_store(store: EvidenceStore, actor: Actor, *, full: bool = True,
     the repair's segment is `<run_id>-repair`, part of that run."""
     repair = _Repair(store, actor, run_id)
     try:
-        for lock_path in sorted((store.root / "tmp").glob("*.lock")):
+        for lock_path in store.capture_locks():
             held = take_abandoned(lock_path)
             if held is None:
-                repair.report.left_alone.append(store.relative(lock_path))
+                repair.report.left_alone.append(store.local_key(lock_path))
                 continue
             with held:
                 _interrupted_capture(repair, held)
-        for open_warc in sorted(store.root.glob(f"warcs/*/*.warc.gz{OPEN_SUFFIX}")):
+        for open_warc in map(store.local_path,
+                             store.local_keys("warcs/", suffix=f".warc.gz{OPEN_SUFFIX}")):
             capture_id = open_warc.name.removesuffix(f".warc.gz{OPEN_SUFFIX}")
             if store.capture_lock_path(capture_id).exists() or writer_is_alive(open_warc):
                 continue  # a live capture, or one with a lock file dealt with above
@@ -160,31 +161,33 @@ def _interrupted_capture(repair: _Repair, held: HeldLock) -> None:
     if not held.info:
         if time.time() - held.path.stat().st_mtime < _YOUNG_LOCK_SECONDS:
             return
-        case_id = next((p.parent.name for p in store.root.glob(f"warcs/*/{capture_id}.*")), None)
+        case_id = next((k.split("/")[1] for k in store.local_keys("warcs/")
+                        if k.rsplit("/", 1)[-1].startswith(f"{capture_id}.")), None)
     if case_id is None:
         held.done()  # killed before it stored anything
-        repair.report.actions.append(RepairAction("stale-lock", store.relative(held.path),
+        repair.report.actions.append(RepairAction("stale-lock", store.local_key(held.path),
                                                   "capture never stored a byte"))
         return
-    record_path = store.capture_record_path(case_id, capture_id)
-    if _recorded(store, held.info.get("segment"), store.relative(record_path)):
+    record_path = store.local_path(layout.capture_record_key(case_id, capture_id))
+    if _recorded(store, held.info.get("segment"), store.local_key(record_path)):
         held.done()  # it finished; only the lock removal was interrupted
-        repair.report.actions.append(RepairAction("stale-lock", store.relative(held.path),
+        repair.report.actions.append(RepairAction("stale-lock", store.local_key(held.path),
                                                   "capture was complete and recorded"))
         return
     why = f"capture {capture_id} was interrupted before it was recorded"
-    warc = store.warc_path(case_id, capture_id)
+    warc = store.local_path(layout.warc_key(case_id, capture_id))
     open_warc = warc.with_name(warc.name + OPEN_SUFFIX)
     if open_warc.exists():
         _cut_open_warc(repair, open_warc, capture_id, case_id)
-    for path in (warc, wacz_path(store, case_id, capture_id), record_path):
+    for path in (warc, store.local_path(layout.wacz_key(case_id, capture_id)), record_path):
         if path.exists():
             repair.move(path, capture_id, case_id, why)
     spool = store.spool_dir(capture_id)
     if spool.is_dir():
-        for leftover in sorted(p for p in spool.rglob("*") if p.is_file()):
+        files, folders = store.spool_contents(capture_id)
+        for leftover in files:
             repair.move(leftover, capture_id, case_id, f"{why} (download in progress)")
-        for directory in sorted((p for p in spool.rglob("*") if p.is_dir()), reverse=True):
+        for directory in folders:
             directory.rmdir()
         spool.rmdir()
     held.done()
@@ -216,7 +219,7 @@ def _cut_open_warc(repair: _Repair, open_warc: Path, capture_id: str, case_id: s
     needs no room for a copy, which matters after a disk-full failure."""
     store = repair.store
     report = check_warc(open_warc)
-    relative = store.relative(open_warc)
+    relative = store.local_key(open_warc)
     why = f"WARC of capture {capture_id} left open by an interrupted capture"
     if report.last_good_end < report.file_size:
         with open(open_warc, "rb") as handle:
@@ -245,13 +248,13 @@ def _seal_abandoned_segments(repair: _Repair) -> None:
         if entry.seal is not None or not path.exists() or name == repair.report.segment:
             continue
         if writer_is_alive(path):
-            repair.report.left_alone.append(repair.store.relative(path))
+            repair.report.left_alone.append(repair.store.local_key(path))
             continue
         details: dict[str, Any] = {}
         data = path.read_bytes()
         if data and not data.endswith(b"\n"):
             cut = data.rfind(b"\n") + 1
-            relative = repair.store.relative(path)
+            relative = repair.store.local_key(path)
             repair.store_tail(relative, data[cut:], name, None,
                               f"torn last line of custody segment {name}")
             os.chmod(path, 0o644)
@@ -261,7 +264,7 @@ def _seal_abandoned_segments(repair: _Repair) -> None:
         seal = seal_segment(custody_dir, path, sealed_by="repair", details=details)
         os.chmod(path, 0o444)
         repair.report.actions.append(RepairAction(
-            "sealed", repair.store.relative(path),
+            "sealed", repair.store.local_key(path),
             f"writer gone; sealed with {seal['events']} events"
             + (f", {details['torn_tail_bytes']} torn bytes set aside" if details else "")))
 
@@ -273,9 +276,11 @@ def _check_readable(path: Path) -> None:
 
 def _interrupted_writes(repair: _Repair) -> None:
     store = repair.store
-    skip = {store.root / "tmp", store.root / "custody", store.root / "quarantine"}
-    for path in sorted(store.root.rglob(f".*{TEMP_SUFFIX}")):
-        if any(parent in skip for parent in path.parents) or not path.is_file():
+    for key in store.local_keys("", suffix=TEMP_SUFFIX):
+        name = key.rsplit("/", 1)[-1]
+        path = store.local_path(key)
+        if key.split("/", 1)[0] in ("tmp", "custody", "quarantine") or not name.startswith(".") \
+                or not path.is_file():
             continue
         try:
             fd = os.open(path, os.O_RDONLY)
@@ -284,7 +289,7 @@ def _interrupted_writes(repair: _Repair) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            repair.report.left_alone.append(store.relative(path))
+            repair.report.left_alone.append(store.local_key(path))
             continue
         finally:
             os.close(fd)

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from collectors.errors import StoreError
 from preservation.integrity.problems import MANIFEST, AuditProblem
 from preservation.custody.log import read_segment
 from preservation.custody.index import IndexState, SegmentEntry, load_index
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 
 MANIFEST_FORMAT = "bearwitness-run-manifest/1"
@@ -44,7 +44,7 @@ def pending_runs(store: EvidenceStore) -> list[str]:
             continue
         runs[entry.run_id] = runs.get(entry.run_id, True) and entry.seal is not None
     return sorted(run for run, sealed in runs.items()
-                  if sealed and not store.timestamp_token_path(run).exists())
+                  if sealed and not store.exists(layout.timestamp_token_key(run)))
 
 
 def build_manifest(store: EvidenceStore, run_id: str) -> dict[str, Any]:
@@ -75,13 +75,13 @@ def build_manifest(store: EvidenceStore, run_id: str) -> dict[str, Any]:
             "segments": listed, "objects": objects, "index_head": index.head}
 
 
-def check_manifest(store: EvidenceStore, path: Path, events: dict[str, dict[str, Any]],
+def check_manifest(store: EvidenceStore, key: str, events: dict[str, dict[str, Any]],
                    segment_hashes: dict[str, str]) -> list[AuditProblem]:
     """Does the store still hold what the manifest lists? `events` maps event hash → event,
     `segment_hashes` segment name → current file SHA-256."""
-    relative = store.relative(path)
+    relative = key
     try:
-        manifest = json.loads(path.read_bytes())
+        manifest = json.loads(store.read_bytes(key))
         listed_segments, listed_objects = manifest["segments"], manifest["objects"]
     except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
         return [AuditProblem(MANIFEST, relative, f"not a readable run manifest ({exc})")]

@@ -27,11 +27,11 @@ from asn1crypto import algos, pem, tsp
 
 from collectors.errors import StoreError, TimestampError
 from preservation.integrity.problems import TIMESTAMP, AuditProblem
-from preservation.capture.collection import new_id
+from preservation.ids import new_id
 from preservation.custody.log import Actor, CustodyLog
-from preservation.store.durable_files import write_new_file
 from preservation.hashing import file_digests
 from preservation.integrity.run_manifest import TIMESTAMP_KIND, build_manifest, pending_runs
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 
 @dataclass(frozen=True)
@@ -96,8 +96,8 @@ def parse_token(response: bytes) -> TokenInfo:
 @dataclass(frozen=True)
 class TimestampedRun:
     run_id: str
-    manifest: Path
-    token: Path
+    manifest: str  # store keys
+    token: str
     gen_time: datetime
 
 
@@ -105,22 +105,20 @@ def timestamp_run(store: EvidenceStore, run_id: str, tsa: Tsa, custody: CustodyL
                   ) -> TimestampedRun:
     """Store the run's manifest (unless an earlier attempt did), a token over it and the
     TSA chain, each a custody event."""
-    manifest_path = store.manifest_path(run_id)
-    if not manifest_path.exists():
-        store.write_json(manifest_path, build_manifest(store, run_id))
-        _record(store, custody, run_id, manifest_path,
+    manifest_key = layout.manifest_key(run_id)
+    if not store.exists(manifest_key):
+        store.put_document(manifest_key, build_manifest(store, run_id))
+        _record(store, custody, run_id, manifest_key,
                 "run manifest: hashes of what the run stored")
-    manifest = file_digests(manifest_path)
+    manifest = file_digests(store.local_file(manifest_key))
     response = request_token(tsa, bytes.fromhex(manifest.sha256))
     info = parse_token(response)
-    token_path = store.timestamp_token_path(run_id)
-    write_new_file(token_path, response)
-    _record(store, custody, run_id, token_path, f"RFC 3161 timestamp over the run manifest "
+    token_key = store.put_bytes(layout.timestamp_token_key(run_id), response)
+    _record(store, custody, run_id, token_key, f"RFC 3161 timestamp over the run manifest "
             f"({tsa.url}, {info.gen_time.isoformat()})")
-    chain_path = store.timestamp_chain_path(run_id)
-    write_new_file(chain_path, _chain_pem(info, tsa.ca_file))
-    _record(store, custody, run_id, chain_path, "certificate chain of the timestamp authority")
-    return TimestampedRun(run_id, manifest_path, token_path, info.gen_time)
+    chain_key = store.put_bytes(layout.timestamp_chain_key(run_id), _chain_pem(info, tsa.ca_file))
+    _record(store, custody, run_id, chain_key, "certificate chain of the timestamp authority")
+    return TimestampedRun(run_id, manifest_key, token_key, info.gen_time)
 
 
 def timestamp_pending(store: EvidenceStore, tsa: Tsa, actor: Actor,
@@ -139,10 +137,10 @@ def timestamp_pending(store: EvidenceStore, tsa: Tsa, actor: Actor,
     return done
 
 
-def _record(store: EvidenceStore, custody: CustodyLog, run_id: str, path: Path,
+def _record(store: EvidenceStore, custody: CustodyLog, run_id: str, key: str,
             purpose: str) -> None:
-    digests = file_digests(path)
-    custody.record("store", run_id, object_path=store.relative(path),
+    digests = file_digests(store.local_file(key))
+    custody.record("store", run_id, object_path=key,
                    sha256=f"sha256:{digests.sha256}", sha512=f"sha512:{digests.sha512}",
                    purpose=purpose)
 
@@ -163,16 +161,15 @@ def verify_timestamp(store: EvidenceStore, run_id: str,
     signature and chain by `openssl ts -verify`. Trust anchors: `trust_file` when given,
     else the stored chain itself (which proves the token matches that chain, not that the
     chain deserves trust)."""
-    manifest = store.manifest_path(run_id)
-    token = store.timestamp_token_path(run_id)
-    chain = store.timestamp_chain_path(run_id)
-    relative = store.relative(token)
-    if not token.exists() and not chain.exists():
+    keys = (layout.manifest_key(run_id), layout.timestamp_token_key(run_id),
+            layout.timestamp_chain_key(run_id))
+    relative = keys[1]
+    if not store.exists(keys[1]) and not store.exists(keys[2]):
         return []  # not timestamped yet (the TSA was down); a deleted token is a missing object
-    missing = [p for p in (manifest, token, chain) if not p.exists()]
+    missing = [k for k in keys if not store.exists(k)]
     if missing:
-        return [AuditProblem(TIMESTAMP, store.relative(p), f"run {run_id}: missing")
-                for p in missing]
+        return [AuditProblem(TIMESTAMP, k, f"run {run_id}: missing") for k in missing]
+    manifest, token, chain = (store.local_file(k) for k in keys)
     try:
         info = parse_token(token.read_bytes())
     except TimestampError as exc:
@@ -199,7 +196,7 @@ def verify_timestamp(store: EvidenceStore, run_id: str,
 
 def token_time(store: EvidenceStore, run_id: str) -> datetime | None:
     try:
-        return parse_token(store.timestamp_token_path(run_id).read_bytes()).gen_time
+        return parse_token(store.read_bytes(layout.timestamp_token_key(run_id))).gen_time
     except (OSError, TimestampError):
         return None
 

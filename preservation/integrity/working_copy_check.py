@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from json import loads
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +11,16 @@ from preservation.store.evidence_store import EvidenceStore
 
 
 def working_copies(store: EvidenceStore, case_id: str | None = None) -> list[str]:
-    """Store-relative paths of the working copies (of one case's captures, or all)."""
+    """Keys of the working copies (of one case's captures, or all)."""
     if case_id is None:
-        paths = store.root.glob("work/sha256/*/*/*")
-        return sorted(store.relative(p) for p in paths if p.is_file())
-    found = set()
-    for record_path in store.root.glob(f"captures/{case_id}/*.json"):
-        for item in loads(record_path.read_text()).get("items", []):
-            if item.get("working_copy"):
-                found.add(item["working_copy"])
-    return sorted(found)
+        return store.working_copy_keys()
+    return sorted({item.working_copy for record in store.capture_records(case_id)
+                   for item in record.items if item.working_copy})
 
 
 def check_working_copies(root: Path, relative_paths: list[str]) -> list[dict[str, Any]]:
-    """One result per file: expected (its name), found (its bytes' sha256), ok. Only reads."""
+    """One result per file: expected (its name), found (its bytes' sha256), ok. Only reads.
+    Takes the store's local root and keys, not the store: batches travel to Dask workers."""
     results = []
     for relative in relative_paths:
         path = root / relative

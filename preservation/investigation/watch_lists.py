@@ -8,7 +8,6 @@ of `bearwitness capture`. When an entry is due is derived from the capture recor
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import asdict, dataclass, replace
@@ -19,7 +18,6 @@ import yaml
 
 from collectors.network.addresses import parse_target
 from collectors.errors import UsageError
-from preservation.investigation.cases import load_case
 from preservation.store.evidence_store import EvidenceStore
 
 WATCH_FORMAT = "bearwitness-watch/1"
@@ -98,7 +96,7 @@ def _plain(entry: dict[str, Any]) -> dict[str, Any]:
 def add_entries(store: EvidenceStore, case_id: str, urls: list[str], every: str, *,
                 mode: str, media: bool, allow_private: bool, added_by: str) -> list[WatchEntry]:
     """Add or update entries (a URL already watched gets the new options). Returns the list."""
-    load_case(store, case_id)
+    store.case(case_id)
     parse_interval(every)
     for url in urls:
         parse_target(url)
@@ -123,16 +121,14 @@ def remove_entries(store: EvidenceStore, case_id: str, urls: list[str]) -> list[
 
 
 def watched_cases(store: EvidenceStore) -> list[str]:
-    return sorted(p.stem for p in store.root.glob("watch/*.yaml"))
+    return store.watched_cases()
 
 
 def last_captures(store: EvidenceStore, case_id: str) -> dict[str, datetime]:
     """URL → start time of its latest capture in the case, from the stored capture records."""
     latest: dict[str, datetime] = {}
-    for path in store.root.glob(f"captures/{case_id}/*.json"):
-        record = json.loads(path.read_text())
-        started = datetime.fromisoformat(record["started_at"])
-        url = record["requested_url"]
+    for record in store.capture_records(case_id):
+        started, url = record.started, record.requested_url
         if url not in latest or started > latest[url]:
             latest[url] = started
     return latest

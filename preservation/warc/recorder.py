@@ -7,7 +7,6 @@ exchanges here, and nothing else writes WARC request/response records.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,32 +14,10 @@ from typing import Any
 from collectors.collector import ItemRole
 from collectors.http.exchange import HttpExchange
 from collectors.http.tls_chain import describe_chain
+from preservation.records.capture import CapturedItem, TlsSession
 from preservation.warc.records import (PreparedRecord, conversion_record, metadata_record,
                                        request_record, resource_record, response_record)
 from preservation.warc.writer import LEVEL_STORED, LEVEL_TEXT, RecordLocation, WarcFileWriter
-
-
-@dataclass(frozen=True)
-class CapturedItem:
-    """One stored payload: a response record of the capture's WARC."""
-
-    item_id: str  # the response record's UUID
-    url: str
-    role: str
-    http_status: int | None
-    mime_type: str | None
-    content_encoding: str | None
-    size_bytes: int  # entity body length as received
-    sha256: str  # hex, entity body (transfer coding removed, content coding kept)
-    truncated: str | None  # WARC-Truncated reason, None when whole
-    captured_at: str  # ISO 8601 UTC, when the request was sent
-    warc_record_id: str
-    warc_offset: int
-    ip_address: str
-
-    @property
-    def complete(self) -> bool:
-        return self.truncated is None
 
 
 class WarcRecorder:
@@ -49,7 +26,7 @@ class WarcRecorder:
         self.warcinfo_id = warcinfo_id
         self.items: list[CapturedItem] = []
         self.unanswered: list[tuple[str, str]] = []  # (url, why) for requests with no response
-        self.tls_sessions: dict[str, dict[str, Any]] = {}  # origin → what was negotiated
+        self.tls_sessions: dict[str, TlsSession] = {}  # origin → what was negotiated
         self._lock = threading.Lock()
 
     def write(self, record: PreparedRecord) -> RecordLocation:
@@ -92,9 +69,12 @@ class WarcRecorder:
                     "certificates": describe_chain(tls.server_certificates_der)}
         self.write(metadata_record(exchange.url, document, exchange.requested_at,
                                    self.warcinfo_id, response_id))
-        self.tls_sessions[origin] = {k: v for k, v in document.items() if k != "certificates"} \
-            | {"certificate_sha256": [c["sha256_fingerprint"] for c in document["certificates"]],
-               "subjects": [c["subject"] for c in document["certificates"]]}
+        self.tls_sessions[origin] = TlsSession(
+            format=document["format"], origin=origin, ip_address=exchange.ip_address,
+            protocol=tls.version, cipher=tls.cipher, alpn=tls.alpn,
+            chain_source=tls.chain_source,
+            certificate_sha256=tuple(c["sha256_fingerprint"] for c in document["certificates"]),
+            subjects=tuple(c["subject"] for c in document["certificates"]))
 
     def record_resource(self, uri: str, role: str, content_type: str, block: bytes | Path, *,
                         concurrent_to: str | None = None,

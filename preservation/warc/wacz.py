@@ -24,7 +24,8 @@ from typing import Any
 import surt
 
 from collectors.errors import StoreError
-from preservation.store.durable_files import write_new_file
+from preservation.records.capture import CaptureRecord
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 from preservation.warc.reader import iter_records
 
@@ -33,11 +34,6 @@ from preservation.warc.reader import iter_records
 # 0.6.0) and the replay tools accept — 1.2.0 there fails validation.
 WACZ_VERSION = "1.1.1"
 _INDEXED = ("response", "resource", "revisit")
-
-
-def wacz_path(store: EvidenceStore, case_id: str, capture_id: str) -> Path:
-    warc = store.warc_path(case_id, capture_id)  # validates both ids
-    return store.root / "wacz" / case_id / warc.name.replace(".warc.gz", ".wacz")
 
 
 def cdxj_lines(warc: Path, filename: str) -> list[str]:
@@ -70,12 +66,12 @@ def cdxj_lines(warc: Path, filename: str) -> list[str]:
     return sorted(lines)
 
 
-def build_wacz(store: EvidenceStore, record: dict[str, Any]) -> Path:
-    """Write the WACZ of a stored capture record; returns its path."""
-    case_id, capture_id = record["case_id"], record["capture_id"]
-    warc = store.root / record["warc"]["path"]
-    target = wacz_path(store, case_id, capture_id)
-    if target.exists():
+def build_wacz(store: EvidenceStore, record: CaptureRecord) -> str:
+    """Write the WACZ of a capture record (its WARC closed and stored); returns its key."""
+    case_id, capture_id = record.case_id, record.capture_id
+    warc = store.local_file(record.warc.path)
+    target = layout.wacz_key(case_id, capture_id)
+    if store.exists(target):
         raise StoreError(f"{target} already exists; a WACZ is written once")
     archive_name = f"archive/{warc.name}"
     files: dict[str, bytes | Path] = {
@@ -89,19 +85,18 @@ def build_wacz(store: EvidenceStore, record: dict[str, Any]) -> Path:
                   "bytes": _size(data)} for name, data in files.items()]
     package = {
         "profile": "data-package", "wacz_version": WACZ_VERSION,
-        "title": record.get("title") or record["requested_url"],
+        "title": record.title or record.requested_url,
         "description": f"bearwitness capture {capture_id} of case {case_id}",
-        "mainPageURL": record.get("final_url") or record["requested_url"],
-        "mainPageDate": record["started_at"], "created": created,
-        "software": f"bearwitness {record.get('tools', {}).get('bearwitness', '')}".strip(),
+        "mainPageURL": record.final_url or record.requested_url,
+        "mainPageDate": record.started_at, "created": created,
+        "software": f"bearwitness {record.tools.get('bearwitness', '')}".strip(),
         "resources": resources}
     datapackage = json.dumps(package, indent=2).encode()
     digest = json.dumps({"path": "datapackage.json",
                          "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()},
                         indent=2).encode()
-    target.parent.mkdir(parents=True, exist_ok=True)
     # Built in tmp/ (scratch, never evidence), then published write-once under its final name.
-    scratch = store.root / "tmp"
+    scratch = store.tmp_dir()
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=scratch, prefix="wacz-", delete=False) as handle:
         temporary = Path(handle.name)
@@ -114,16 +109,16 @@ def build_wacz(store: EvidenceStore, record: dict[str, Any]) -> Path:
                     archive.writestr(name, data)
             archive.writestr("datapackage.json", datapackage)
             archive.writestr("datapackage-digest.json", digest)
-        write_new_file(target, source=temporary)
+        store.put_file(target, temporary)
     finally:
         temporary.unlink(missing_ok=True)
     return target
 
 
-def _pages(record: dict[str, Any]) -> bytes:
+def _pages(record: CaptureRecord) -> bytes:
     header = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
-    page = {"id": record["capture_id"], "url": record.get("final_url") or record["requested_url"],
-            "ts": record["started_at"], "title": record.get("title") or ""}
+    page = {"id": record.capture_id, "url": record.final_url or record.requested_url,
+            "ts": record.started_at, "title": record.title or ""}
     return (json.dumps(header) + "\n" + json.dumps(page) + "\n").encode()
 
 

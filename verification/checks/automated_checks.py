@@ -26,8 +26,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from collectors.page_claims import claimed_date, claimed_time
-from preservation.capture.collection import BEARWITNESS_VERSION, package_version
+from preservation.tool_versions import BEARWITNESS_VERSION, package_version
 from preservation.custody.log import CustodyLog
+from preservation.records.capture import CapturedItem, CaptureRecord
 from preservation.store.evidence_store import EvidenceStore
 from verification.media.media_analysis import ANALYSABLE_PREFIXES, analyser_id
 from verification.steps.recording import PIPELINE_ANALYST, record_step
@@ -73,39 +74,39 @@ class Finding:
     data: dict[str, Any]
 
 
-def run_automated_checks(store: EvidenceStore, records: Iterable[dict[str, Any]],
+def run_automated_checks(store: EvidenceStore, records: Iterable[CaptureRecord],
                          custody: CustodyLog, index: ImageIndex | None = None) -> int:
     """One machine technical_analysis step per analysed image item of `records` (capture
     records). `index` gives the case's images already catalogued. Returns steps recorded."""
     analyser = analyser_id()
     subjects = [(record, item, analysis) for record in records
-                for item in record.get("items", [])
+                for item in record.items
                 if (analysis := _analysis(store, item, analyser)) is not None]
     in_run = [_known(record, item, analysis) for record, item, analysis in subjects
               if _hashes(analysis)]
     catalogued = _catalogued(index, subjects)
     count = 0
     for record, item, analysis in subjects:
-        neighbours = {k.item_id: k for k in catalogued.get(item["item_id"], [])}
+        neighbours = {k.item_id: k for k in catalogued.get(item.item_id, [])}
         hashes = _hashes(analysis)
         if hashes:
             neighbours |= {k.item_id: k for k in in_run if _near(hashes, (k.phash, k.dhash))}
-        neighbours.pop(item["item_id"], None)
+        neighbours.pop(item.item_id, None)
         findings = item_findings(record, item, analysis, list(neighbours.values()))
         fields = step_fields(item, analysis, findings)
-        record_step(store, custody, item["item_id"], "technical_analysis", PIPELINE_ANALYST,
+        record_step(store, custody, item.item_id, "technical_analysis", PIPELINE_ANALYST,
                     fields, resolve=lambda _id, r=record, i=item: (r, i), automated=True)
         count += 1
     return count
 
 
-def item_findings(record: dict[str, Any], item: dict[str, Any], analysis: dict[str, Any],
+def item_findings(record: CaptureRecord, item: CapturedItem, analysis: dict[str, Any],
                   neighbours: list[KnownImage]) -> list[Finding]:
     fields = analysis.get("fields") or {}
     metadata = analysis.get("metadata") or {}
-    return [capture_time_check(fields, record.get("claims") or {}),
+    return [capture_time_check(fields, record.claims or {}),
             editing_software_check(metadata),
-            metadata_stripped_check(metadata, item.get("mime_type")),
+            metadata_stripped_check(metadata, item.mime_type),
             gps_check(fields),
             near_duplicates_check(item, neighbours)]
 
@@ -185,11 +186,11 @@ def gps_check(fields: dict[str, Any]) -> Finding:
                    {"lat": lat, "lon": lon})
 
 
-def near_duplicates_check(item: dict[str, Any], neighbours: list[KnownImage]) -> Finding:
+def near_duplicates_check(item: CapturedItem, neighbours: list[KnownImage]) -> Finding:
     name = "near_duplicates"
     # The same bytes at the same URL (a page's logo on every page, a re-capture) are the same
     # resource again, not a copy: counted, but they are no provenance lead.
-    same = [k for k in neighbours if k.url == item["url"] and k.sha256 == item["sha256"]]
+    same = [k for k in neighbours if k.url == item.url and k.sha256 == item.sha256]
     same_ids = {k.item_id for k in same}  # by id: dataclass equality here was O(n) per test
     neighbours = [k for k in neighbours if k.item_id not in same_ids]
     rule = {"algorithm": "phash and dhash (imagehash, 64 bits)",
@@ -198,16 +199,16 @@ def near_duplicates_check(item: dict[str, Any], neighbours: list[KnownImage]) ->
         return Finding(name, "none", False, "no perceptual near-duplicate at another URL in "
                        f"the case so far ({len(same)} other capture(s) of this same resource)",
                        rule)
-    self_known = (utc_text(item["captured_at"]), item["item_id"])
+    self_known = (utc_text(item.captured_at), item.item_id)
     earliest = min(neighbours, key=lambda k: (k.captured_at, k.item_id))
     listed = [{"item_id": k.item_id, "url": k.url, "sha256": k.sha256,
-               "captured_at": k.captured_at, "exact": k.sha256 == item["sha256"]}
+               "captured_at": k.captured_at, "exact": k.sha256 == item.sha256}
               for k in sorted(neighbours, key=lambda k: (k.captured_at, k.item_id))]
     data = rule | {"neighbours": listed}
     lead = "a provenance lead, never proof of integrity"
     if self_known <= (earliest.captured_at, earliest.item_id):
-        data["earliest"] = {"item_id": item["item_id"], "url": item["url"],
-                            "captured_at": item["captured_at"], "sha256": item["sha256"]}
+        data["earliest"] = {"item_id": item.item_id, "url": item.url,
+                            "captured_at": item.captured_at, "sha256": item.sha256}
         return Finding(name, "found", True,
                        f"{len(neighbours)} near-duplicate(s) in the case; this item is the "
                        f"earliest-captured instance ({lead})", data)
@@ -219,7 +220,7 @@ def near_duplicates_check(item: dict[str, Any], neighbours: list[KnownImage]) ->
                    f"{earliest.captured_at} ({lead})", data)
 
 
-def step_fields(item: dict[str, Any], analysis: dict[str, Any],
+def step_fields(item: CapturedItem, analysis: dict[str, Any],
                 findings: list[Finding]) -> dict[str, Any]:
     """The machine step's fields (technical_analysis)."""
     flagged = [f for f in findings if f.flagged]
@@ -235,8 +236,8 @@ def step_fields(item: dict[str, Any], analysis: dict[str, Any],
         "tools": [{"name": "bearwitness", "version": BEARWITNESS_VERSION},
                   {"name": "exiftool", "version": analysis.get("exiftool_version") or "unknown"},
                   {"name": "imagehash", "version": package_version("imagehash")}],
-        "inputs": [{"item_id": item["item_id"], "sha256": item["sha256"]}],
-        "file_sha256": item["sha256"],
+        "inputs": [{"item_id": item.item_id, "sha256": item.sha256}],
+        "file_sha256": item.sha256,
         "container": metadata.get("File:FileType"),
         "metadata_tool": {"name": "exiftool",
                           "version": analysis.get("exiftool_version") or "unknown"},
@@ -247,12 +248,12 @@ def step_fields(item: dict[str, Any], analysis: dict[str, Any],
     }
 
 
-def _analysis(store: EvidenceStore, item: dict[str, Any], analyser: str) -> dict | None:
-    mime = item.get("mime_type") or ""
-    if not item.get("working_copy") or not mime.startswith(ANALYSABLE_PREFIXES):
+def _analysis(store: EvidenceStore, item: CapturedItem, analyser: str
+              ) -> dict[str, Any] | None:
+    mime = item.mime_type or ""
+    if not item.working_copy or not mime.startswith(ANALYSABLE_PREFIXES):
         return None
-    path = store.analysis_path(item["sha256"], analyser)
-    return json.loads(path.read_text()) if path.exists() else None
+    return store.analysis(item.sha256, analyser)
 
 
 def _hashes(analysis: dict[str, Any]) -> tuple[int, int] | None:
@@ -266,13 +267,14 @@ def _near(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return all((x ^ y).bit_count() <= NEAR_DUPLICATE_MAX_BITS for x, y in zip(a, b))
 
 
-def _known(record: dict[str, Any], item: dict[str, Any], analysis: dict[str, Any]) -> KnownImage:
+def _known(record: CaptureRecord, item: CapturedItem, analysis: dict[str, Any]) -> KnownImage:
     phash, dhash = _hashes(analysis)  # type: ignore[misc]
-    return KnownImage(item["item_id"], record["capture_id"], item["url"], item["sha256"],
-                      utc_text(item["captured_at"]), phash, dhash)
+    return KnownImage(item.item_id, record.capture_id, item.url, item.sha256,
+                      utc_text(item.captured_at), phash, dhash)
 
 
-def _catalogued(index: ImageIndex | None, subjects: list[tuple[dict, dict, dict]]
+def _catalogued(index: ImageIndex | None,
+                subjects: list[tuple[CaptureRecord, CapturedItem, dict[str, Any]]]
                 ) -> dict[str, list[KnownImage]]:
     if index is None:
         return {}
@@ -281,7 +283,7 @@ def _catalogued(index: ImageIndex | None, subjects: list[tuple[dict, dict, dict]
     for record, item, analysis in subjects:
         hashes = _hashes(analysis)
         if hashes:
-            by_case.setdefault(record["case_id"], {})[item["item_id"]] = hashes
+            by_case.setdefault(record.case_id, {})[item.item_id] = hashes
     for case_id, probes in by_case.items():
         found |= index.near(case_id, probes, NEAR_DUPLICATE_MAX_BITS)
     return found

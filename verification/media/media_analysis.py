@@ -14,7 +14,10 @@ from typing import Any
 
 from preservation.custody.log import CustodyLog
 from preservation.hashing import file_sha256
+from preservation.records.capture import CaptureRecord
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
+from preservation.tool_versions import package_version
 from verification.media.batch_analysis import AnalysisInput, analyse_all
 
 ANALYSABLE_PREFIXES = ("image/",)
@@ -32,27 +35,26 @@ def exiftool_version() -> str:
 
 
 def analyser_id() -> str:
-    from preservation.capture.collection import package_version
     return f"exiftool-{exiftool_version()}_imagehash-{package_version('imagehash')}"
 
 
-def media_inputs(store: EvidenceStore, records: Iterable[dict[str, Any]],
+def media_inputs(store: EvidenceStore, records: Iterable[CaptureRecord],
                  analyser: str) -> list[AnalysisInput]:
     """Working copies of media items that have no analysis by `analyser` yet."""
     inputs: dict[str, AnalysisInput] = {}
     for record in records:
-        for item in record.get("items", []):
-            mime = item.get("mime_type") or ""
-            if not item.get("working_copy") or not mime.startswith(ANALYSABLE_PREFIXES):
+        for item in record.items:
+            mime = item.mime_type or ""
+            if not item.working_copy or not mime.startswith(ANALYSABLE_PREFIXES):
                 continue
-            sha256 = item["sha256"]
-            if sha256 in inputs or store.analysis_path(sha256, analyser).exists():
+            sha256 = item.sha256
+            if sha256 in inputs or store.exists(layout.analysis_key(sha256, analyser)):
                 continue
-            inputs[sha256] = AnalysisInput(sha256, store.root / item["working_copy"], mime)
+            inputs[sha256] = AnalysisInput(sha256, store.local_file(item.working_copy), mime)
     return list(inputs.values())
 
 
-def analyse_media(store: EvidenceStore, records: Iterable[dict[str, Any]], custody: CustodyLog,
+def analyse_media(store: EvidenceStore, records: Iterable[CaptureRecord], custody: CustodyLog,
                   *, workers: int | None = None,
                   progress: Callable[[int, int], None] | None = None) -> int:
     """Analyse every not-yet-analysed media working copy of `records`; returns how many."""
@@ -63,10 +65,9 @@ def analyse_media(store: EvidenceStore, records: Iterable[dict[str, Any]], custo
     results = analyse_all(inputs, workers=workers, progress=progress)
     for result in results:
         document = {"format": ANALYSIS_FORMAT, "analyser": analyser, **json.loads(result.to_json())}
-        path: Path = store.analysis_path(result.sha256, analyser)
-        store.write_json(path, document)
-        custody.record("derive", result.sha256, object_path=store.relative(path),
-                       sha256=f"sha256:{file_sha256(path)}",
+        key = store.put_document(layout.analysis_key(result.sha256, analyser), document)
+        custody.record("derive", result.sha256, object_path=key,
+                       sha256=f"sha256:{store.sha256(key)}",
                        purpose="technical analysis: embedded metadata and perceptual hashes",
                        details={"analyser": analyser, "input": f"sha256:{result.sha256}",
                                 "errors": [e for e in (result.metadata_error, result.hash_error)

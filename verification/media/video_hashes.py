@@ -24,9 +24,11 @@ import imagehash
 from PIL import Image
 
 from collectors.errors import AnalysisError
-from preservation.capture.collection import package_version
+from preservation.tool_versions import package_version
 from preservation.custody.log import CustodyLog
 from preservation.hashing import file_sha256
+from preservation.records.capture import CaptureRecord
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 
 VIDEO_PREFIXES = ("video/",)
@@ -91,34 +93,34 @@ def _unsigned(value: imagehash.ImageHash) -> int:
     return int(str(value), 16)
 
 
-def analyse_video_frames(store: EvidenceStore, records: Iterable[dict[str, Any]],
+def analyse_video_frames(store: EvidenceStore, records: Iterable[CaptureRecord],
                          custody: CustodyLog, interval_s: float = 1.0) -> int:
     """Frame hashes of every video working copy not yet analysed; returns how many."""
     analyser = analyser_id(interval_s)
     done: set[str] = set()
     for record in records:
-        for item in record.get("items", []):
-            sha256 = item["sha256"]
-            if not item.get("working_copy") or sha256 in done \
-                    or not (item.get("mime_type") or "").startswith(VIDEO_PREFIXES):
+        for item in record.items:
+            sha256 = item.sha256
+            if not item.working_copy or sha256 in done \
+                    or not (item.mime_type or "").startswith(VIDEO_PREFIXES):
                 continue
             done.add(sha256)
-            path = store.analysis_path(sha256, analyser)
-            if path.exists():
+            key = layout.analysis_key(sha256, analyser)
+            if store.exists(key):
                 continue
             document: dict[str, Any] = {"format": FORMAT, "analyser": analyser,
                                         "sha256": sha256, "interval_s": interval_s,
                                         "frame_side": FRAME_SIDE,
                                         "analysed_at": datetime.now(UTC).isoformat()}
             try:
-                frames = frame_hashes(store.root / item["working_copy"], interval_s)
+                frames = frame_hashes(store.local_file(item.working_copy), interval_s)
                 document["frames"] = [{"t": f.frame_time_s, "phash": str(f.phash),
                                        "dhash": str(f.dhash)} for f in frames]
             except AnalysisError as exc:
                 document["error"] = str(exc)
-            store.write_json(path, document)
-            custody.record("derive", sha256, object_path=store.relative(path),
-                           sha256=f"sha256:{file_sha256(path)}",
+            store.put_document(key, document)
+            custody.record("derive", sha256, object_path=key,
+                           sha256=f"sha256:{store.sha256(key)}",
                            purpose="technical analysis: video frame perceptual hashes",
                            details={"analyser": analyser, "input": f"sha256:{sha256}",
                                     "error": document.get("error")})
@@ -136,6 +138,6 @@ def video_frame_rows(item_id: str, document: dict[str, Any]) -> list[dict[str, A
 
 
 def load_video_document(store: EvidenceStore, sha256: str) -> dict[str, Any] | None:
-    folder = store.analysis_path(sha256, "x").parent
-    found = sorted(folder.glob("video-frames-*.json"))
-    return json.loads(found[-1].read_text()) if found else None
+    found = sorted((name, document) for name, document in store.analyses(sha256).items()
+                   if name.startswith("video-frames-"))
+    return found[-1][1] if found else None

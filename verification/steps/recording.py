@@ -10,32 +10,32 @@ input's sha256 is the stored item's, the step it corrects or reviews exists.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from collectors.errors import InvalidStep, UnknownRecord
-from preservation.capture.collection import BEARWITNESS_VERSION, new_id
 from preservation.custody.log import CustodyLog
-from preservation.hashing import file_sha256
+from preservation.ids import new_id
+from preservation.records.capture import CapturedItem, CaptureRecord
+from preservation.records.step import VerificationStep
+from preservation.records.times import now_text
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
+from preservation.tool_versions import BEARWITNESS_VERSION
 from verification.steps.step_types import CommonFields, validate_fields
 
-STEP_FORMAT = "bearwitness-verification-step/1"
 PIPELINE_ANALYST = f"bearwitness/{BEARWITNESS_VERSION}"
 
 # item_id → (its capture record, its entry in the record), or None when not in the store.
-ItemResolver = Callable[[str], "tuple[dict[str, Any], dict[str, Any]] | None"]
+ItemResolver = Callable[[str], "tuple[CaptureRecord, CapturedItem] | None"]
 
 
 def store_item_resolver(store: EvidenceStore) -> ItemResolver:
     """Finds an item by reading capture records (slow on a large store: the CLI asks the
     catalog which capture holds it and passes `capture_item_resolver` instead)."""
-    def resolve(item_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        for path in sorted(store.root.glob("captures/*/*.json")):
-            record = json.loads(path.read_text())
-            found = find_item(record, item_id)
+    def resolve(item_id: str) -> tuple[CaptureRecord, CapturedItem] | None:
+        for record in store.capture_records():
+            found = record.item(item_id)
             if found is not None:
                 return record, found
         return None
@@ -46,49 +46,38 @@ def capture_item_resolver(store: EvidenceStore,
                           where: Callable[[str], tuple[str, str] | None]) -> ItemResolver:
     """Resolve through `where(item_id) → (case_id, capture_id)` (an index such as the
     catalog); the capture record itself is always read from the store."""
-    def resolve(item_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    def resolve(item_id: str) -> tuple[CaptureRecord, CapturedItem] | None:
         located = where(item_id)
-        if located is None:
+        if located is None or not store.has_capture_record(*located):
             return None
-        path = store.capture_record_path(*located)
-        if not path.exists():
-            return None
-        record = json.loads(path.read_text())
-        found = find_item(record, item_id)
+        record = store.capture_record(*located)
+        found = record.item(item_id)
         return (record, found) if found is not None else None
     return resolve
 
 
-def find_item(record: dict[str, Any], item_id: str) -> dict[str, Any] | None:
-    return next((i for i in record.get("items", []) if i["item_id"] == item_id), None)
+def item_steps(store: EvidenceStore, record: CaptureRecord | tuple[str, str],
+               item_id: str) -> list[VerificationStep]:
+    """The steps on one item of a capture (`record`, or its (case_id, capture_id))."""
+    case_id, capture_id = (record.case_id, record.capture_id) \
+        if isinstance(record, CaptureRecord) else record
+    return [s for s in store.steps(case_id, capture_id) if s.item_id == item_id]
 
 
-def load_steps(store: EvidenceStore, case_id: str, capture_id: str) -> list[dict[str, Any]]:
-    """Every step recorded for the items of one capture, oldest first."""
-    folder = store.verification_step_path(case_id, capture_id, "x").parent
-    steps = [json.loads(p.read_text()) for p in folder.glob("*.json")]
-    return sorted(steps, key=lambda s: (s["at"], s["step_id"]))
-
-
-def item_steps(store: EvidenceStore, record: dict[str, Any], item_id: str) -> list[dict[str, Any]]:
-    return [s for s in load_steps(store, record["case_id"], record["capture_id"])
-            if s["item_id"] == item_id]
-
-
-def superseded_by(steps: list[dict[str, Any]]) -> dict[str, str]:
+def superseded_by(steps: list[VerificationStep]) -> dict[str, str]:
     """step id → id of the (first) step that corrects it."""
     corrections: dict[str, str] = {}
     for step in steps:
-        target = step["fields"].get("supersedes")
-        if target:
-            corrections.setdefault(target, step["step_id"])
+        if step.supersedes:
+            corrections.setdefault(step.supersedes, step.step_id)
     return corrections
 
 
 def record_step(store: EvidenceStore, custody: CustodyLog, item_id: str, step_type: str,
                 analyst: str, fields: dict[str, Any], *,
-                resolve: ItemResolver | None = None, automated: bool = False) -> dict[str, Any]:
-    """Check and store one step about `item_id`; returns the stored document.
+                resolve: ItemResolver | None = None, automated: bool = False
+                ) -> VerificationStep:
+    """Check and store one step about `item_id`; returns the stored record.
     Raises UnknownRecord for an unknown item and InvalidStep for anything else refused;
     nothing is stored then."""
     resolve = resolve or store_item_resolver(store)
@@ -106,27 +95,24 @@ def record_step(store: EvidenceStore, custody: CustodyLog, item_id: str, step_ty
         _check_reviews(checked, analyst, earlier)
     if step_type == "corroboration":
         _check_linked(checked, record, resolve)
-    step_id = new_id("step")
-    document = {
-        "format": STEP_FORMAT, "step_id": step_id, "case_id": record["case_id"],
-        "capture_id": record["capture_id"], "item_id": item_id, "step_type": step_type,
-        "analyst": analyst, "automated": automated,
-        "at": datetime.now(UTC).isoformat(timespec="microseconds"),
-        "fields": checked.model_dump(mode="json")}
-    path = store.verification_step_path(record["case_id"], record["capture_id"], step_id)
-    store.write_json(path, document)
-    relative, digest = store.relative(path), f"sha256:{file_sha256(path)}"
+    step = VerificationStep(step_id=new_id("step"), case_id=record.case_id,
+                            capture_id=record.capture_id, item_id=item_id,
+                            step_type=step_type, analyst=analyst, automated=automated,
+                            at=now_text(), fields=checked.model_dump(mode="json"))
+    key = store.put_document(layout.step_key(record.case_id, record.capture_id, step.step_id),
+                             step)
+    digest = f"sha256:{store.sha256(key)}"
     # `store` records the file like every stored object (audits and run manifests count
     # store/derive/transfer events); `verify` records the act of verification.
-    custody.record("store", step_id, case_id=record["case_id"], object_path=relative,
+    custody.record("store", step.step_id, case_id=record.case_id, object_path=key,
                    sha256=digest, purpose="verification step record")
-    custody.record("verify", step_id, case_id=record["case_id"], object_path=relative,
+    custody.record("verify", step.step_id, case_id=record.case_id, object_path=key,
                    sha256=digest, purpose=f"{step_type} step on item {item_id}",
                    details={"item_id": item_id, "step_type": step_type, "analyst": analyst,
                             "automated": automated, "result": checked.result,
                             "supersedes": checked.supersedes,
                             "inputs": [f"{i.item_id} sha256:{i.sha256}" for i in checked.inputs]})
-    return document
+    return step
 
 
 def same_analyst(a: str, b: str) -> bool:
@@ -137,70 +123,70 @@ def same_analyst(a: str, b: str) -> bool:
 def _check_analyst(analyst: str, automated: bool) -> str:
     name = (analyst or "").strip()
     if not name or not name.isprintable() or len(name) > 200:
-        raise InvalidStep("analyst: who did the step is required (--analyst NAME), printable, "
+        raise InvalidStep("analyst: who did the step is required (--by NAME), printable, "
                           "at most 200 characters")
     if name.startswith("bearwitness/") and not automated:
         raise InvalidStep(f"analyst: {name!r} is reserved for the pipeline's automated steps")
     return name
 
 
-def _check_inputs(checked: CommonFields, item_id: str, record: dict[str, Any],
+def _check_inputs(checked: CommonFields, item_id: str, record: CaptureRecord,
                   resolve: ItemResolver) -> None:
     if item_id not in {i.item_id for i in checked.inputs}:
         raise InvalidStep(f"inputs: the step is about item {item_id}, so it must list that item "
                           "with the sha256 the analyst worked on (--sha256)")
     for given in checked.inputs:
-        stored = find_item(record, given.item_id) if given.item_id == item_id else None
+        stored = record.item(given.item_id) if given.item_id == item_id else None
         if stored is None:
             found = resolve(given.item_id)
             if found is None:
                 raise UnknownRecord(f"inputs: unknown item {given.item_id!r}")
-            if found[0]["case_id"] != record["case_id"]:
+            if found[0].case_id != record.case_id:
                 raise InvalidStep(f"inputs: item {given.item_id} belongs to case "
-                                  f"{found[0]['case_id']}, not {record['case_id']}")
+                                  f"{found[0].case_id}, not {record.case_id}")
             stored = found[1]
-        if stored["sha256"] != given.sha256:
+        if stored.sha256 != given.sha256:
             raise InvalidStep(
                 f"inputs: item {given.item_id} was given with sha256:{given.sha256}, but the "
-                f"stored item is sha256:{stored['sha256']}: the analyst did not work on the "
+                f"stored item is sha256:{stored.sha256}: the analyst did not work on the "
                 "stored bytes (check the file against the item's working copy)")
 
 
 def _check_supersedes(checked: CommonFields, step_type: str,
-                      earlier: list[dict[str, Any]]) -> None:
+                      earlier: list[VerificationStep]) -> None:
     if not checked.supersedes:
         return
-    target = next((s for s in earlier if s["step_id"] == checked.supersedes), None)
+    target = next((s for s in earlier if s.step_id == checked.supersedes), None)
     if target is None:
         raise InvalidStep(f"supersedes: no step {checked.supersedes} on this item")
-    if target["step_type"] != step_type:
-        raise InvalidStep(f"supersedes: step {target['step_id']} is a {target['step_type']} "
+    if target.step_type != step_type:
+        raise InvalidStep(f"supersedes: step {target.step_id} is a {target.step_type} "
                           f"step; a correction is a step of the same type")
-    later = superseded_by(earlier).get(target["step_id"])
+    later = superseded_by(earlier).get(target.step_id)
     if later:
-        raise InvalidStep(f"supersedes: step {target['step_id']} is already superseded by "
+        raise InvalidStep(f"supersedes: step {target.step_id} is already superseded by "
                           f"{later}; supersede that one instead")
 
 
-def _check_reviews(checked: Any, analyst: str, earlier: list[dict[str, Any]]) -> None:
-    by_id = {s["step_id"]: s for s in earlier}
+def _check_reviews(checked: Any, analyst: str, earlier: list[VerificationStep]) -> None:
+    by_id = {s.step_id: s for s in earlier}
     corrected = superseded_by(earlier)
     for step_id in checked.reviews:
         step = by_id.get(step_id)
         if step is None:
             raise InvalidStep(f"reviews: no step {step_id} on this item")
-        if step["step_type"] == "peer_review":
+        if step.step_type == "peer_review":
             raise InvalidStep(f"reviews: step {step_id} is itself a peer review")
         if step_id in corrected:
             raise InvalidStep(f"reviews: step {step_id} is superseded by {corrected[step_id]}; "
                               "review the correction")
-        if same_analyst(step["analyst"], analyst):
+        if same_analyst(step.analyst, analyst):
             raise InvalidStep(f"reviews: step {step_id} is by {analyst}: the same analyst "
                               "cannot peer-review their own work")
 
 
-def _check_linked(checked: Any, record: dict[str, Any], resolve: ItemResolver) -> None:
+def _check_linked(checked: Any, record: CaptureRecord, resolve: ItemResolver) -> None:
     for link in checked.linked:
-        if link.item_id and find_item(record, link.item_id) is None \
+        if link.item_id and record.item(link.item_id) is None \
                 and resolve(link.item_id) is None:
             raise UnknownRecord(f"linked: unknown item {link.item_id!r}")

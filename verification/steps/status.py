@@ -13,23 +13,22 @@ record its own policy; policies are write-once documents and the latest one appl
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from collectors.errors import InvalidStep
-from preservation.investigation.cases import load_case
-from preservation.capture.collection import new_id
 from preservation.custody.log import CustodyLog
-from preservation.hashing import file_sha256
+from preservation.ids import new_id
+from preservation.records.case import StatusPolicyRecord
+from preservation.records.step import VerificationStep
+from preservation.records.times import now_text
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 from verification.steps.step_types import STEP_TYPES
 from verification.steps.recording import superseded_by
 
-POLICY_FORMAT = "bearwitness-status-policy/1"
 STATUSES = ("unverified", "in_review", "verified", "disputed")
 
 
@@ -81,14 +80,14 @@ def label(group: tuple[str, ...]) -> str:
 PEER_REVIEW_LABEL = "independent peer_review"
 
 
-def derive_status(steps: list[dict[str, Any]], policy: StatusPolicy) -> ItemStatus:
+def derive_status(steps: list[VerificationStep], policy: StatusPolicy) -> ItemStatus:
     """The status of one item from all its steps (any order). Reads its arguments only."""
     corrected = superseded_by(steps)
-    current = [s for s in steps if not s["automated"] and s["step_id"] not in corrected]
+    current = [s for s in steps if not s.automated and s.step_id not in corrected]
     missing: list[str] = []
     lines: list[str] = []
     for group in policy.require:
-        meeting = [s for s in current if s["step_type"] in group]
+        meeting = [s for s in current if s.step_type in group]
         if meeting:
             lines.append(f"met     {label(group)}: " + ", ".join(_by(s) for s in meeting))
         else:
@@ -103,7 +102,7 @@ def derive_status(steps: list[dict[str, Any]], policy: StatusPolicy) -> ItemStat
             lines.append(f"missing {PEER_REVIEW_LABEL}: a confirmed peer review by an analyst "
                          "who authored none of the item's other current steps"
                          + "".join(f"\n        {r}" for r in refusals))
-    contradicting = [s for s in current if s["fields"].get("result") == "contradicts"]
+    contradicting = [s for s in current if s.result == "contradicts"]
     lines += [f"contradicts: {_by(s)}" for s in contradicting]
     if not current:
         status = "unverified"
@@ -116,21 +115,21 @@ def derive_status(steps: list[dict[str, Any]], policy: StatusPolicy) -> ItemStat
     return ItemStatus(status, tuple(missing), tuple(lines))
 
 
-def _peer_reviews(current: list[dict[str, Any]],
-                  corrected: dict[str, str]) -> tuple[list[dict[str, Any]], list[str]]:
+def _peer_reviews(current: list[VerificationStep],
+                  corrected: dict[str, str]) -> tuple[list[VerificationStep], list[str]]:
     authors: dict[str, set[str]] = {}  # casefolded name → step ids (see same_analyst)
     for step in current:
-        if step["step_type"] != "peer_review":
-            authors.setdefault(step["analyst"].strip().casefold(), set()).add(step["step_id"])
+        if step.step_type != "peer_review":
+            authors.setdefault(step.analyst.strip().casefold(), set()).add(step.step_id)
     qualifying, refusals = [], []
-    for review in (s for s in current if s["step_type"] == "peer_review"):
-        outcome = review["fields"].get("outcome")
-        stale = [r for r in review["fields"].get("reviews", []) if r in corrected]
+    for review in (s for s in current if s.step_type == "peer_review"):
+        outcome = review.fields.get("outcome")
+        stale = [r for r in review.reviews if r in corrected]
         if outcome != "confirmed":
             refusals.append(f"{_by(review)} does not count: outcome {outcome}")
-        elif review["analyst"].strip().casefold() in authors:
-            own = ", ".join(sorted(authors[review["analyst"].strip().casefold()]))
-            refusals.append(f"{_by(review)} does not count: {review['analyst']} also authored "
+        elif review.analyst.strip().casefold() in authors:
+            own = ", ".join(sorted(authors[review.analyst.strip().casefold()]))
+            refusals.append(f"{_by(review)} does not count: {review.analyst} also authored "
                             f"{own} (same analyst cannot peer-review their own work)")
         elif stale:
             refusals.append(f"{_by(review)} does not count: it reviewed {', '.join(stale)}, "
@@ -140,39 +139,36 @@ def _peer_reviews(current: list[dict[str, Any]],
     return qualifying, refusals
 
 
-def _by(step: dict[str, Any]) -> str:
-    return f"{step['step_id']} ({step['step_type']} by {step['analyst']})"
+def _by(step: VerificationStep) -> str:
+    return f"{step.step_id} ({step.step_type} by {step.analyst})"
 
 
 def current_policy(store: EvidenceStore, case_id: str) -> StatusPolicy:
     """The case's latest recorded policy, or the default."""
-    folder = store.case_record_path("policies", case_id, "x").parent
-    documents = [json.loads(p.read_text()) for p in folder.glob("*.json")]
+    documents = store.policies(case_id)
     if not documents:
         return StatusPolicy()
-    latest = max(documents, key=lambda d: (d["set_at"], d["policy_id"]))
-    return StatusPolicy(latest["policy_id"], tuple(tuple(g) for g in latest["require"]),
-                        latest["independent_peer_review"])
+    latest = max(documents, key=lambda d: (d.set_at, d.policy_id))
+    return StatusPolicy(latest.policy_id, latest.require, latest.independent_peer_review)
 
 
 def record_policy(store: EvidenceStore, custody: CustodyLog, case_id: str,
                   policy: dict[str, Any], set_by: str) -> StatusPolicy:
     """Store a new policy for `case_id` (write-once; it replaces the earlier one for status)."""
-    load_case(store, case_id)
+    store.case(case_id)
     try:
         checked = _PolicyFile.model_validate(policy)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise InvalidStep(f"status policy refused: {problems}") from exc
     policy_id = new_id("policy")
-    document = {"format": POLICY_FORMAT, "policy_id": policy_id, "case_id": case_id,
-                "set_by": set_by, "set_at": datetime.now(UTC).isoformat(timespec="microseconds"),
-                "require": checked.require,
-                "independent_peer_review": checked.independent_peer_review}
-    path = store.case_record_path("policies", case_id, policy_id)
-    store.write_json(path, document)
-    custody.record("store", policy_id, case_id=case_id, object_path=store.relative(path),
-                   sha256=f"sha256:{file_sha256(path)}", purpose="item status policy set",
+    document = StatusPolicyRecord(policy_id=policy_id, case_id=case_id, set_by=set_by,
+                                  set_at=now_text(),
+                                  require=tuple(tuple(g) for g in checked.require),
+                                  independent_peer_review=checked.independent_peer_review)
+    key = store.put_document(layout.case_record_key("policies", case_id, policy_id), document)
+    custody.record("store", policy_id, case_id=case_id, object_path=key,
+                   sha256=f"sha256:{store.sha256(key)}", purpose="item status policy set",
                    details={"require": checked.require,
                             "independent_peer_review": checked.independent_peer_review})
     return StatusPolicy(policy_id, tuple(tuple(g) for g in checked.require),

@@ -1,12 +1,15 @@
-"""`bearwitness demo`: the bundled demo site captured end to end, then two example queries."""
+"""`bearwitness demo`: the bundled demo site captured end to end, then example queries."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from catalog.queries.sql import format_result, run_query
 from collectors.errors import CaseExists
-from flows.cli import core_commands as commands
+from flows.application.cases import open_case
+from flows.application.environment import resolve_home
+from flows.cli.core_commands import capture
 from flows.demo import SITE_ROOT, SiteServer
 
 DEMO_CASE = "demo"
@@ -49,7 +52,8 @@ def demo_pages(base_url: str, root: Path = SITE_ROOT) -> list[str]:
 def run_demo(home: Path, port: int = 0) -> int:
     print(f"bearwitness demo: data home {home}")
     try:
-        commands.case_new(home, DEMO_CASE, "Demo: a small local news site", None, None)
+        open_case(home, DEMO_CASE, "Demo: a small local news site")
+        print(f"case {DEMO_CASE} opened")
     except CaseExists:
         print(f"case {DEMO_CASE} exists already: adding new captures to it "
               "(captures are never replaced)")
@@ -57,7 +61,7 @@ def run_demo(home: Path, port: int = 0) -> int:
         print(f"demo site serving {SITE_ROOT} at {site.url}")
         # Static mode: fast, and it fetches every srcset candidate, so the demo's queries show
         # the same images on every machine (browser mode loads only the one Chromium picks).
-        status = commands.capture(home, DEMO_CASE, demo_pages(site.url), allow_private=True,
+        status = capture(home, DEMO_CASE, demo_pages(site.url), allow_private=True,
                                   mode="static")
     counts = run_query(home, "SELECT count(*) FROM captures WHERE case_id = 'demo'").rows[0][0]
     items = run_query(home, "SELECT count(*), sum(size_bytes) FROM items "
@@ -73,3 +77,9 @@ def run_demo(home: Path, port: int = 0) -> int:
     print(f"\nevidence store: {home / 'store'}\ncatalog: {home / 'catalog.duckdb'} "
           "(open it with `duckdb -readonly`, or use `bearwitness sql`)")
     return status
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    demo = commands.add_parser("demo", help="capture the bundled demo site end to end")
+    demo.add_argument("--port", type=int, default=0, help="port for the demo site (default: any)")
+    demo.set_defaults(handler=lambda a: run_demo(resolve_home(a.home), port=a.port))

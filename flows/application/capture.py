@@ -1,0 +1,276 @@
+"""Capturing URLs into a case, top to bottom: collect and preserve → analyse media → report
+the run → timestamp → land in the catalog. The Prefect flow (flows/orchestration/
+capture_flow.py) runs the same steps as coarse tasks; `capture_urls` runs them in order
+without Prefect. Nothing is cached: every capture really happens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from catalog.landing import land_capture, land_custody
+from catalog.queries.neighbours import CatalogImages
+from catalog.storage.views import ensure_catalog
+from collectors.errors import BearwitnessError, StoreError, UsageError
+from collectors.http.client import DEFAULT_USER_AGENT
+from collectors.network.addresses import AddressPolicy
+from collectors.network.domain_limits import (DomainLimitedClient, LocalDomainSlots,
+                                              run_in_domain_lanes)
+from collectors.network.retry_policy import RetryPolicy
+from flows.application.collector_factory import MODES, CollectorFactory
+from flows.application.environment import actor, default_actor_name, open_store
+from flows.application.integrity import configured_tsa, run_repair, run_timestamp
+from preservation.capture.attempt import CaptureAttempt
+from preservation.capture.collection import CollectionContext
+from preservation.capture.preserve import capture_url
+from preservation.capture.run_report import build_run_report, capture_line, store_run_report
+from preservation.custody.log import CustodyLog
+from preservation.ids import new_id
+from preservation.records.run_report import RunReport
+from preservation.store.evidence_store import EvidenceStore
+from preservation.tool_versions import base_tool_versions
+from verification.checks.automated_checks import run_automated_checks
+from verification.media.media_analysis import analyse_media, exiftool_version
+from verification.media.video_hashes import analyse_video_frames
+
+LOG = logging.getLogger("bearwitness.capture")
+MEDIA_SETTINGS = ("auto", "on", "off")
+
+
+@dataclass(frozen=True)
+class CaptureOptions:
+    """How to capture: the options `bearwitness capture` and `watch add` share."""
+
+    mode: str = "auto"  # static | browser | auto (browser when Chromium is available)
+    media: str = "auto"  # yt-dlp: auto (when the page has media) | on | off
+    allow_private: bool = False  # private and loopback addresses are refused by default
+    user_agent: str | None = None
+    timeout: float = 30.0  # seconds to wait for a connection or for further bytes
+    concurrency: int = 1  # URLs at once
+    per_domain: int = 2  # captures and connections per domain at once
+    retries: int = 3  # tries again on connection errors, 5xx and 429
+    retry_delay: float = 1.0  # first wait, doubling, jittered
+    ca_file: str | None = None  # extra trust anchor for upstream TLS; never "verify off"
+    discovered_via: str | None = None  # the logged online inquiry that found the URLs
+
+    def check(self) -> None:
+        if self.mode not in MODES:
+            raise UsageError(f"unknown capture mode {self.mode!r}; available: "
+                             f"{', '.join(MODES)}")
+        if self.media not in MEDIA_SETTINGS:
+            raise UsageError(f"unknown media setting {self.media!r}; available: "
+                             f"{', '.join(MEDIA_SETTINGS)}")
+        if not 0 < self.timeout <= 3600:
+            raise UsageError(f"timeout must be between 0 and 3600 seconds, not {self.timeout}")
+        if not 1 <= self.concurrency <= 64 or not 1 <= self.per_domain <= 64:
+            raise UsageError("concurrency and per_domain must be between 1 and 64")
+        if not 0 <= self.retries <= 10:
+            raise UsageError(f"retries must be between 0 and 10, not {self.retries}")
+
+
+class DomainLimits(Protocol):
+    """Where per-domain limits come from: this process, or a registry shared by workers."""
+
+    def limits_for(self, urls: list[str], per_domain: int) -> dict[str, int]:
+        """domain → the limit in force (creating missing ones with `per_domain`)."""
+
+    def slot(self, domain: str) -> AbstractContextManager[object]:
+        """Hold one capture slot of the domain."""
+
+
+class LocalDomainLimits:
+    """Limits of this process only: `per_domain` lanes per domain, no shared registry."""
+
+    def limits_for(self, urls: list[str], per_domain: int) -> dict[str, int]:
+        return {}
+
+    def slot(self, domain: str) -> AbstractContextManager[object]:
+        return nullcontext()
+
+
+@dataclass(frozen=True)
+class CaptureRun:
+    """One run of captures into one case, with everything resolved that the steps share."""
+
+    home: Path
+    case_id: str
+    urls: tuple[str, ...]
+    options: CaptureOptions
+    collector: str
+    user_agent: str
+    run_id: str
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def store(self) -> EvidenceStore:
+        return open_store(self.home)
+
+    def configuration(self) -> dict[str, Any]:
+        """The run's parameters as the run report keeps them."""
+        options = asdict(self.options)
+        options.pop("ca_file")
+        return {"case_id": self.case_id, "urls": list(self.urls)} | options | {
+            "collector": self.collector, "user_agent": self.user_agent}
+
+
+def start_run(home: Path, case_id: str, urls: Iterable[str], options: CaptureOptions, *,
+              collector: str | None = None) -> CaptureRun:
+    """Check the request before anything is captured: options, the case, the inquiry."""
+    options.check()
+    chosen = list(urls)
+    if not chosen:
+        raise UsageError("no URL to capture")
+    store = open_store(home)
+    store.case(case_id)
+    if options.discovered_via:
+        store.inquiry(case_id, options.discovered_via)
+    return CaptureRun(home=home, case_id=case_id, urls=tuple(chosen), options=options,
+                      collector=collector or default_actor_name(),
+                      user_agent=options.user_agent or DEFAULT_USER_AGENT,
+                      run_id=new_id("run"))
+
+
+def collect(run: CaptureRun, *, limits: DomainLimits | None = None,
+            log: logging.Logger | logging.LoggerAdapter[Any] = LOG) -> list[CaptureAttempt]:
+    """Capture each URL into its own WARC, `concurrency` at a time, at most `per_domain` per
+    domain. A URL that fails never stops the others. Repairs what crashed runs left first."""
+    limits = limits or LocalDomainLimits()
+    store, options = run.store, run.options
+    _repair_before(run, store, log)
+    in_force = limits.limits_for(list(run.urls), options.per_domain)
+    connections = LocalDomainSlots(options.per_domain, in_force)
+    factory = CollectorFactory(options.mode, options.media,
+                               AddressPolicy(allow_private=options.allow_private),
+                               run.user_agent, options.timeout,
+                               Path(options.ca_file) if options.ca_file else None,
+                               wrap_client=lambda client: DomainLimitedClient(client, connections),
+                               retry=RetryPolicy(max_retries=options.retries,
+                                                 base_delay_s=options.retry_delay))
+    context = CollectionContext(
+        collector=run.collector, user_agent=run.user_agent, run_id=run.run_id,
+        tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
+        allow_private=options.allow_private, discovered_via=options.discovered_via,
+        notes=factory.notes)
+    total = len(run.urls)
+    with CustodyLog(store.custody_dir(), f"{run.run_id}-collect", actor(run.collector),
+                    run_id=run.run_id) as custody, factory as make_collector:
+        def one(index: int, url: str) -> CaptureAttempt:
+            number = index + 1
+            try:
+                outcome = capture_url(store, run.case_id, url, make_collector, context, custody)
+            except StoreError as exc:
+                log.error("[%d/%d] %s: not stored: %s", number, total, url, exc)
+                return CaptureAttempt.not_stored(url, str(exc))
+            except Exception as exc:  # noqa: BLE001 - one URL's failure must not stop the others
+                log.exception("[%d/%d] %s: capture failed unexpectedly", number, total, url)
+                return CaptureAttempt.not_stored(url, f"internal error: {type(exc).__name__}: "
+                                                 f"{exc}")
+            record = outcome.record
+            log.info("[%d/%d] %s %s (%d items, %d retries)", number, total, record.status, url,
+                     len(record.items), len(record.retries))
+            return CaptureAttempt.stored(record)
+
+        if factory.mode == "browser":
+            # Playwright's sync API belongs to the thread that started the browser: browser
+            # captures run one after another here (one domain slot at a time, so the
+            # per-domain limit holds trivially).
+            return [one(index, url) for index, url in enumerate(run.urls)]
+        return run_in_domain_lanes(list(run.urls), one, concurrency=options.concurrency,
+                                   lanes_per_domain=lambda d: in_force.get(d, options.per_domain),
+                                   slot=limits.slot)
+
+
+def _repair_before(run: CaptureRun, store: EvidenceStore,
+                   log: logging.Logger | logging.LoggerAdapter[Any]) -> None:
+    """What crashed runs left is set aside first; a failing repair never stops a capture."""
+    try:
+        repaired = run_repair(run.home, store, run.collector, full=False, run_id=run.run_id)
+    except StoreError as exc:
+        log.error("repair before the run failed (run `bearwitness repair`): %s", exc)
+        return
+    for action in repaired.actions:
+        log.warning("repair: %s %s: %s", action.kind, action.path, action.detail)
+
+
+def analyse(run: CaptureRun, attempts: list[CaptureAttempt], *, workers: int | None = None,
+            log: logging.Logger | logging.LoggerAdapter[Any] = LOG) -> int:
+    """Embedded metadata and perceptual hashes of every new media working copy, then the
+    automated technical checks of every image item (machine verification steps)."""
+    store = run.store
+    records = [a.record for a in attempts if a.record is not None]
+    with CustodyLog(store.custody_dir(), f"{run.run_id}-analyse", actor(run.collector),
+                    run_id=run.run_id) as custody:
+        count = analyse_media(store, records, custody, workers=workers)
+        count += analyse_video_frames(store, records, custody)
+        run_automated_checks(store, records, custody, CatalogImages(run.home))
+    log.info("analysed %d media working copies", count)
+    return count
+
+
+def report(run: CaptureRun, attempts: list[CaptureAttempt]) -> tuple[RunReport, str]:
+    """Store the run report (PROTOCOL rule 8); returns it with its store key."""
+    store = run.store
+    tools = base_tool_versions() | {"exiftool": exiftool_version()}
+    stored = build_run_report(run.run_id, "capture", run.started_at, run.configuration(),
+                              tools, [capture_line(a) for a in attempts])
+    with CustodyLog(store.custody_dir(), f"{run.run_id}-report", actor(run.collector),
+                    run_id=run.run_id) as custody:
+        key = store_run_report(store, stored, custody)
+    return stored, key
+
+
+def timestamp(run: CaptureRun, *,
+              log: logging.Logger | logging.LoggerAdapter[Any] = LOG) -> None:
+    """RFC 3161 timestamp over the run's manifest when a TSA is configured
+    ($BEARWITNESS_TSA_URL). A TSA that fails leaves the run for `bearwitness timestamp`."""
+    tsa = configured_tsa()
+    if tsa is None:
+        return
+    try:
+        run_timestamp(run.home, run.store, run.collector, tsa, runs=[run.run_id],
+                      segment=f"{run.run_id}-timestamp")
+    except BearwitnessError as exc:
+        log.error("run %s not timestamped (run `bearwitness timestamp` later): %s",
+                  run.run_id, exc)
+
+
+def land(run: CaptureRun, attempts: list[CaptureAttempt]) -> None:
+    """Publish each capture's rows, and the run's custody events, as catalog segments."""
+    land_attempts(run.home, attempts, run_id=run.run_id)
+
+
+def land_attempts(home: Path, attempts: list[CaptureAttempt], *, run_id: str) -> None:
+    store = open_store(home)
+    for attempt in attempts:
+        if attempt.record is not None:
+            land_capture(home, store, attempt.record)
+    for segment in store.custody_segments(f"{run_id}-"):
+        land_custody(home, segment)
+    ensure_catalog(home)
+
+
+def capture_urls(home: Path, case_id: str, urls: Iterable[str],
+                 options: CaptureOptions | None = None, *, collector: str | None = None,
+                 limits: DomainLimits | None = None, analyse_media_items: bool = True,
+                 log: logging.Logger | logging.LoggerAdapter[Any] = LOG
+                 ) -> list[CaptureAttempt]:
+    """The whole capture job without Prefect, one URL's result per URL, in order."""
+    run = start_run(home, case_id, urls, options or CaptureOptions(), collector=collector)
+    attempts = collect(run, limits=limits, log=log)
+    if analyse_media_items:
+        analyse(run, attempts, log=log)
+    report(run, attempts)
+    timestamp(run, log=log)
+    land(run, attempts)
+    return attempts
+
+
+__all__ = ["CaptureAttempt", "CaptureOptions", "CaptureRun", "DomainLimits",
+           "LocalDomainLimits", "analyse", "capture_urls", "collect", "land", "report",
+           "start_run", "timestamp"]

@@ -1,0 +1,71 @@
+"""The base of every stored record: one JSON form, a format name with a version, and a clear
+error for a document that is not a readable record of its kind.
+
+Conversion between records and JSON is pydantic's (a TypeAdapter over the frozen dataclass),
+not code of ours: it checks the types of what is read and leaves the stored text alone. Times
+stay the ISO 8601 text that was stored; several stored documents are hashed in their stored
+form (custody events, manifests), so a record must never re-spell what it read.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, ClassVar, Self
+
+from pydantic import TypeAdapter, ValidationError
+
+from collectors.errors import UnreadableRecord
+
+
+@functools.cache
+def _adapter(kind: type) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+class Document:
+    """Mixin for frozen dataclasses stored as JSON documents."""
+
+    FORMAT: ClassVar[str]  # e.g. "bearwitness-capture/1"
+
+    def to_dict(self) -> dict[str, Any]:
+        document: dict[str, Any] = _adapter(type(self)).dump_python(self, mode="json")
+        return document
+
+    def to_json(self) -> str:
+        """The stored form: sorted keys, two-space indent, UTF-8 kept as is."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, document: Any, *, where: str = "document") -> Self:
+        """The record `document` holds; UnreadableRecord when it is not one of this kind, or
+        of a later version than this code reads."""
+        if not isinstance(document, dict):
+            raise UnreadableRecord(f"{where}: not a JSON object")
+        check_format(cls.FORMAT, document.get("format"), where)
+        try:
+            record: Self = _adapter(cls).validate_python(document)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                 for e in exc.errors()[:5])
+            raise UnreadableRecord(f"{where}: not a readable {cls.__name__} ({problems})") from exc
+        return record
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, where: str = "document") -> Self:
+        try:
+            document = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UnreadableRecord(f"{where}: not JSON ({exc})") from exc
+        return cls.from_dict(document, where=where)
+
+
+def check_format(expected: str, found: Any, where: str) -> None:
+    """`found` must be `expected`'s format at a version this code reads (the same or older)."""
+    name, _, version = expected.rpartition("/")
+    if not isinstance(found, str) or found.rpartition("/")[0] != name:
+        raise UnreadableRecord(f"{where}: format {found!r} is not {name}")
+    found_version = found.rpartition("/")[2]
+    if not found_version.isdigit() or int(found_version) > int(version):
+        raise UnreadableRecord(f"{where}: {found} is newer than this bearwitness reads "
+                               f"({expected}); upgrade bearwitness")

@@ -1,0 +1,92 @@
+"""What holds the store's bytes: the interface a backend implements, and the local one.
+
+A backend knows objects by key (a store-relative path such as `captures/c1/cap-1.json`) and
+offers what the repository (preservation/store/evidence_store.py) needs: write-once puts,
+streaming reads, listings by prefix, and a local file for tools that only read files
+(exiftool, ffmpeg, zip). Everything typed — which document lives where, what it parses to —
+is the repository's, so a second backend (object storage, an encrypted store) implements only
+this. The local backend is a directory tree, also on a POSIX shared mount.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from collectors.errors import StoreError, UsageError
+from preservation.store.durable_files import write_new_file
+
+
+class StoreBackend(Protocol):
+    def exists(self, key: str) -> bool: ...
+
+    def read_bytes(self, key: str) -> bytes:
+        """A small object whole (documents); large ones are read with `open_read`."""
+
+    def open_read(self, key: str) -> BinaryIO: ...
+
+    def size(self, key: str) -> int: ...
+
+    def keys(self, prefix: str, *, suffix: str = "") -> list[str]:
+        """Keys of the objects under `prefix` (recursively) ending in `suffix`, sorted."""
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Store write-once: ObjectExists when the key is taken; nothing is ever replaced."""
+
+    def put_file(self, key: str, source: Path) -> None:
+        """Store a copy of `source` write-once."""
+
+    def local_file(self, key: str) -> Path:
+        """A file on this machine holding the object's bytes, for tools that read files."""
+
+
+class LocalDirectory:
+    """The store as a directory tree under `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, key: str) -> Path:
+        if not key or key.startswith("/") or ".." in key.split("/"):
+            raise UsageError(f"not a store key: {key!r}")
+        return self.root / key
+
+    def key_of(self, path: Path) -> str:
+        """The key of a file under the root (paths from this backend's own listings)."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError as exc:
+            raise StoreError(f"{path} is not inside the evidence store {self.root}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    def open_read(self, key: str) -> BinaryIO:
+        return open(self.path(key), "rb")
+
+    def size(self, key: str) -> int:
+        return self.path(key).stat().st_size
+
+    def keys(self, prefix: str, *, suffix: str = "") -> list[str]:
+        folder = self.root / prefix.rstrip("/") if prefix else self.root
+        if not folder.is_dir():
+            return []
+        found = []
+        for directory, _, names in os.walk(folder):
+            base = self.key_of(Path(directory))
+            found += [f"{base}/{name}" if base != "." else name for name in names]
+        return sorted(key for key in found if key.endswith(suffix))
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        write_new_file(self.path(key), data)
+
+    def put_file(self, key: str, source: Path) -> None:
+        write_new_file(self.path(key), source=source)
+
+    def local_file(self, key: str) -> Path:
+        return self.path(key)
