@@ -45,7 +45,7 @@ def main() -> None:
         (site / "page.html").write_text("<html>" + "".join(tags) + "</html>")
         home = Path(work) / "home"
         case_new(home, "bench", "Audit benchmark", None, "bench")
-        with SiteServer(site, test_routes=False) as server:
+        with SiteServer(site) as server:
             capture_run(home, "bench", [server.url + "page.html"], analyse=False, who="bench")
         store = open_store(home)
         files = [p for p in store.local_root.rglob("*") if p.is_file() and "custody" not in p.parts]

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the slow route's site
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -46,10 +49,10 @@ def main() -> None:
 
         from flows.orchestration.capture_flow import capture
         from flows.cli.core_commands import case_new
-        from flows.demo import SiteServer
+        from failure_site import FailureSiteServer
         from flows.demo.server import SITE_ROOT
 
-        with prefect_test_harness(server_startup_timeout=120), SiteServer() as site:
+        with prefect_test_harness(server_startup_timeout=120), FailureSiteServer() as site:
             pages = sorted(p.relative_to(SITE_ROOT).as_posix() for p in SITE_ROOT.rglob("*.html"))
             workloads = {
                 "demo pages": [site.url + p for p in pages] * args.repeat,

@@ -73,7 +73,7 @@ def bench_media(video_mb: int, work: Path) -> dict[str, float]:
     root.mkdir(parents=True)
     (root / "video.mp4").write_bytes(os.urandom(video_mb * 1024 * 1024))
     size_mb = video_mb * 1024 * 1024 / 1e6
-    with SiteServer(root, test_routes=False) as site:
+    with SiteServer(root) as site:
         url = site.url_for("video.mp4")
         start = time.perf_counter()
         with urllib.request.urlopen(url) as answer, open(work / "plain.bin", "wb") as out:

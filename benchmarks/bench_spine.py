@@ -15,8 +15,8 @@ What it does:
   1. generates a seeded, deterministic site: N pages, each referencing 5 images (<img src> and
      srcset), a shared CSS with a url() background, and M distinct 1920x1080 JPEGs (q85,
      numpy-built photo-like content; a third with EXIF, a sixth with GPS), in a process pool;
-  2. serves it with the project's SiteServer (in its own process, so neither client shares a
-     GIL with the server);
+  2. serves it with the project's SiteServer code (as the tests' FailureSiteServer, for its
+     request counters) in its own process, so neither client shares a GIL with the server;
   3. (a) captures every page with the capture functions, without Prefect (what the task
      `collect_and_preserve` runs: its collector assembly, then a plain StaticCollector), then
      with `wget --warc-file --page-requisites` (and, for context, --no-warc-compression), then
@@ -296,9 +296,12 @@ def generate_site(root: Path, pages: int, images: int, seed: int, procs: int) ->
 
 
 def _serve(root: str, conn) -> None:
-    from flows.demo import SiteServer
+    # The test suite's site server: the demo's server code plus the request and connection
+    # counters this benchmark reports (its /_test/ routes go unused).
+    sys.path.insert(0, str(REPO / "tests"))
+    from failure_site import FailureSiteServer
 
-    server = SiteServer(root=root, test_routes=False)
+    server = FailureSiteServer(root=root)
     server.start()
     conn.send(server.port)
     try:

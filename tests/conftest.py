@@ -11,19 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo import SiteServer
+from failure_site import FailureSiteServer
 
 # ---------------------------------------------------------------- servers
 
 
 @pytest.fixture(scope="session")
-def site_server() -> Iterator[SiteServer]:
-    """The bundled demo site with its /_test/ failure routes, on 127.0.0.1 at an OS-chosen port.
+def site_server() -> Iterator[FailureSiteServer]:
+    """The bundled demo site plus the /_test/ failure routes (tests/failure_site.py), on 127.0.0.1
+    at an OS-chosen port.
 
     Shared by the whole session because it holds no per-test state; tests that count requests
-    must compare `counters` before and after, or start their own `SiteServer`.
+    must compare `counters` before and after, or start their own `FailureSiteServer`.
     """
-    with SiteServer() as server:
+    with FailureSiteServer() as server:
         yield server
 
 

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(not browser_available(),
 @pytest.fixture(scope="module")
 def fidelity_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteServer]:
     root = build_site(tmp_path_factory.mktemp("fidelity-site"))
-    with SiteServer(root, test_routes=False) as server:
+    with SiteServer(root) as server:
         yield server
 
 

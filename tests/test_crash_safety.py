@@ -57,7 +57,7 @@ def site(tmp_path_factory) -> SiteServer:
             (root / name).write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(IMAGE_BYTES))
             images.append(f'<img src="/{name}">')
         (root / f"page-{page}.html").write_text(f"<html><body>{''.join(images)}</body></html>")
-    with SiteServer(root, test_routes=False) as server:
+    with SiteServer(root) as server:
         yield server
 
 

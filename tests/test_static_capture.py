@@ -28,7 +28,7 @@ def many_images_site(tmp_path: Path):
         (root / "img" / f"{number}.gif").write_bytes(b"GIF89a" + bytes([number]) * 20)
         tags.append(f'<img src="img/{number}.gif">')
     (root / "page.html").write_text(f"<html><body>{''.join(tags)}</body></html>")
-    with SiteServer(root, test_routes=False) as server:
+    with SiteServer(root) as server:
         yield server
 
 

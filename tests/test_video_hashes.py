@@ -28,7 +28,7 @@ def video_run(tmp_path_factory, prefect_harness):
     reencode_downscaled(root / "media" / "clip.mp4", root / "media" / "copy-small.mp4")
     home = tmp_path_factory.mktemp("video") / "home"
     open_case(home, "videos", "Video near-duplicates", by="tester")
-    with SiteServer(root, test_routes=False) as server:
+    with SiteServer(root) as server:
         page = capture("videos", [server.url_for("video.html")], home=str(home),
                        allow_private=True, mode="auto")
         direct = capture("videos", [server.url_for("media/copy-small.mp4"),

@@ -36,7 +36,7 @@ def _wayback_missing() -> bool:
 def packaged(tmp_path_factory):
     root = build_site(tmp_path_factory.mktemp("wacz-site"))
     home = tmp_path_factory.mktemp("wacz") / "home"
-    with SiteServer(root, test_routes=False) as server:
+    with SiteServer(root) as server:
         outcome = run_capture(home, server.url_for("index.html"),
                               mode="browser" if browser_available() else "static",
                               media="off")

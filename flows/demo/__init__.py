@@ -1,4 +1,4 @@
-"""The bundled demo site and the loopback server that serves it (also the test fixture site)."""
+"""The bundled demo site and the loopback server that serves it (tests/failure_site.py builds on it)."""
 
 from flows.demo.server import SITE_ROOT, SiteServer
 
