@@ -1,5 +1,6 @@
-"""The dependency rules of ARCHITECTURE.md, checked on the source: Prefect only under flows/,
-and imports point one way (collectors → preservation → verification → catalog → flows)."""
+"""The dependency rules of docs/design.md#stages-and-dependencies, checked on the source:
+Prefect only under flows/, and imports point one way (collectors → preservation →
+verification → catalog → flows)."""
 
 from __future__ import annotations
 

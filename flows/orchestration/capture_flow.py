@@ -1,8 +1,8 @@
 """The capture job, top to bottom: collect and preserve → analyse media → report the run → land
 in the catalog → emit change/takedown events.
 
-Prefect sees four coarse tasks per run (never one per URL or file: MEASURED.md). Nothing is
-cached: every capture really happens.
+Prefect sees four coarse tasks per run (never one per URL or file:
+docs/design.md#measured-prefect). Nothing is cached: every capture really happens.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def land_in_catalog(home: str, run_id: str, records: list[dict]) -> None:
 @task(name="report run")
 def report_run(home: str, run_id: str, started_at: datetime, configuration: dict[str, Any],
                records: list[dict], collector: str) -> str:
-    """Store the run report (PROTOCOL.md rule 8) and show it as Prefect artifacts."""
+    """Store the run report (docs/protocol.md rule 8) and show it as Prefect artifacts."""
     store = open_store(Path(home))
     tools = base_tool_versions() | {"exiftool": exiftool_version()}
     report = build_run_report(run_id, "capture", started_at, configuration, tools, records)

@@ -1,6 +1,6 @@
-"""The machine-readable run report every run leaves in the evidence store (PROTOCOL.md rule 8):
-tools and versions, configuration, user agent, start and end, time zone, every capture with its
-hashes and retries, and every error."""
+"""The machine-readable run report every run leaves in the evidence store
+(docs/protocol.md rule 8): tools and versions, configuration, user agent, start and end, time
+zone, every capture with its hashes and retries, and every error."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""A case's planning documents (PROTOCOL.md rule 1): the online investigation plan, the digital
-threat and risk assessment, the digital landscape assessment.
+"""A case's planning documents (docs/protocol.md rule 1): the online investigation plan, the
+digital threat and risk assessment, the digital landscape assessment.
 
 Each is kept as given, write-once, under `documents/<case_id>/<document_id>.<ext>` with a
 record beside it (`<document_id>.json`: kind, original name, sha256, size, who, when), and is

@@ -1,4 +1,4 @@
-"""The evidence store: a directory tree that is the record of truth (ARCHITECTURE.md decision 1).
+"""The evidence store: a directory tree that is the record of truth (docs/design.md decision 1).
 
     <root>/cases/<case_id>/case.json              the case, created before any collection
     <root>/warcs/<case_id>/<capture_id>.warc.gz   evidentiary copies (read-only once closed)
@@ -15,7 +15,8 @@
     <root>/manifests/<run_id>.json                run manifest: hashes of what a run stored
     <root>/timestamps/<run_id>.tsr, .chain.pem    RFC 3161 token over it, TSA certificate chain
     <root>/quarantine/<repair_id>/…               what `repair` set aside after a crash
-    <root>/runs/<run_id>.json                     run report of every flow run (PROTOCOL.md 8)
+    <root>/runs/<run_id>.json                     run report of every flow run
+                                                  (docs/protocol.md rule 8)
     <root>/watch/<case_id>.yaml                   watch list of a case (plain, editable file)
     <root>/tmp/                                   spool files and locks of captures in progress
 
