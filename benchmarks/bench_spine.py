@@ -1011,7 +1011,8 @@ def main(argv: list[str] | None = None) -> int:
                   + (f" (after waiting {time.time() - waited:.0f} s)" if args.wait_idle else ""))
     for line in header:
         log(line)
-    # Only [A-Za-z0-9._/-] in the path: exiftool sessions refuse anything else (MEASURED.md).
+    # Only [A-Za-z0-9._/-] in the path: exiftool sessions refuse anything else
+    # (docs/design.md#measured-hostile-input).
     work = Path(tempfile.mkdtemp(prefix="bench-spine-", dir=os.environ.get("BENCH_SPINE_TMP")))
     server = None
     began = time.perf_counter()

@@ -1,5 +1,5 @@
 """Landing store documents in the catalog as segments: rows derived from the store alone, so
-a rebuild gives the same rows (PROTOCOL rule 20)."""
+a rebuild gives the same rows (docs/protocol.md rule 20)."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ TABLES: dict[str, pa.Schema] = {
         ("sha256", pa.string()), ("prev_hash", pa.string()), ("event_hash", pa.string()),
         ("purpose", pa.string()), ("tool", pa.string()), ("tool_version", pa.string()),
         ("details", pa.string())]),
-    # Verification (PROTOCOL.md rules 2, 3, 21-23): derived from store/verification, policies,
+    # Verification (docs/protocol.md rules 2, 3, 21-23): derived from store/verification, policies,
     # inquiries and assessments.
     "verification_steps": pa.schema([
         ("step_id", pa.string()), ("item_id", pa.string()), ("case_id", pa.string()),

@@ -1,6 +1,6 @@
 """What a page says about itself: title, publication time, author, canonical URL, Open Graph.
 
-These are the page's *claims* (contextual data, PROTOCOL.md rule 4), kept as written on the
+These are the page's *claims* (contextual data, docs/protocol.md rule 4), kept as written on the
 page and never taken as facts: `published_time` is what the site says, not when anything
 happened and not when we captured it (rule 10). Parsed with the standard library's
 html.parser from the page as received; hostile markup gives fewer claims, never an error.

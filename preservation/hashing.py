@@ -1,4 +1,4 @@
-"""Hash values, always written `algorithm:hex` (PROTOCOL.md)."""
+"""Hash values, always written `algorithm:hex` (docs/protocol.md#hash-values)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Which tools, at which versions: collection data every capture and run records (PROTOCOL
-rule 5)."""
+"""Which tools, at which versions: collection data every capture and run records
+(docs/protocol.md rule 5)."""
 
 from __future__ import annotations
 

@@ -30,8 +30,9 @@ def site_server() -> Iterator[FailureSiteServer]:
 
 @pytest.fixture(scope="session")
 def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One temporary Prefect API for the whole session: starting it costs ~20 s (MEASURED.md),
-    so flows under test share it. Its PREFECT_HOME is private to the run."""
+    """One temporary Prefect API for the whole session: starting it costs ~20 s
+    (docs/design.md#measured-prefect), so flows under test share it. Its PREFECT_HOME is
+    private to the run."""
     import os
 
     os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))

@@ -1,4 +1,5 @@
-"""Analysts keep a DuckDB shell open on catalog.duckdb while captures land (ARCHITECTURE #5)."""
+"""Analysts keep a DuckDB shell open on catalog.duckdb while captures land
+(docs/design.md decision 5)."""
 
 from __future__ import annotations
 

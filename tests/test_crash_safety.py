@@ -1,4 +1,4 @@
-"""Crash safety (PROTOCOL.md rule 13): a real capture process is killed with SIGKILL at many
+"""Crash safety (docs/protocol.md rule 13): a real capture process is killed with SIGKILL at many
 moments, and after each kill:
 
  (a) every WARC record the writer had fsynced is intact and readable;

@@ -1,6 +1,6 @@
 """The per-item evidence report: self-contained HTML holding the hashes, the times kept apart,
 every step with its author, the status and the custody trail — and it renders in headless
-Chromium (PROTOCOL.md rule 24)."""
+Chromium (docs/protocol.md rule 24)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Item status is derived from the steps by the case's policy (PROTOCOL.md rule 23):
+"""Item status is derived from the steps by the case's policy (docs/protocol.md rule 23):
 unverified → in_review → verified / disputed, with what is missing named."""
 
 from __future__ import annotations

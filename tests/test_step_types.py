@@ -1,5 +1,5 @@
 """Every Protocol step type accepts its valid fields and refuses each kind of invalid field
-with a message that names the field (PROTOCOL.md rule 21)."""
+with a message that names the field (docs/protocol.md rule 21)."""
 
 from __future__ import annotations
 

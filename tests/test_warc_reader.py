@@ -501,7 +501,7 @@ def test_bare_lf_http_header_gives_the_payload_boundary_warcio_uses(tmp_path: Pa
 def test_every_single_bit_flip_is_detected_or_changes_no_record_byte(tmp_path: Path) -> None:
     """Bit flips gzip cannot see exist (MTIME/XFL/OS, the FTEXT flag, deflate padding
     bits); none of them may change a byte of any record. The file's own SHA-256/512,
-    taken at capture (PROTOCOL rule 6), is what catches those."""
+    taken at capture (docs/protocol.md rule 6), is what catches those."""
     shot = record("resource", b"shot", uri=None, content_type="image/png")
     members = [gz(warcinfo()), gz(shot, level=0)]  # a deflated and a stored member
     original = b"".join(members)

@@ -1,4 +1,4 @@
-"""Write-once, checked on the source and on the files (PROTOCOL.md rule 15).
+"""Write-once, checked on the source and on the files (docs/protocol.md rule 15).
 
 No code path opens a closed WARC or a stored object for writing: every call in collectors/,
 preservation/ and verification/ that can write, truncate, re-mode, rename, link or delete a

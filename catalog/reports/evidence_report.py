@@ -1,4 +1,4 @@
-"""An item's evidence report (PROTOCOL.md rule 24): everything known about one item, gathered
+"""An item's evidence report (docs/protocol.md rule 24): everything known about one item, gathered
 from the evidence store (the record of truth) with the catalog as an index (which capture
 holds the item, its perceptual neighbours, which custody segments mention it).
 

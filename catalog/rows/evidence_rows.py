@@ -1,5 +1,5 @@
 """Catalog rows derived from documents in the evidence store — and from nothing else, so a
-rebuild gives the same rows (PROTOCOL.md rule 20)."""
+rebuild gives the same rows (docs/protocol.md rule 20)."""
 
 from __future__ import annotations
 

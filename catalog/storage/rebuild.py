@@ -1,4 +1,4 @@
-"""Recreate every catalog row from the evidence store alone (PROTOCOL.md rule 20)."""
+"""Recreate every catalog row from the evidence store alone (docs/protocol.md rule 20)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ so a reader — or a crash — sees either the whole capture or nothing of it. T
 retired directories live beside the segments directory (`segments.staging/`), not in it: the
 views' `segments/*/` pattern matches dot-directories too, and would read a half-written one
 left by a crash (found by tests/test_crash_safety.py). Writers never open
-catalog.duckdb, which is why analysts can keep it open while runs land (ARCHITECTURE.md #5).
+catalog.duckdb, which is why analysts can keep it open while runs land (docs/design.md decision 5).
 """
 
 from __future__ import annotations

@@ -262,7 +262,7 @@ class BrowserCollector:
 
     def _settle(self, page: Any, proxy: RecordingProxy) -> None:
         """Wait until no request has been in flight for `quiet_ms`, at most `settle_max_ms`
-        (a page streaming a video never goes quiet: MEASURED.md)."""
+        (a page streaming a video never goes quiet: docs/design.md#measured-browser-and-media)."""
         waited = 0
         while waited < self.settle_max_ms:
             if proxy.quiet_for() * 1000 >= self.quiet_ms:

@@ -1,8 +1,8 @@
 """Decode a body's Content-Encoding for reading, with a hard cap.
 
 Only for parsing (finding links, reading a page's claims): the stored bytes are never decoded.
-A gzip bomb must not fill memory, so output is cut at `max_bytes` (MEASURED.md: clients that
-decode without limit inflated 5 GiB in 5 s).
+A gzip bomb must not fill memory, so output is cut at `max_bytes`
+(docs/design.md#measured-hostile-input: clients that decode without limit inflated 5 GiB in 5 s).
 """
 
 from __future__ import annotations

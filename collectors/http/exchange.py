@@ -43,7 +43,7 @@ class HttpResponse:
 
 @dataclass(frozen=True)
 class TlsSession:
-    """The TLS connection an https exchange went over (PROTOCOL.md rule 12). The server's
+    """The TLS connection an https exchange went over (docs/protocol.md rule 12). The server's
     certificates are DER, leaf first (see collectors/http/tls_chain.py for how the chain is had)."""
 
     version: str  # e.g. TLSv1.3

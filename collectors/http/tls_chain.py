@@ -1,4 +1,4 @@
-"""The certificate chain of a verified TLS connection, for the record (PROTOCOL.md rule 12).
+"""The certificate chain of a verified TLS connection, for the record (docs/protocol.md rule 12).
 
 Python before 3.13 hands out only the leaf certificate of a connection. The chain is rebuilt
 here from that leaf to the trust anchor that verified it (the operator's CA file, else the

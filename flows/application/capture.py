@@ -214,7 +214,7 @@ def analyse(run: CaptureRun, attempts: list[CaptureAttempt], *, workers: int | N
 
 
 def report(run: CaptureRun, attempts: list[CaptureAttempt]) -> tuple[RunReport, str]:
-    """Store the run report (PROTOCOL rule 8); returns it with its store key."""
+    """Store the run report (docs/protocol.md rule 8); returns it with its store key."""
     store = run.store
     tools = base_tool_versions() | {"exiftool": exiftool_version()}
     stored = build_run_report(run.run_id, "capture", run.started_at, run.configuration(),

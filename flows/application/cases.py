@@ -1,4 +1,4 @@
-"""Cases and their planning documents (PROTOCOL rule 1)."""
+"""Cases and their planning documents (docs/protocol.md rule 1)."""
 
 from __future__ import annotations
 

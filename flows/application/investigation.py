@@ -1,5 +1,5 @@
 """The phases before collection: the online inquiry log and preliminary assessments
-(PROTOCOL rules 2 and 3)."""
+(docs/protocol.md rules 2 and 3)."""
 
 from __future__ import annotations
 

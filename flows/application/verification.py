@@ -1,4 +1,4 @@
-"""The verification phase (PROTOCOL rules 21–23): analysts' steps on items, the status they
+"""The verification phase (docs/protocol.md rules 21–23): analysts' steps on items, the status they
 lead to under the case's policy, and evidence reports (rule 24)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Integrity commands: audit, repair, timestamp, export (PROTOCOL.md rules 13, 15–19)."""
+"""Integrity commands: audit, repair, timestamp, export (docs/protocol.md rules 13, 15–19)."""
 
 from __future__ import annotations
 

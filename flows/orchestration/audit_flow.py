@@ -1,4 +1,4 @@
-"""The scheduled fixity audit (PROTOCOL.md rule 16): the same audit as `bearwitness audit`, as
+"""The scheduled fixity audit (docs/protocol.md rule 16): the same audit as `bearwitness audit`, as
 a Prefect flow with a weekly deployment in prefect.yaml. One coarse task; the run fails (and
 so shows up, and can notify) when the audit finds an incident."""
 

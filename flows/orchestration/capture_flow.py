@@ -34,7 +34,7 @@ def analyse_captured_media(run: CaptureRun, attempts: list[CaptureAttempt]) -> i
 
 @task(name="report run")
 def report_run(run: CaptureRun, attempts: list[CaptureAttempt]) -> str:
-    """Store the run report (PROTOCOL rule 8) and show it as Prefect artifacts."""
+    """Store the run report (docs/protocol.md rule 8) and show it as Prefect artifacts."""
     report, key = job.report(run, attempts)
     publish_run_report(report, key)
     return key

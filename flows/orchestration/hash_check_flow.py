@@ -1,8 +1,9 @@
 """The hash_check job: re-hash working copies in batches, on this machine or on a Dask cluster.
 
-One Prefect task per batch (never per file, MEASURED.md). With `dask_address` the batches run
-on that Dask cluster through prefect-dask (its workers must mount the store at the same path);
-without it, on a local thread pool. A mismatch is reported, never repaired.
+One Prefect task per batch (never per file, docs/design.md#measured-prefect). With
+`dask_address` the batches run on that Dask cluster through prefect-dask (its workers must
+mount the store at the same path); without it, on a local thread pool. A mismatch is
+reported, never repaired.
 """
 
 from __future__ import annotations

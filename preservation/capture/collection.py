@@ -1,4 +1,4 @@
-"""Collection data: who collects, with what, how (PROTOCOL rule 5)."""
+"""Collection data: who collects, with what, how (docs/protocol.md rule 5)."""
 
 from __future__ import annotations
 

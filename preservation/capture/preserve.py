@@ -166,7 +166,7 @@ def _record_renditions(recorder: WarcRecorder, result: CollectorResult) -> None:
 
 def _fidelity_fields(url: str, result: CollectorResult, items: list[CapturedItem],
                      context: CollectionContext) -> dict[str, Any]:
-    """Contextual data and the court-minimum check (PROTOCOL rule 4: URL, source and
+    """Contextual data and the court-minimum check (docs/protocol.md rule 4: URL, source and
     screenshot; a capture lacking one says so)."""
     # `claims`: what the page says about itself; `contextual`: those claims plus what other
     # tools report (yt-dlp's platform data under "media"). Both are claims, never our facts.

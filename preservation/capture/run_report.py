@@ -1,4 +1,4 @@
-"""The machine-readable run report every run leaves in the evidence store (PROTOCOL rule 8):
+"""The machine-readable run report every run leaves in the evidence store (docs/protocol.md rule 8):
 tools and versions, configuration, user agent, start and end, time zone, every capture with its
 hashes and retries, and every error."""
 

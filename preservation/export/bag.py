@@ -1,4 +1,4 @@
-"""Export for a prosecutor or partner: a BagIt bag (RFC 8493, PROTOCOL.md rule 19).
+"""Export for a prosecutor or partner: a BagIt bag (RFC 8493, docs/protocol.md rule 19).
 
     <bag>/bagit.txt, bag-info.txt
     <bag>/manifest-sha256.txt, manifest-sha512.txt, tagmanifest-sha256.txt, tagmanifest-sha512.txt

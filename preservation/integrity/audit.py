@@ -1,4 +1,4 @@
-"""Fixity audit (PROTOCOL.md rules 16–18): re-hash every stored object against the hashes
+"""Fixity audit (docs/protocol.md rules 16–18): re-hash every stored object against the hashes
 recorded when it was stored, check the custody log end to end, check that objects and events
 match both ways, and check every timestamp token. Only reads; `record_fixity` then appends
 the result to the custody log. A mismatch is reported, never repaired.

@@ -1,4 +1,4 @@
-"""RFC 3161 trusted timestamps over run manifests (PROTOCOL.md rule 18).
+"""RFC 3161 trusted timestamps over run manifests (docs/protocol.md rule 18).
 
     <store>/manifests/<run_id>.json          what the run stored (preservation/integrity/run_manifest.py)
     <store>/timestamps/<run_id>.tsr          the TSA's whole TimeStampResp (DER)

@@ -1,4 +1,4 @@
-"""A case's planning documents (PROTOCOL rule 1): the online investigation plan, the digital
+"""A case's planning documents (docs/protocol.md rule 1): the online investigation plan, the digital
 threat and risk assessment, the digital landscape assessment.
 
 Each is kept as given, write-once, under `documents/<case_id>/<document_id>.<ext>` with a

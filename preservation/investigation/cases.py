@@ -1,4 +1,4 @@
-"""Cases (investigations): a case exists before anything is collected into it (PROTOCOL rule 1)."""
+"""Cases (investigations): a case exists before anything is collected into it (docs/protocol.md rule 1)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The phases before collection, recorded: online inquiry and preliminary assessment
-(PROTOCOL rules 2 and 3).
+(docs/protocol.md rules 2 and 3).
 
 An inquiry is a search an investigator ran: the query, the platform or engine, UTC time, who,
 and the virtual identity (persona) used. A capture may point at the inquiry that found its URL

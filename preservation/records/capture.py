@@ -1,5 +1,5 @@
 """The capture record: what one capture of one URL collected, how, by whom, and where each
-byte is (PROTOCOL rules 4–8). Stored write-once at `captures/<case_id>/<capture_id>.json`,
+byte is (docs/protocol.md rules 4–8). Stored write-once at `captures/<case_id>/<capture_id>.json`,
 the capture's commit point: a capture exists once this record is stored and recorded.
 
 What the page or a platform claims (`claims`, `contextual`) is kept as the mapping the

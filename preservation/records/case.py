@@ -1,4 +1,4 @@
-"""The records of an investigation before and beside collection (PROTOCOL rules 1–3): the case,
+"""The records of an investigation before and beside collection (docs/protocol.md rules 1–3): the case,
 its documents (plan, risk and landscape assessments), the online inquiry log, preliminary
 assessments, and the item-status policy the case follows."""
 

@@ -1,4 +1,4 @@
-"""One chain-of-custody event (PROTOCOL rule 17), as a typed view of the stored line.
+"""One chain-of-custody event (docs/protocol.md rule 17), as a typed view of the stored line.
 
 The chain is verified on the stored JSON itself (preservation/custody/log.py): an event's hash
 covers exactly what was written, fields this version does not know included. The record is

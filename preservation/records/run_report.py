@@ -1,4 +1,4 @@
-"""The run report every run leaves (PROTOCOL rule 8): tools and versions, configuration, user
+"""The run report every run leaves (docs/protocol.md rule 8): tools and versions, configuration, user
 agent, start and end, time zone, every capture with its hashes and retries, every error."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A verification step as stored (PROTOCOL rule 21): who examined which item, when, and the
+"""A verification step as stored (docs/protocol.md rule 21): who examined which item, when, and the
 step type's own fields. Kept apart from the item, append-only: a correction is a new step
 that `supersedes` an earlier one. verification/steps/step_types.py checks the fields of each
 type before a step is stored; the record keeps them as the JSON mapping that was checked."""

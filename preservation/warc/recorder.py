@@ -1,7 +1,7 @@
 """The exchange sink behind every collector: each HTTP exchange becomes WARC records and an item.
 
-This is the one way captured bytes reach the store (ARCHITECTURE.md): collectors hand their
-exchanges here, and nothing else writes WARC request/response records.
+This is the one way captured bytes reach the store (docs/design.md#one-recording-layer):
+collectors hand their exchanges here, and nothing else writes WARC request/response records.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class WarcRecorder:
 
     def _record_tls(self, exchange: HttpExchange, response_id: str) -> None:
         """The first https exchange with each origin: its TLS version, cipher and verified
-        certificate chain as a metadata record (PROTOCOL.md rule 12)."""
+        certificate chain as a metadata record (docs/protocol.md rule 12)."""
         if exchange.tls is None:
             return
         origin = "/".join(exchange.url.split("/", 3)[:3])

@@ -1,6 +1,6 @@
 """The WARC records bearwitness writes, built from what the collectors fetched.
 
-Header names and order follow WARC 1.1 (PROTOCOL.md rule 11). Digests are `sha256:<hex>`; the
+Header names and order follow WARC 1.1 (docs/protocol.md rule 11). Digests are `sha256:<hex>`; the
 payload digest of an HTTP record covers the body as transmitted (what `warcio check` verifies).
 """
 
@@ -148,7 +148,7 @@ def resource_record(target_uri: str, content_type: str, block: bytes | Path, at:
 def conversion_record(target_uri: str, content_type: str, block: Path, at: datetime,
                       warcinfo_id: str, refers_to: list[str], tool: dict[str, Any],
                       level: int = LEVEL_STORED) -> tuple[PreparedRecord, str, int]:
-    """A derivative (PROTOCOL.md rule 7): WARC-Refers-To names each source record; the tool,
+    """A derivative (docs/protocol.md rule 7): WARC-Refers-To names each source record; the tool,
     version and parameters are WARC-Tool-* fields (custom fields; WARC 1.1 allows them)."""
     sha, length = _digest_of(block)
     record_id = new_record_id()

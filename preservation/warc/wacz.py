@@ -1,4 +1,4 @@
-"""Package a capture as WACZ (1.2.0 layout) for replay (PROTOCOL.md rule 14).
+"""Package a capture as WACZ (1.2.0 layout) for replay (docs/protocol.md rule 14).
 
     archive/<capture_id>.warc.gz   the capture's WARC, byte for byte
     indexes/index.cdxj             one line per response/resource/revisit record, SURT-sorted

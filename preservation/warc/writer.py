@@ -1,9 +1,10 @@
 """Writing WARC 1.1 files: one gzip member per record, fsynced per record, renamed on close.
 
-warcio's writer hard-codes zlib level 9, which runs ~30 MiB/s on media (MEASURED.md), and
-cannot fsync per record; this writer chooses the compression per record (stored deflate
-blocks for media that is already compressed) and makes every record durable before the next.
-warcio remains the reference reader that checks what we write (tests run `warcio check`).
+warcio's writer hard-codes zlib level 9, which runs ~30 MiB/s on media
+(docs/design.md#measured-warc), and cannot fsync per record; this writer chooses the
+compression per record (stored deflate blocks for media that is already compressed) and makes
+every record durable before the next. warcio remains the reference reader that checks what we
+write (tests run `warcio check`).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ ffmpeg decodes the working copy (never the evidentiary WARC) to small greyscale 
 fixed rate; each frame gets a phash and a dhash with its time. A re-encoded, resized or trimmed
 copy has frames whose hashes lie within a few bits of the original's: the catalog's
 `video_near_duplicates(max_distance)` macro pairs videos on that. A match is a lead, never
-proof (PROTOCOL.md rule 22). ffmpeg reads only the local file here: `-protocol_whitelist
-file` keeps it from following any URL a crafted container names (MEASURED.md).
+proof (docs/protocol.md rule 22). ffmpeg reads only the local file here: `-protocol_whitelist
+file` keeps it from following any URL a crafted container names
+(docs/design.md#measured-hostile-input).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Recording analysts' verification steps: append-only documents in the evidence store.
 
-A step is kept apart from the item it is about (PROTOCOL.md rule 21), write-once under
+A step is kept apart from the item it is about (docs/protocol.md rule 21), write-once under
 `verification/<case_id>/<capture_id>/<step_id>.json`, and is a `verify` custody event (after
 the `store` event of its file). Nothing
 is edited or deleted: a correction is a new step that `supersedes` an earlier one, with a

@@ -5,7 +5,7 @@
     verified    every requirement met, nothing contradicts
     disputed    a current step's result is `contradicts` (a disputed peer review included)
 
-"Current" steps are those no later step supersedes. The default policy (PROTOCOL.md rule 23):
+"Current" steps are those no later step supersedes. The default policy (docs/protocol.md rule 23):
 at least one source_analysis, at least one geolocation or chronolocation, and a confirmed
 peer review by an analyst who authored none of the item's other current steps. A case can
 record its own policy; policies are write-once documents and the latest one applies.

@@ -1,5 +1,5 @@
 """The verification step types of the Berkeley Protocol and the fields each one records
-(PROTOCOL.md rule 21), as pydantic models: a step that does not fit is refused with the
+(docs/protocol.md rule 21), as pydantic models: a step that does not fit is refused with the
 name of the field that is missing or wrong.
 
 Field names are fixed: analysts write them in step files and later checks query them.

@@ -1,8 +1,8 @@
 """Strict, streaming reader for the gzip WARC files that hold the evidentiary copy.
 
 warcio returns a torn last record without error and inflates without an output cap
-(MEASURED.md, WARC), so verification reads WARCs with this package instead. It reads
-one gzip member per record (PROTOCOL rule 11) and, for every record it passes over,
+(docs/design.md#measured-warc), so verification reads WARCs with this package instead. It reads
+one gzip member per record (docs/protocol.md rule 11) and, for every record it passes over,
 checks that:
 
 - the member is a complete gzip member (zlib verifies its CRC-32 and ISIZE); a file

@@ -1,6 +1,6 @@
 """Reading a gzip WARC one complete gzip member at a time, never inflating past what is asked.
 
-Each record is its own gzip member (PROTOCOL rule 11). A member counts as read only once
+Each record is its own gzip member (docs/protocol.md rule 11). A member counts as read only once
 zlib has checked its trailer (CRC-32 and ISIZE), so a file that ends inside a member is a
 torn member, never a short record. Inflation is pulled, not pushed: `Member.read(n)` hands
 out at most n bytes, which is what keeps a gzip bomb from costing more than the caller

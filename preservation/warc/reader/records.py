@@ -141,7 +141,7 @@ class WarcRecord:
             sha.update(data)
             size += len(data)
         if decoder is not None and not decoder.done and not self.truncated:
-            # A body cut short must be marked WARC-Truncated (PROTOCOL rule 11), never
+            # A body cut short must be marked WARC-Truncated (docs/protocol.md rule 11), never
             # pass as whole.
             found = f"block ended in {decoder.expecting}"
             raise self._member.error(MALFORMED_CHUNKED, "last chunk (or WARC-Truncated)", found)
