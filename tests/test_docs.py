@@ -36,6 +36,60 @@ def test_every_cli_command_is_in_the_readme() -> None:
     assert missing == []
 
 
+def without_help(parser: argparse.ArgumentParser) -> list[str]:
+    """`command: argument` for every argument (options and positionals, -h aside) and every
+    sub-command, at any depth, that has no help text."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        if isinstance(action, argparse._SubParsersAction):
+            described = {choice.dest for choice in action._choices_actions if choice.help}
+            for name, sub in action.choices.items():
+                if name not in described:
+                    found.append(f"{parser.prog}: {name}")
+                found += without_help(sub)
+        elif not action.help or not action.help.strip():
+            found.append(f"{parser.prog}: {'/'.join(action.option_strings) or action.dest}")
+    return found
+
+
+def test_every_cli_option_and_command_has_help() -> None:
+    parser = _parser()
+    assert "bearwitness capture: --home" not in without_help(parser)
+    assert without_help(parser) == []
+
+
+def test_the_help_checker_flags_what_has_none() -> None:
+    parser = argparse.ArgumentParser(prog="tool")
+    parser.add_argument("--top", help="documented")
+    commands = parser.add_subparsers(dest="command")
+    run = commands.add_parser("run", help="runs")
+    run.add_argument("target")
+    run.add_argument("--fast", "-f", action="store_true", help="")
+    run.add_argument("--slow", action="store_true", help="documented")
+    nested = commands.add_parser("group").add_subparsers(dest="action")
+    nested.add_parser("go", help="goes").add_argument("--far", type=int)
+    assert without_help(parser) == ["tool run: target", "tool run: --fast/-f", "tool: group",
+                                    "tool group go: --far"]
+
+
+def test_every_alias_of_by_is_in_the_readme() -> None:
+    aliases = set()
+
+    def walk(parser: argparse.ArgumentParser) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    walk(sub)
+            elif action.dest == "by":
+                aliases.update(set(action.option_strings) - {"--by"})
+
+    walk(_parser())
+    assert aliases == {"--collector", "--analyst", "--assessor", "--investigator"}
+    assert [a for a in sorted(aliases) if f"`{a}`" not in README] == []
+
+
 def test_every_catalog_table_and_column_is_documented() -> None:
     missing = []
     for table, schema in TABLES.items():

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from verification_support import capture_plain, item_of, open_case
 
 from catalog.queries.sql import run_query
 from flows.cli.main import main
-from verification_support import capture_plain, item_of, open_case
 
 
 def run(capsys, home: Path, *argv: str) -> tuple[int, str, str]:
@@ -75,18 +75,46 @@ def test_verify_add_from_a_yaml_file_and_flags_then_list_and_status(
                          "--set", f"reviews=[{geo_id}]", "--set", "outcome=confirmed")
     assert code == 2 and "cannot peer-review their own work" in err
     code, out, err = run(capsys, home, "verify", "add", item_id, "--type", "peer_review",
-                         "--analyst", "bob", "--sha256", sha256, "--method", "Redid both",
+                         "--by", "bob", "--sha256", sha256, "--method", "Redid both",
                          "--findings", "Agree", "--confidence", "high", "--tool",
                          "bearwitness=0.1", "--set", f"reviews=[{geo_id}, {source_id}]",
                          "--set", "outcome=confirmed")
     assert code == 0, err
     assert "item status: verified" in out
+    code, out, _ = run(capsys, home, "verify", "list", item_id, "--format", "json")
+    steps = {s["step_id"]: s for s in json.loads(out)}
+    assert code == 0 and {geo_id, source_id} <= set(steps)
+    assert steps[geo_id]["summary"] == "36.2021, 37.1343 ±25.0 m"
+    assert (steps[geo_id]["analyst"], steps[geo_id]["automated"]) == ("alice", False)
+    reviews = [s for s in steps.values() if s["step_type"] == "peer_review"]
+    assert [(s["analyst"], s["result"]) for s in reviews] == [("bob", "supports")]
+    (machine,) = [s for s in steps.values() if s["automated"]]
+    assert machine["step_type"] == "technical_analysis"
+    assert machine["analyst"].startswith("bearwitness/")
     code, out, _ = run(capsys, home, "verify", "list", item_id)
-    assert code == 0 and geo_id in out and source_id in out and "automated" in out
-    assert "36.2021, 37.1343 ±25.0 m" in out
+    assert code == 0 and geo_id in out and f"({len(steps)} rows)" in out
     (status,) = run_query(home, "SELECT status FROM item_status WHERE item_id = ?",
                           [item_id]).rows
     assert status == ("verified",)
+
+
+def test_verify_list_shows_a_correction_and_what_it_corrects(capsys, home: Path) -> None:
+    item_id, sha256 = item_of(home, "/js/site.js")
+    step = ["verify", "add", item_id, "--type", "content_analysis", "--by", "cleo", "--sha256",
+            sha256, "--method", "read it", "--result", "inconclusive", "--confidence", "low",
+            "--tool", "less=643", "--set", "observed=a script"]
+    code, out, err = run(capsys, home, *step, "--findings", "nothing of note")
+    assert code == 0, err
+    first = _step_id(out)
+    code, out, err = run(capsys, home, *step, "--findings", "it loads a tracker",
+                         "--supersedes", first, "--reason", "read it again")
+    assert code == 0, err
+    second = _step_id(out)
+    code, out, _ = run(capsys, home, "verify", "list", item_id, "--format", "json")
+    steps = {s["step_id"]: s for s in json.loads(out) if not s["automated"]}
+    assert {k: (s["supersedes"], s["reason"], s["superseded_by"]) for k, s in steps.items()} == {
+        first: (None, None, second), second: (first, "read it again", None)}
+    assert steps[second]["summary"] == "it loads a tracker"
 
 
 def test_refusals_exit_2_and_name_the_field(capsys, home: Path, tmp_path: Path) -> None:
@@ -144,8 +172,17 @@ def test_inquiry_log_and_assessments_are_kept_skips_included(capsys, home: Path)
                          "--investigator", "alice", "--persona", "nd-monitor-2")
     assert code == 0, err
     inquiry_id = out.split()[1]
-    code, out, _ = run(capsys, home, "inquiry", "list", "--case", "cli")
-    assert inquiry_id in out and "alice as nd-monitor-2" in out
+    code, out, _ = run(capsys, home, "inquiry", "list", "--case", "cli", "--format", "json")
+    (listed,) = json.loads(out)
+    assert listed["inquiry_id"] == inquiry_id
+    assert (listed["investigator"], listed["persona"]) == ("alice", "nd-monitor-2")
+    code, out, _ = run(capsys, home, "inquiry", "log", "--case", "cli", "--query", "q2",
+                       "--platform", "Telegram", "--by", "bea")
+    assert code == 0
+    code, out, _ = run(capsys, home, "inquiry", "list", "--case", "cli", "--format", "tsv")
+    header, *rows = [line.split("\t")[2:5] for line in out.splitlines()]
+    assert header == ["investigator", "persona", "platform"]
+    assert sorted(rows) == [["alice", "nd-monitor-2", "X search"], ["bea", "", "Telegram"]]
     for url, decision in (("https://t.me/some_channel/123", "collect"),
                           ("https://example.org/unrelated", "skip")):
         code, out, err = run(capsys, home, "assess", url, "--case", "cli", "--decision", decision,
@@ -156,7 +193,8 @@ def test_inquiry_log_and_assessments_are_kept_skips_included(capsys, home: Path)
                            "FROM assessments ORDER BY decision").rows
     assert rows == [("https://t.me/some_channel/123", "collect", "relevance", "alice", inquiry_id),
                     ("https://example.org/unrelated", "skip", "relevance", "alice", inquiry_id)]
-    (row,) = run_query(home, "SELECT query, platform, investigator, persona FROM inquiries").rows
+    (row,) = run_query(home, "SELECT query, platform, investigator, persona FROM inquiries "
+                             "WHERE investigator = 'alice'").rows
     assert row == ("\"covered market\" smoke", "X search", "alice", "nd-monitor-2")
     code, _, err = run(capsys, home, "assess", "ftp://x", "--case", "cli", "--decision", "skip",
                        "--reason", "r")
@@ -259,5 +297,6 @@ def test_each_verification_command_is_a_run_whose_manifest_lists_its_records(hom
     for run_id in runs:
         listed |= {o["path"] for o in build_manifest(store, run_id)["objects"]}
     steps = {store.local_key(p) for p in (store.local_root / "verification").rglob("step-*.json")}
-    human = {p for p in steps if json.loads((store.local_root / p).read_text())["automated"] is False}
+    human = {p for p in steps
+             if json.loads((store.local_root / p).read_text())["automated"] is False}
     assert human and human <= listed

@@ -3,23 +3,29 @@ the history says so with the right states and dates, and says it again after a r
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
+from scripted_server import ScriptedServer, page
 
 from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
 from collectors.errors import UsageError
-from flows.cli.main import main
 from flows.application.cases import open_case
-from flows.application.environment import open_store
+from flows.application.environment import default_actor_name, open_store
+from flows.cli.main import main
 from flows.orchestration.run_artifacts import emit_source_events
 from flows.orchestration.watch_flow import watch
-from preservation.investigation.watch_lists import (add_entries, due_entries, load_watch_list, parse_interval,
-                                    remove_entries)
-from scripted_server import ScriptedServer, page
+from preservation.investigation.watch_lists import (
+    add_entries,
+    due_entries,
+    load_watch_list,
+    parse_interval,
+    remove_entries,
+)
 
 HISTORY = "SELECT state, capture_id, captured_at, detail FROM source_history " \
           "WHERE url = ? ORDER BY captured_at"
@@ -37,7 +43,7 @@ def test_watch_list_is_a_plain_editable_file_in_the_store(data_home: Path) -> No
     open_case(data_home, "w", "Watch", by="analyst")
     store = open_store(data_home)
     add_entries(store, "w", ["https://example.org/a", "https://example.org/b"], "6h",
-                mode="static", media=True, allow_private=False, added_by="analyst")
+                mode="static", media="on", allow_private=False, added_by="analyst")
     path = store.watch_list_path("w")
     document = yaml.safe_load(path.read_text())
     assert [e["url"] for e in document["entries"]] == ["https://example.org/a",
@@ -45,7 +51,7 @@ def test_watch_list_is_a_plain_editable_file_in_the_store(data_home: Path) -> No
     document["entries"][1]["every"] = "30m"  # an investigator edits it by hand
     path.write_text(yaml.safe_dump(document))
     entries = load_watch_list(store, "w")
-    assert [(e.every, e.media) for e in entries] == [("6h", True), ("30m", True)]
+    assert [(e.every, e.media) for e in entries] == [("6h", "on"), ("30m", "on")]
     assert remove_entries(store, "w", ["https://example.org/a", "https://nope.example/"]) == \
         ["https://nope.example/"]
     assert [e.url for e in load_watch_list(store, "w")] == ["https://example.org/b"]
@@ -57,12 +63,113 @@ def test_watch_list_is_a_plain_editable_file_in_the_store(data_home: Path) -> No
 def test_watch_add_refuses_unknown_cases_and_bad_urls(data_home: Path) -> None:
     store = open_store(data_home)
     with pytest.raises(UsageError, match="does not exist"):
-        add_entries(store, "nope", ["https://example.org/"], "1h", mode="static", media=False,
+        add_entries(store, "nope", ["https://example.org/"], "1h", mode="static", media="auto",
                     allow_private=False, added_by="a")
     open_case(data_home, "w2", "Watch", by="analyst")
     with pytest.raises(UsageError, match="only http and https"):
-        add_entries(store, "w2", ["ftp://example.org/"], "1h", mode="static", media=False,
+        add_entries(store, "w2", ["ftp://example.org/"], "1h", mode="static", media="auto",
                     allow_private=False, added_by="a")
+    with pytest.raises(UsageError, match="unknown media setting True"):
+        add_entries(store, "w2", ["https://example.org/"], "1h", mode="static", media=True,
+                    allow_private=False, added_by="a")
+
+
+# As the code before media could be "off" wrote a watch list (tests/fixtures/store-v1 holds
+# one it wrote): media was a boolean, true for on, false for what was captured with auto.
+FORMAT_1 = """\
+# Watch list of case old: edit freely; `bearwitness watch list` checks it.
+format: bearwitness-watch/1
+case_id: old
+entries:
+- url: https://example.org/with-media
+  every: 6h
+  mode: static
+  media: true
+  allow_private: false
+  added_by: alice
+  added_at: '2026-11-20T08:00:00+00:00'
+- url: https://example.org/without
+  every: 1d
+  mode: browser
+  media: false
+  allow_private: true
+  added_by: alice
+  added_at: '2026-11-20T08:00:00+00:00'
+"""
+
+
+def test_a_watch_list_of_format_1_still_loads(data_home: Path, capsys) -> None:
+    from flows.application.watch import due_groups
+
+    open_case(data_home, "old", "Old watch list", by="analyst")
+    store = open_store(data_home)
+    store.watch_list_path("old").parent.mkdir(parents=True, exist_ok=True)
+    store.watch_list_path("old").write_text(FORMAT_1)
+    entries = load_watch_list(store, "old")
+    assert [(e.url.rsplit("/", 1)[1], e.mode, e.media, e.allow_private) for e in entries] == [
+        ("with-media", "static", "on", False), ("without", "browser", "auto", True)]
+    assert due_groups(data_home, all_entries=True) == {
+        ("old", "static", "on", False): ["https://example.org/with-media"],
+        ("old", "browser", "auto", True): ["https://example.org/without"]}
+    assert main(["--home", str(data_home), "watch", "list", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(e["media"], e["allow_private"], e["due"]) for e in listed] == [
+        ("on", False, True), ("auto", True, True)]
+    # Saving writes format 2: the setting as a word, never a boolean again.
+    add_entries(store, "old", ["https://example.org/new"], "1h", mode="static", media="off",
+                allow_private=False, added_by="bob")
+    document = yaml.safe_load(store.watch_list_path("old").read_text())
+    assert document["format"] == "bearwitness-watch/2"
+    assert [e["media"] for e in document["entries"]] == ["on", "auto", "off"]
+
+
+def test_the_watch_list_of_the_stored_v1_fixture_loads(tmp_path: Path) -> None:
+    import shutil
+
+    fixture = Path(__file__).with_name("fixtures") / "store-v1" / "store"
+    shutil.copytree(fixture, tmp_path / "home" / "store")
+    (entry,) = load_watch_list(open_store(tmp_path / "home"), "fixture")
+    assert (entry.mode, entry.media, entry.allow_private) == ("static", "auto", False)
+
+
+def test_media_written_by_hand_means_what_it_says(data_home: Path) -> None:
+    """YAML 1.1 would read a bare `off` as false, which format 1 read as auto."""
+    open_case(data_home, "hand", "Edited by hand", by="analyst")
+    store = open_store(data_home)
+    path = store.watch_list_path("hand")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("entries:\n"
+                    "  - {url: 'https://example.org/a', every: 6h, media: off}\n"
+                    "  - {url: 'https://example.org/b', every: 6h, media: on, allow_private: on}\n"
+                    "  - {url: 'https://example.org/c', every: 6h, allow_private: yes}\n")
+    assert [(e.media, e.allow_private) for e in load_watch_list(store, "hand")] == [
+        ("off", False), ("on", True), ("auto", True)]
+    path.write_text("entries:\n  - {url: 'https://example.org/a', every: 6h, media: maybe}\n")
+    with pytest.raises(UsageError, match="media must be one of auto, on, off, not 'maybe'"):
+        load_watch_list(store, "hand")
+    path.write_text("entries:\n  - {url: 'https://example.org/a', every: 6h, "
+                    "allow_private: sometimes}\n")
+    with pytest.raises(UsageError, match="allow_private must be true or false"):
+        load_watch_list(store, "hand")
+
+
+def test_watch_add_media_off_is_captured_with_media_off(data_home: Path, site_server,
+                                                         prefect_harness, capsys) -> None:
+    open_case(data_home, "media", "Media settings", by="analyst")
+    off, default = site_server.url + "index.html", site_server.url + "reports/night-convoy.html"
+    home = ["--home", str(data_home)]
+    assert main([*home, "watch", "add", "--case", "media", "--every", "1h", "--allow-private",
+                 "--media", "off", off]) == 0
+    assert main([*home, "watch", "add", "--case", "media", "--every", "1h", "--allow-private",
+                 "--by", "carol", default]) == 0
+    capsys.readouterr()
+    assert main([*home, "watch", "run", "--by", "dan"]) == 0
+    records = {r.requested_url: r for r in open_store(data_home).capture_records("media")}
+    assert {url: r.notes["media"] for url, r in records.items()} == {off: "off",
+                                                                     default: "auto"}
+    assert {r.collector for r in records.values()} == {"dan"}
+    assert {e.url: e.added_by for e in load_watch_list(open_store(data_home), "media")} == {
+        off: default_actor_name(), default: "carol"}
 
 
 @pytest.fixture(scope="module")
@@ -133,10 +240,15 @@ def test_changes_and_takedowns_are_prefect_events(watched_history) -> None:
 
 def test_watch_cli_lists_and_removes(watched_history, capsys) -> None:
     home, url, _, _, _ = watched_history
+    assert main(["--home", str(home), "watch", "list", "--format", "tsv"]) == 0
+    header, line = capsys.readouterr().out.strip().splitlines()
+    assert header == "case_id\turl\tevery\tmode\tmedia\tallow_private\tlast_capture\tdue"
+    fields = line.split("\t")
+    assert fields[:6] == ["takedown", url, "1h", "static", "auto", "True"]
+    assert fields[6].startswith(datetime.now(UTC).strftime("%Y-")) and fields[7] == "False"
     assert main(["--home", str(home), "watch", "list"]) == 0
-    line = capsys.readouterr().out.strip()
-    assert line.startswith(f"takedown\t{url}\tevery 1h\tstatic allow-private") and \
-        line.endswith("not due")
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == header.split("\t") and table[-1] == "(1 row)"
     assert main(["--home", str(home), "watch", "remove", "--case", "takedown",
                  "https://not.watched/"]) == 1
     assert main(["--home", str(home), "watch", "run"]) == 0  # the job, by hand: nothing due
@@ -148,7 +260,8 @@ def test_a_host_dns_does_not_know_is_unavailable_not_merely_failed(data_home, pr
 
     open_case(data_home, "dns", "DNS takedown", by="analyst")
     url = "http://gone.bearwitness-test.invalid/post"  # .invalid never resolves (RFC 6761)
-    (summary,) = capture("dns", [url], home=str(data_home), mode="static", retries=2, retry_delay=0.05)
+    (summary,) = capture("dns", [url], home=str(data_home), mode="static", retries=2,
+                         retry_delay=0.05)
     assert summary["status"] == "failed" and summary["retries"] == 0  # never retried
     rows = run_query(data_home, "SELECT state, detail FROM source_history WHERE url = ?",
                      [url]).rows

@@ -16,7 +16,7 @@ import duckdb
 from catalog.storage.views import ensure_catalog
 from collectors.errors import CatalogError
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "tsv", "json")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def run_query(home: Path, sql: str, parameters: list[Any] | None = None) -> Quer
         with duckdb.connect(str(path), read_only=True) as con:
             con.execute("SET TimeZone = 'UTC'")
             cursor = con.execute(sql, parameters or [])
-            if cursor.description is None:
+            if not cursor.description:
                 return QueryResult([], [])
             columns = [column[0] for column in cursor.description]
             return QueryResult(columns, cursor.fetchall())
@@ -64,27 +64,38 @@ def _cell(value: Any) -> str:
 
 def format_result(result: QueryResult, fmt: str = "table", max_width: int = 60) -> str:
     if fmt == "json":
-        return json.dumps([dict(zip(result.columns, map(_plain, row))) for row in result.rows],
-                          indent=2, ensure_ascii=False)
+        return json.dumps([dict(zip(result.columns, map(_plain, row), strict=True))
+                           for row in result.rows], indent=2, ensure_ascii=False)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(result.columns)
         writer.writerows([["" if v is None else _cell(v) for v in row] for row in result.rows])
         return buffer.getvalue().rstrip("\n")
+    if fmt == "tsv":
+        lines = [result.columns] + [["" if v is None else _cell(v) for v in row]
+                                    for row in result.rows]
+        return "\n".join("\t".join(map(_tsv_field, line)) for line in lines)
     if fmt != "table":
         raise CatalogError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     cells = [[_clip(_cell(v), max_width) for v in row] for row in result.rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(result.columns, widths))
+    line = "  ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True))
     rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    body = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
     count = f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})"
     return "\n".join([line, rule, *body, count])
 
 
+def _tsv_field(text: str) -> str:
+    """One field of a TSV line: a tab, newline or backslash in it is escaped (\\t, \\n, \\\\),
+    so that every row stays one line and splits on tabs alone."""
+    return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
+
+
 def _clip(text: str, width: int) -> str:
-    text = text.replace("\n", " ")
+    text = text.replace("\n", " ").replace("\t", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -8,12 +8,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.application.environment import default_actor_name, open_store
-from preservation.investigation.watch_lists import (WatchEntry, add_entries, due_entries,
-                                                    last_captures, load_watch_list,
-                                                    remove_entries, watched_cases)
+from preservation.investigation.watch_lists import (
+    WatchEntry,
+    add_entries,
+    due_entries,
+    last_captures,
+    load_watch_list,
+    remove_entries,
+    watched_cases,
+)
 
 # (case, mode, media, allow_private): entries with the same options are captured together.
-GroupKey = tuple[str, str, bool, bool]
+GroupKey = tuple[str, str, str, bool]
 
 
 @dataclass(frozen=True)
@@ -24,7 +30,7 @@ class WatchedSource:
     due: bool
 
 
-def watch(home: Path, case_id: str, urls: list[str], every: str, *, mode: str, media: bool,
+def watch(home: Path, case_id: str, urls: list[str], every: str, *, mode: str, media: str,
           allow_private: bool, by: str | None = None) -> list[WatchEntry]:
     """Add or update entries (a URL already watched gets the new options)."""
     return add_entries(open_store(home), case_id, urls, every, mode=mode, media=media,

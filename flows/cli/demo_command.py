@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from catalog.queries.sql import format_result, run_query
 from collectors.errors import CaseExists
+from flows.application.capture import CaptureOptions
 from flows.application.cases import open_case
 from flows.application.environment import resolve_home
+from flows.cli.common_options import Commands
 from flows.cli.core_commands import capture
 from flows.demo import SITE_ROOT, SiteServer
 
@@ -61,8 +62,8 @@ def run_demo(home: Path, port: int = 0) -> int:
         print(f"demo site serving {SITE_ROOT} at {site.url}")
         # Static mode: fast, and it fetches every srcset candidate, so the demo's queries show
         # the same images on every machine (browser mode loads only the one Chromium picks).
-        status = capture(home, DEMO_CASE, demo_pages(site.url), allow_private=True,
-                                  mode="static")
+        status = capture(home, DEMO_CASE, demo_pages(site.url),
+                         CaptureOptions(mode="static", allow_private=True))
     counts = run_query(home, "SELECT count(*) FROM captures WHERE case_id = 'demo'").rows[0][0]
     items = run_query(home, "SELECT count(*), sum(size_bytes) FROM items "
                             "WHERE case_id = 'demo'").rows[0]
@@ -79,7 +80,7 @@ def run_demo(home: Path, port: int = 0) -> int:
     return status
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Commands) -> None:
     demo = commands.add_parser("demo", help="capture the bundled demo site end to end")
     demo.add_argument("--port", type=int, default=0, help="port for the demo site (default: any)")
     demo.set_defaults(handler=lambda a: run_demo(resolve_home(a.home), port=a.port))

@@ -2,62 +2,68 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 from collectors.errors import UsageError
 from flows.application.environment import default_actor_name, open_store, resolve_home
-from flows.application.integrity import configured_tsa, run_audit, run_export, run_repair, run_timestamp
+from flows.application.integrity import (
+    configured_tsa,
+    run_audit,
+    run_export,
+    run_repair,
+    run_timestamp,
+)
+from flows.cli.common_options import Commands, add_actor_option
 from preservation.integrity.audit import iter_summary
 from preservation.store.layout import check_id
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Commands) -> None:
     audit = commands.add_parser("audit", help="re-hash every stored object, check the custody "
                                 "log and timestamps; exit 0 only when everything holds")
     audit.add_argument("--case", dest="case_id", metavar="CASE_ID",
                        help="only the objects of this case (the custody log is checked whole)")
-    audit.add_argument("--tsa-ca", help="PEM file of trusted TSA certificates (default: "
-                       "$BEARWITNESS_TSA_CA_FILE, else the chain stored with each token)")
-    audit.add_argument("--collector", help="who runs the audit (default: "
-                       "$BEARWITNESS_COLLECTOR or the login name)")
+    audit.add_argument("--tsa-ca", metavar="PEM", help="PEM file of trusted TSA certificates "
+                       "(default: $BEARWITNESS_TSA_CA_FILE, else the chain stored with each "
+                       "token)")
+    add_actor_option(audit, "who runs the audit", alias="--collector")
     audit.set_defaults(handler=lambda a: audit_command(
-        resolve_home(a.home), a.case_id, a.tsa_ca, a.collector))
+        resolve_home(a.home), a.case_id, a.tsa_ca, a.by))
 
     repair = commands.add_parser("repair", help="after a crash: cut interrupted WARCs back to "
                                  "their last complete record and set aside what dead writers "
                                  "left, into quarantine/")
-    repair.add_argument("--collector", help="who runs the repair")
-    repair.set_defaults(handler=lambda a: repair_command(resolve_home(a.home), a.collector))
+    add_actor_option(repair, "who runs the repair", alias="--collector")
+    repair.set_defaults(handler=lambda a: repair_command(resolve_home(a.home), a.by))
 
     stamp = commands.add_parser("timestamp", help="RFC 3161 timestamps over the manifests of "
                                 "runs not yet timestamped")
-    stamp.add_argument("--tsa", help="URL of the timestamp authority (default: "
+    stamp.add_argument("--tsa", metavar="URL", help="URL of the timestamp authority (default: "
                        "$BEARWITNESS_TSA_URL)")
-    stamp.add_argument("--tsa-ca", help="PEM file of the TSA's CA chain, stored with each token "
-                       "(default: $BEARWITNESS_TSA_CA_FILE)")
+    stamp.add_argument("--tsa-ca", metavar="PEM", help="PEM file of the TSA's CA chain, stored "
+                       "with each token (default: $BEARWITNESS_TSA_CA_FILE)")
     stamp.add_argument("--run", dest="runs", action="append", metavar="RUN_ID",
                        help="only this run (repeatable; default: every run not yet timestamped)")
-    stamp.add_argument("--collector", help="who asks for the timestamps")
+    add_actor_option(stamp, "who asks for the timestamps", alias="--collector")
     stamp.set_defaults(handler=lambda a: timestamp_command(
-        resolve_home(a.home), a.tsa, a.tsa_ca, a.runs, a.collector))
+        resolve_home(a.home), a.tsa, a.tsa_ca, a.runs, a.by))
 
     export = commands.add_parser("export", help="a BagIt bag of a case's evidence, with an "
                                  "offline verifier, for a prosecutor or partner")
-    export.add_argument("case_id", metavar="CASE_ID")
-    export.add_argument("--out", required=True, help="directory for the bag (new or empty)")
+    export.add_argument("case_id", metavar="CASE_ID", help="the case to export")
+    export.add_argument("--out", required=True, metavar="DIR",
+                        help="directory for the bag (new or empty)")
     export.add_argument("--items", nargs="+", metavar="ID",
                         help="only these captures (capture ids, item ids or item sha256)")
     export.add_argument("--organization", help="Source-Organization in bag-info.txt (default: "
-                        "$BEARWITNESS_ORGANIZATION, else the collector)")
-    export.add_argument("--collector", help="who exports")
+                        "$BEARWITNESS_ORGANIZATION, else the name of --by)")
+    add_actor_option(export, "who exports", alias="--collector")
     export.set_defaults(handler=lambda a: export_command(
-        resolve_home(a.home), a.case_id, Path(a.out), a.items, a.organization, a.collector))
-
+        resolve_home(a.home), a.case_id, Path(a.out), a.items, a.organization, a.by))
 
 class _ProgressPrinter:
     """Progress on stderr at most every two seconds, so long audits show they are alive."""
@@ -74,12 +80,12 @@ class _ProgressPrinter:
 
 
 def audit_command(home: Path, case_id: str | None, tsa_ca: str | None,
-                  collector: str | None) -> int:
+                  by: str | None) -> int:
     store = open_store(home)
     if case_id:
         store.case(case_id)  # an unknown case is a usage error, not an empty audit
     started = time.monotonic()
-    report = run_audit(home, store, collector or default_actor_name(), case_id=case_id,
+    report = run_audit(home, store, by or default_actor_name(), case_id=case_id,
                        progress=_ProgressPrinter(), tsa_ca=tsa_ca)
     seconds = time.monotonic() - started
     for line in iter_summary(report):
@@ -89,8 +95,8 @@ def audit_command(home: Path, case_id: str | None, tsa_ca: str | None,
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def repair_command(home: Path, collector: str | None) -> int:
-    report = run_repair(home, open_store(home), collector or default_actor_name())
+def repair_command(home: Path, by: str | None) -> int:
+    report = run_repair(home, open_store(home), by or default_actor_name())
     for action in report.actions:
         target = f" -> {action.to}" if action.to else ""
         print(f"{action.kind:<12} {action.path}{target}: {action.detail}")
@@ -104,11 +110,11 @@ def repair_command(home: Path, collector: str | None) -> int:
 
 
 def timestamp_command(home: Path, url: str | None, ca_file: str | None,
-                      runs: list[str] | None, collector: str | None) -> int:
+                      runs: list[str] | None, by: str | None) -> int:
     tsa = configured_tsa(url, ca_file)
     if tsa is None:
         raise UsageError("no timestamp authority: give --tsa URL or set BEARWITNESS_TSA_URL")
-    done = run_timestamp(home, open_store(home), collector or default_actor_name(), tsa,
+    done = run_timestamp(home, open_store(home), by or default_actor_name(), tsa,
                          runs=runs)
     for stamped in done:
         print(f"timestamped {stamped.run_id} at {stamped.gen_time.isoformat()}: "
@@ -119,9 +125,9 @@ def timestamp_command(home: Path, url: str | None, ca_file: str | None,
 
 
 def export_command(home: Path, case_id: str, out: Path, items: list[str] | None,
-                   organization: str | None, collector: str | None) -> int:
+                   organization: str | None, by: str | None) -> int:
     check_id("case id", case_id)
-    bag = run_export(home, open_store(home), collector or default_actor_name(), case_id,
+    bag = run_export(home, open_store(home), by or default_actor_name(), case_id,
                      out.resolve(), items=items, organization=organization)
     print(f"bag {bag.external_identifier} written to {bag.path}: {len(bag.captures)} captures, "
           f"{bag.payload_files} files, {bag.payload_bytes / 1e6:.1f} MB")

@@ -2,7 +2,9 @@
 
 Each group of sub-commands lives in its own module with a `register(commands)` function that
 adds its parsers and sets `handler` (args → exit code) on each; this file only assembles them
-and turns errors into messages and exit codes.
+and turns errors into messages and exit codes. The options every command shares are in
+flows/cli/common_options.py, the capture options in flows/cli/capture_options.py, the
+listings' formats in flows/cli/output.py.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from collectors.errors import BearwitnessError, UsageError
+from flows.cli.common_options import CommandParser, add_home_option
+from preservation.tool_versions import BEARWITNESS_VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -31,9 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="bearwitness",
         description="Capture, preserve, verify and catalogue online content as evidence "
                     "(Berkeley Protocol).")
-    parser.add_argument("--home", help="data home holding the evidence store and catalog.duckdb "
-                        "(default: $BEARWITNESS_HOME, else ./bearwitness-data)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("-V", "--version", action="version",
+                        version=f"bearwitness {BEARWITNESS_VERSION}",
+                        help="print the version and exit")
+    add_home_option(parser, default=None)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=CommandParser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(commands)
     return parser

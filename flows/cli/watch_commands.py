@@ -7,58 +7,65 @@ from pathlib import Path
 
 from flows.application.environment import open_store, resolve_home
 from flows.application.watch import unwatch, watch, watched
+from flows.cli.capture_options import add_capture_options
+from flows.cli.common_options import Commands, add_actor_option
+from flows.cli.output import add_format_option, capture_lines, listing
 from flows.orchestration.settings import quiet_prefect_defaults
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
+WATCH_LIST_COLUMNS = ("case_id", "url", "every", "mode", "media", "allow_private",
+                      "last_capture", "due")
 
-def register(commands: argparse._SubParsersAction) -> None:
-    watch = commands.add_parser("watch", help="watch lists: sources recaptured on a schedule")
-    actions = watch.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
-    add = actions.add_parser("add", help="watch URLs of a case (same options as capture)")
-    add.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID")
-    add.add_argument("--every", required=True, help="interval, e.g. 30m, 6h, 1d")
-    add.add_argument("--mode", default="static", choices=["static", "browser", "auto"],
-                     help="how to fetch, as for capture (checked again when captured)")
-    add.add_argument("--media", action="store_true", help="also capture embedded media")
-    add.add_argument("--allow-private", action="store_true",
-                     help="allow private and loopback addresses (refused by default)")
-    add.add_argument("--collector", help="who adds them (default: $BEARWITNESS_COLLECTOR)")
-    add.add_argument("urls", nargs="+", metavar="URL")
+
+def register(commands: Commands) -> None:
+    group = commands.add_parser("watch", help="watch lists: sources recaptured on a schedule")
+    actions = group.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="watch URLs of a case, with the capture options they "
+                                         "are recaptured with")
+    add.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID",
+                     help="the case whose watch list gets the URLs")
+    add.add_argument("--every", required=True, metavar="INTERVAL",
+                     help="how often to recapture, e.g. 30m, 6h, 1d, 1d12h")
+    add.add_argument("urls", nargs="+", metavar="URL",
+                     help="the URLs to watch (one already watched gets the new options)")
+    add_capture_options(add, ("mode", "media", "allow_private"), mode="static")
+    add_actor_option(add, "who adds them", alias="--collector")
     add.set_defaults(handler=lambda a: watch_add(resolve_home(a.home), a))
-    listing = actions.add_parser("list", help="list watched URLs, last capture and when due")
-    listing.add_argument("--case", dest="case_id", metavar="CASE_ID")
-    listing.set_defaults(handler=lambda a: watch_list(resolve_home(a.home), a.case_id))
+    listing_parser = actions.add_parser("list", help="list watched URLs, last capture and "
+                                                     "when due")
+    listing_parser.add_argument("--case", dest="case_id", metavar="CASE_ID",
+                                help="only this case's watch list (default: every case's)")
+    add_format_option(listing_parser)
+    listing_parser.set_defaults(handler=lambda a: watch_list(resolve_home(a.home), a.case_id,
+                                                             a.format))
     remove = actions.add_parser("remove", help="stop watching URLs (their captures stay)")
-    remove.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID")
-    remove.add_argument("urls", nargs="+", metavar="URL")
+    remove.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID",
+                        help="the case whose watch list loses the URLs")
+    remove.add_argument("urls", nargs="+", metavar="URL", help="the URLs to stop watching")
     remove.set_defaults(handler=lambda a: watch_remove(resolve_home(a.home), a.case_id, a.urls))
     run = actions.add_parser("run", help="recapture what is due now (the scheduled job, "
                                          "run by hand)")
     run.add_argument("--all", action="store_true", dest="all_entries",
                      help="every watched URL, due or not")
-    run.add_argument("--concurrency", type=int, default=4)
-    run.set_defaults(handler=lambda a: watch_run(resolve_home(a.home), a.all_entries,
-                                                 a.concurrency))
+    add_capture_options(run, ("concurrency", "per_domain", "retries", "timeout"),
+                        concurrency=4)
+    add_actor_option(run, "who recaptures")
+    run.set_defaults(handler=lambda a: watch_run(resolve_home(a.home), a))
 
 
 def watch_add(home: Path, args: argparse.Namespace) -> int:
     entries = watch(home, args.case_id, args.urls, args.every, mode=args.mode, media=args.media,
-                    allow_private=args.allow_private, by=args.collector)
+                    allow_private=args.allow_private, by=args.by)
     print(f"case {args.case_id}: {len(entries)} watched URLs "
           f"({open_store(home).watch_list_path(args.case_id)})")
     return EXIT_OK
 
 
-def watch_list(home: Path, case_id: str | None) -> int:
-    for source in watched(home, case_id):
-        entry = source.entry
-        seen = source.last_capture.isoformat(timespec="seconds") if source.last_capture \
-            else "never"
-        flags = " ".join(f for f, on in (("media", entry.media),
-                                         ("allow-private", entry.allow_private)) if on)
-        print(f"{source.case_id}\t{entry.url}\tevery {entry.every}\t{entry.mode} {flags}".rstrip()
-              + f"\tlast {seen}\t{'due' if source.due else 'not due'}")
+def watch_list(home: Path, case_id: str | None, fmt: str) -> int:
+    rows = [(s.case_id, s.entry.url, s.entry.every, s.entry.mode, s.entry.media,
+             s.entry.allow_private, s.last_capture, s.due) for s in watched(home, case_id)]
+    print(listing(WATCH_LIST_COLUMNS, rows, fmt))
     return EXIT_OK
 
 
@@ -69,12 +76,13 @@ def watch_remove(home: Path, case_id: str, urls: list[str]) -> int:
     return EXIT_FAILED if missing else EXIT_OK
 
 
-def watch_run(home: Path, all_entries: bool, concurrency: int) -> int:
+def watch_run(home: Path, args: argparse.Namespace) -> int:
     quiet_prefect_defaults()
-    from flows.cli.output import capture_lines
     from flows.orchestration.watch_flow import watch as watch_flow
 
-    summaries = watch_flow(home=str(home), all_entries=all_entries, concurrency=concurrency)
+    summaries = watch_flow(home=str(home), all_entries=args.all_entries,
+                           concurrency=args.concurrency, per_domain=args.per_domain,
+                           retries=args.retries, timeout=args.timeout, collector=args.by)
     for line in capture_lines(summaries):
         print(line)
     if not summaries:

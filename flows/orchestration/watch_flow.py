@@ -40,8 +40,7 @@ def watch(home: str | None = None, all_entries: bool = False, concurrency: int =
     problems: list[str] = []
     for (case_id, mode, media, allow_private), urls in sorted(groups.items()):
         try:
-            results = capture(case_id, urls, home=str(data_home), mode=mode,
-                              media="on" if media else "auto",
+            results = capture(case_id, urls, home=str(data_home), mode=mode, media=media,
                               allow_private=allow_private, collector=collector,
                               timeout=timeout, concurrency=concurrency,
                               per_domain=per_domain, retries=retries)

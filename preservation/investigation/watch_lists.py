@@ -4,6 +4,9 @@ One plain YAML file per case in the evidence store (`watch/<case_id>.yaml`), so 
 catalog rebuild and an investigator can edit it by hand. Each entry carries the capture options
 of `bearwitness capture`. When an entry is due is derived from the capture records in the store
 (the last capture of that URL in that case), never from a counter kept beside them.
+
+Format 2 keeps the media setting as written (auto, on or off); format 1 kept a boolean, true
+for on and false for what was then captured with auto, and is still read that way.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from typing import Any
 
 import yaml
 
-from collectors.network.addresses import parse_target
 from collectors.errors import UsageError
+from collectors.media.media_aware import MEDIA_SETTINGS
+from collectors.network.addresses import parse_target
 from preservation.store.evidence_store import EvidenceStore
 
-WATCH_FORMAT = "bearwitness-watch/1"
+WATCH_FORMAT = "bearwitness-watch/2"
 _INTERVAL = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MIN_INTERVAL = timedelta(minutes=1)
@@ -44,7 +48,7 @@ class WatchEntry:
     url: str
     every: str  # interval as written, e.g. "6h"
     mode: str = "static"
-    media: bool = False
+    media: str = "auto"  # yt-dlp: auto | on | off, as for `bearwitness capture`
     allow_private: bool = False
     added_by: str | None = None
     added_at: str | None = None
@@ -53,9 +57,23 @@ class WatchEntry:
     def interval(self) -> timedelta:
         return parse_interval(self.every)
 
-    def options(self) -> tuple[str, bool, bool]:
+    def options(self) -> tuple[str, str, bool]:
         """The capture options; entries with equal options are captured in one run."""
         return self.mode, self.media, self.allow_private
+
+
+class _WatchListLoader(yaml.SafeLoader):
+    """YAML 1.1 reads a bare on or off as a boolean: here they are media settings, so that
+    `media: off` written by hand means off. true/false and yes/no stay booleans."""
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_WatchListLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_WatchListLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO)$"),
+    list("tTfFyYnN"))
 
 
 def load_watch_list(store: EvidenceStore, case_id: str) -> list[WatchEntry]:
@@ -63,14 +81,28 @@ def load_watch_list(store: EvidenceStore, case_id: str) -> list[WatchEntry]:
     if not path.exists():
         return []
     try:
-        document = yaml.safe_load(path.read_text()) or {}
-        entries = [WatchEntry(**entry) for entry in document.get("entries") or []]
-    except (yaml.YAMLError, TypeError, AttributeError) as exc:
+        document = yaml.load(path.read_text(), Loader=_WatchListLoader) or {}
+        entries = [_entry(fields) for fields in document.get("entries") or []]
+    except (yaml.YAMLError, TypeError, AttributeError, ValueError) as exc:
         raise UsageError(f"{path} is not a valid watch list: {exc}") from exc
     for entry in entries:
-        entry.interval  # validates
+        parse_interval(entry.every)
         parse_target(entry.url)
     return entries
+
+
+def _entry(fields: dict[str, Any]) -> WatchEntry:
+    media = fields.get("media", "auto")
+    if isinstance(media, bool):  # format 1
+        media = "on" if media else "auto"
+    allow_private = fields.get("allow_private", False)
+    if allow_private in ("on", "off"):  # YAML 1.1's booleans, as a person may write them
+        allow_private = allow_private == "on"
+    if media not in MEDIA_SETTINGS:
+        raise ValueError(f"media must be one of {', '.join(MEDIA_SETTINGS)}, not {media!r}")
+    if not isinstance(allow_private, bool):
+        raise ValueError(f"allow_private must be true or false, not {allow_private!r}")
+    return WatchEntry(**(fields | {"media": media, "allow_private": allow_private}))
 
 
 def save_watch_list(store: EvidenceStore, case_id: str, entries: list[WatchEntry]) -> None:
@@ -94,10 +126,13 @@ def _plain(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_entries(store: EvidenceStore, case_id: str, urls: list[str], every: str, *,
-                mode: str, media: bool, allow_private: bool, added_by: str) -> list[WatchEntry]:
+                mode: str, media: str, allow_private: bool, added_by: str) -> list[WatchEntry]:
     """Add or update entries (a URL already watched gets the new options). Returns the list."""
     store.case(case_id)
     parse_interval(every)
+    if media not in MEDIA_SETTINGS:
+        raise UsageError(f"unknown media setting {media!r}; available: "
+                         f"{', '.join(MEDIA_SETTINGS)}")
     for url in urls:
         parse_target(url)
     entries = {e.url: e for e in load_watch_list(store, case_id)}
