@@ -227,8 +227,9 @@ def page_name(index: int) -> str:
     return f"p{index:04d}.html"
 
 
-_WORDS = ("witness report shelling market convoy checkpoint street video photo building "
-          "damage residents morning evening source verified location time crowd smoke").split()
+_WORDS = ["witness", "report", "shelling", "market", "convoy", "checkpoint", "street", "video",
+          "photo", "building", "damage", "residents", "morning", "evening", "source", "verified",
+          "location", "time", "crowd", "smoke"]
 
 
 def _page_html(page: int, pages: int, images: int, seed: int) -> str:
@@ -382,16 +383,16 @@ def capture_ours(urls: list[str], home: Path, assembly: str) -> dict[str, Any]:
     assembly "task": the collector as the task builds it (flows.application.collector_factory.CollectorFactory,
     static mode, media off, the client behind the per-domain connection limit, 2, and the retry
     policy, the flow's defaults). assembly "plain": StaticCollector(HttpClient(...)) alone."""
-    from collectors.network.addresses import AddressPolicy
     from collectors.http.client import DEFAULT_USER_AGENT, HttpClient
+    from collectors.network.addresses import AddressPolicy
     from collectors.static.collector import StaticCollector
     from flows.application.environment import open_store
-    from preservation.capture.preserve import capture_url
-    from preservation.investigation.cases import create_case
     from preservation.capture.collection import CollectionContext
-    from preservation.ids import new_id
-    from preservation.tool_versions import BEARWITNESS_VERSION, base_tool_versions
+    from preservation.capture.preserve import capture_url
     from preservation.custody.log import Actor, CustodyLog
+    from preservation.ids import new_id
+    from preservation.investigation.cases import create_case
+    from preservation.tool_versions import BEARWITNESS_VERSION, base_tool_versions
     from verification.media.media_analysis import exiftool_version
 
     store = open_store(home)
@@ -492,8 +493,8 @@ def prefect_child(spec_path: str) -> None:
             records.append((record.created, record.name, record.getMessage(), task))
 
     t0 = time.time()
-    from flows.orchestration.capture_flow import capture
     from flows.cli.core_commands import case_new
+    from flows.orchestration.capture_flow import capture
     imported = time.time()
     keep = Keep(logging.INFO)
     for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
@@ -759,9 +760,8 @@ def prefect_phases(result: dict[str, Any]) -> dict[str, tuple[float, float] | No
 
 def _pool_init() -> None:
     import imagehash  # noqa: F401 - imported once per worker, outside the timed part
-    from PIL import Image
-
     import scipy.fftpack  # noqa: F401
+    from PIL import Image
     imagehash.phash(Image.new("L", (64, 64)))
 
 

@@ -22,7 +22,15 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from flows.demo.server import CONTENT_TYPES, HTML, SITE_ROOT, SiteHandler, SiteHTTPServer, SiteServer, html_page
+from flows.demo.server import (
+    CONTENT_TYPES,
+    HTML,
+    SITE_ROOT,
+    SiteHandler,
+    SiteHTTPServer,
+    SiteServer,
+    html_page,
+)
 
 TEXT = CONTENT_TYPES[".txt"]
 MAX_WAIT_SECONDS = 30.0  # upper bound on every deliberate delay, so a forgotten client cannot pin a thread

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from catalog.queries.sql import run_query
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
+from flows.orchestration.capture_flow import capture
 from preservation.warc.reader import check_warc
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

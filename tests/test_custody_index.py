@@ -9,10 +9,10 @@ import signal
 import time
 from pathlib import Path
 
-from preservation.integrity import problems as kinds
-from preservation.custody.log import Actor, CustodyLog, verify_segment
 from preservation.custody.chain_check import check_custody
 from preservation.custody.index import index_path, load_index
+from preservation.custody.log import Actor, CustodyLog, verify_segment
+from preservation.integrity import problems as kinds
 from preservation.integrity.repair import repair_store
 from preservation.store.evidence_store import EvidenceStore
 

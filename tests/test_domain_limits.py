@@ -10,8 +10,8 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.concurrency.sync import concurrency
 
 from collectors.network.domain_limits import limit_name
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
+from flows.orchestration.capture_flow import capture
 from scripted_server import ScriptedServer, page, slow_page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

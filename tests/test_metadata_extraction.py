@@ -8,7 +8,7 @@ import io
 import json
 import struct
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,12 @@ import pytest
 from PIL import Image
 
 from collectors.errors import AnalysisError, IntegrityError
-from verification.media.batch_analysis import AnalysisInput, AnalysisResult, analyse_all, analyse_batch
+from verification.media.batch_analysis import (
+    AnalysisInput,
+    AnalysisResult,
+    analyse_all,
+    analyse_batch,
+)
 from verification.media.exiftool_session import DROPPED_KEY, ERROR_KEY, ExifToolSession
 from verification.media.fields import MediaFields, media_fields
 
@@ -203,7 +208,7 @@ def test_workers_in_parallel_match_one_worker_in_input_order(tmp_path):
     serial = analyse_all(inputs, workers=1)
 
     def comparable(result: AnalysisResult) -> AnalysisResult:
-        return dataclasses.replace(result, analysed_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
+        return dataclasses.replace(result, analysed_at=datetime(2000, 1, 1, tzinfo=UTC))
 
     assert [r.sha256 for r in parallel] == [i.sha256 for i in inputs]
     assert [comparable(r) for r in parallel] == [comparable(r) for r in serial]

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from flows.application.environment import open_store
 from flows.application.integrity import actor
-from preservation.integrity.audit import audit_store
 from preservation.capture.capture_lock import CaptureLock
 from preservation.custody.log import CustodyLog, read_segment
+from preservation.integrity.audit import audit_store
 from preservation.integrity.repair import repair_store
+from preservation.store import layout
 from preservation.warc.reader import check_warc
 from preservation.warc.writer import WarcFileWriter, format_header
-from preservation.store import layout
 
 ACTOR = actor("tester")
 

@@ -9,15 +9,14 @@ import socket
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
 
 from catalog.queries.sql import run_query
 from collectors.errors import ConnectFailed, NameNotResolved, TlsRejected
 from collectors.network.retry_policy import RetryPolicy, retry_after_seconds
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
+from flows.orchestration.capture_flow import capture
 from scripted_server import ScriptedServer, page, sequence, slow_page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -17,9 +17,14 @@ from local_tsa import make_authority
 from preservation.integrity import problems as kinds
 from preservation.integrity.audit import audit_store
 from preservation.integrity.run_manifest import pending_runs
+from preservation.integrity.timestamps import (
+    Tsa,
+    parse_token,
+    request_token,
+    timestamp_pending,
+    verify_timestamp,
+)
 from preservation.store import layout
-from preservation.integrity.timestamps import (Tsa, parse_token, request_token, timestamp_pending,
-                                     verify_timestamp)
 
 
 def test_round_trip(data_home: Path, site_server, local_tsa) -> None:

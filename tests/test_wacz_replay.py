@@ -20,8 +20,8 @@ from capture_helpers import run_capture
 from collectors.browser.collector import browser_available
 from collectors.errors import UsageError
 from fidelity_site import build_site
-from flows.demo import SiteServer
 from flows.cli.replay_commands import find_wayback, start_replay
+from flows.demo import SiteServer
 
 
 def _wayback_missing() -> bool:

@@ -12,13 +12,18 @@ import yaml
 from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
 from collectors.errors import UsageError
-from flows.cli.main import main
 from flows.application.cases import open_case
 from flows.application.environment import open_store
+from flows.cli.main import main
 from flows.orchestration.run_artifacts import emit_source_events
 from flows.orchestration.watch_flow import watch
-from preservation.investigation.watch_lists import (add_entries, due_entries, load_watch_list, parse_interval,
-                                    remove_entries)
+from preservation.investigation.watch_lists import (
+    add_entries,
+    due_entries,
+    load_watch_list,
+    parse_interval,
+    remove_entries,
+)
 from scripted_server import ScriptedServer, page
 
 HISTORY = "SELECT state, capture_id, captured_at, detail FROM source_history " \

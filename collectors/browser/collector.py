@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from collectors.collector import (CollectorResult, ExchangeSink, ItemRole, Rendition,
-                                  ResourceProblem)
-from collectors.network.addresses import parse_target
+from collectors.collector import CollectorResult, ExchangeSink, ItemRole, Rendition, ResourceProblem
 from collectors.errors import BearwitnessError, InvalidURL
 from collectors.http.client import HttpClient
 from collectors.http.exchange import HttpExchange
-from collectors.proxy.interception_ca import InterceptionCA
+from collectors.network.addresses import parse_target
 from collectors.page_claims import page_claims
+from collectors.proxy.interception_ca import InterceptionCA
 from collectors.proxy.recording_proxy import RecordingProxy, default_role
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")

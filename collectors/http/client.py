@@ -19,15 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import BinaryIO
 
-from collectors.network.addresses import AddressPolicy, Target, parse_target
+from collectors.errors import ConnectFailed, FetchTimeout, ProtocolError, StorageFull, TlsRejected
 from collectors.http.chunked import ChunkedDecoder
-from collectors.errors import (ConnectFailed, FetchTimeout, ProtocolError, StorageFull,
-                               TlsRejected)
 from collectors.http.exchange import HttpExchange, HttpResponse, TlsSession
 from collectors.http.tls_chain import verified_chain_der
+from collectors.network.addresses import AddressPolicy, Target, parse_target
 
 # Called with the response head, then with each run of body bytes as they arrive (raw, as
 # transmitted): a recording proxy forwards them to its client while they are spooled and hashed.

@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 
 from collectors.collector import ExchangeSink, ItemRole
 from collectors.errors import AddressRefused, BearwitnessError, StoreError
-from collectors.network.addresses import parse_target
 from collectors.http.client import HttpClient, parse_head
 from collectors.http.exchange import HttpExchange
+from collectors.network.addresses import parse_target
 from collectors.proxy.interception_ca import InterceptionCA
 
 _MAX_REQUEST_HEAD = 64 * 1024

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from collectors.collector import CollectorResult, ExchangeSink, ItemRole, ResourceProblem
-from collectors.http.content_decoding import decoded_bytes, text_of
 from collectors.errors import AddressRefused, FetchError, RedirectLoop, TooManyRedirects, UsageError
-from collectors.network.domain_limits import Fetcher
+from collectors.http.content_decoding import decoded_bytes, text_of
 from collectors.http.exchange import HttpExchange
-from collectors.static.links import css_references, html_references
-from collectors.page_claims import page_claims
+from collectors.network.domain_limits import Fetcher
 from collectors.network.retry_policy import NO_RETRIES, RetryNote, RetryPolicy
+from collectors.page_claims import page_claims
+from collectors.static.links import css_references, html_references
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 

@@ -10,14 +10,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from collectors.network.addresses import AddressPolicy
 from collectors.browser.collector import BrowserCollector, BrowserSession, browser_available
 from collectors.collector import Collector
 from collectors.errors import UsageError
 from collectors.http.client import FetchLimits, HttpClient
-from collectors.proxy.interception_ca import InterceptionCA
-from collectors.network.retry_policy import NO_RETRIES, RetryPolicy
 from collectors.media.media_aware import MEDIA_SETTINGS, MediaAwareCollector, MediaSetting
+from collectors.network.addresses import AddressPolicy
+from collectors.network.retry_policy import NO_RETRIES, RetryPolicy
+from collectors.proxy.interception_ca import InterceptionCA
 from collectors.static.collector import StaticCollector
 
 MODES = ("static", "browser", "auto")

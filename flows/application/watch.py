@@ -8,9 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.application.environment import default_actor_name, open_store
-from preservation.investigation.watch_lists import (WatchEntry, add_entries, due_entries,
-                                                    last_captures, load_watch_list,
-                                                    remove_entries, watched_cases)
+from preservation.investigation.watch_lists import (
+    WatchEntry,
+    add_entries,
+    due_entries,
+    last_captures,
+    load_watch_list,
+    remove_entries,
+    watched_cases,
+)
 
 # (case, mode, media, allow_private): entries with the same options are captured together.
 GroupKey = tuple[str, str, bool, bool]

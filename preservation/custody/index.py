@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from collectors.errors import IntegrityError
-from preservation.store.durable_files import fsync_directory, storage_error
 from preservation.hashing import canonical_json, self_hash
+from preservation.store.durable_files import fsync_directory, storage_error
 
 INDEX_FORMAT = "bearwitness-custody-index/1"
 INDEX_DIR = "index"

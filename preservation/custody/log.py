@@ -26,9 +26,9 @@ from typing import Any
 
 from collectors.errors import IntegrityError, ObjectExists, StoreError
 from preservation.custody.index import append_entry
-from preservation.store.durable_files import READ_ONLY, storage_error
 from preservation.hashing import canonical_json, self_hash
 from preservation.records.custody_event import CUSTODY_FORMAT, CustodyAction, CustodyEvent
+from preservation.store.durable_files import READ_ONLY, storage_error
 
 FORMAT = CUSTODY_FORMAT
 

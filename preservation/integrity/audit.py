@@ -18,19 +18,27 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import StoreError
-from preservation.integrity.problems import (CAPTURE_RECORD, CONFLICTING_RECORDS, HASH_MISMATCH,
-                                         INTERRUPTED, MISSING_COLLECT, MISSING_OBJECT,
-                                         ORPHAN_COLLECT, UNRECORDED_OBJECT, WARC_RECORD,
-                                         AuditProblem)
 from preservation.capture.capture_lock import take_abandoned
-from preservation.custody.log import CustodyLog, writer_is_alive
 from preservation.custody.chain_check import CustodyState, check_custody
-from preservation.store.durable_files import TEMP_SUFFIX
+from preservation.custody.log import CustodyLog, writer_is_alive
+from preservation.integrity.problems import (
+    CAPTURE_RECORD,
+    CONFLICTING_RECORDS,
+    HASH_MISMATCH,
+    INTERRUPTED,
+    MISSING_COLLECT,
+    MISSING_OBJECT,
+    ORPHAN_COLLECT,
+    UNRECORDED_OBJECT,
+    WARC_RECORD,
+    AuditProblem,
+)
 from preservation.integrity.run_manifest import check_manifest
+from preservation.integrity.timestamps import verify_timestamp
 from preservation.records.capture import CaptureRecord
 from preservation.store import layout
+from preservation.store.durable_files import TEMP_SUFFIX
 from preservation.store.evidence_store import EvidenceStore
-from preservation.integrity.timestamps import verify_timestamp
 from preservation.warc.reader import check_warc
 from preservation.warc.writer import OPEN_SUFFIX
 

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collectors.errors import StoreError
-from preservation.integrity.problems import MANIFEST, AuditProblem
-from preservation.custody.log import read_segment
 from preservation.custody.index import IndexState, SegmentEntry, load_index
+from preservation.custody.log import read_segment
+from preservation.integrity.problems import MANIFEST, AuditProblem
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 

@@ -26,13 +26,14 @@ from pathlib import Path
 from asn1crypto import algos, pem, tsp
 
 from collectors.errors import StoreError, TimestampError
-from preservation.integrity.problems import TIMESTAMP, AuditProblem
-from preservation.ids import new_id
 from preservation.custody.log import Actor, CustodyLog
 from preservation.hashing import file_digests
+from preservation.ids import new_id
+from preservation.integrity.problems import TIMESTAMP, AuditProblem
 from preservation.integrity.run_manifest import TIMESTAMP_KIND, build_manifest, pending_runs
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
+
 
 @dataclass(frozen=True)
 class Tsa:

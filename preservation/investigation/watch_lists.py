@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from collectors.network.addresses import parse_target
 from collectors.errors import UsageError
+from collectors.network.addresses import parse_target
 from preservation.store.evidence_store import EvidenceStore
 
 WATCH_FORMAT = "bearwitness-watch/1"

@@ -15,8 +15,14 @@ from collectors.collector import ItemRole
 from collectors.http.exchange import HttpExchange
 from collectors.http.tls_chain import describe_chain
 from preservation.records.capture import CapturedItem, TlsSession
-from preservation.warc.records import (PreparedRecord, conversion_record, metadata_record,
-                                       request_record, resource_record, response_record)
+from preservation.warc.records import (
+    PreparedRecord,
+    conversion_record,
+    metadata_record,
+    request_record,
+    resource_record,
+    response_record,
+)
 from preservation.warc.writer import LEVEL_STORED, LEVEL_TEXT, RecordLocation, WarcFileWriter
 
 

@@ -18,7 +18,6 @@ page's own claims.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -26,10 +25,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from collectors.page_claims import claimed_date, claimed_time
-from preservation.tool_versions import BEARWITNESS_VERSION, package_version
 from preservation.custody.log import CustodyLog
 from preservation.records.capture import CapturedItem, CaptureRecord
 from preservation.store.evidence_store import EvidenceStore
+from preservation.tool_versions import BEARWITNESS_VERSION, package_version
 from verification.media.media_analysis import ANALYSABLE_PREFIXES, analyser_id
 from verification.steps.recording import PIPELINE_ANALYST, record_step
 

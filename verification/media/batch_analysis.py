@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from dataclasses import fields as dataclass_fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +243,7 @@ def _analyse_one(item: AnalysisInput, record: dict[str, Any], exiftool_version: 
         hashes=hashes,
         hash_decode=decode,
         hash_error=hash_error,
-        analysed_at=datetime.now(timezone.utc),
+        analysed_at=datetime.now(UTC),
         hash_software=software,
     )
 

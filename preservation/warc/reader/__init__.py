@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from preservation.warc.reader.check import check_warc, extract_entity
 from preservation.warc.reader.http_head import Headers
+
 # MAX_HEADER and the problem kinds stay out of __all__, as before the split, but importers
 # compare against the kinds (wr.TORN_MEMBER), so they are importable from here.
 from preservation.warc.reader.limits import MAX_HEADER

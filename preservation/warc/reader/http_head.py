@@ -8,8 +8,8 @@ bytes, while the block streams past.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from preservation.warc.reader.limits import MAX_HEADER
 

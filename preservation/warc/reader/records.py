@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from collectors.errors import ProtocolError, UsageError, WarcFormatError
 from collectors.http.chunked import ChunkedDecoder
