@@ -851,7 +851,7 @@ def ingest(report: Report, paths: list[Path], procs: int) -> None:
             report.add(Row(section, label, span.seconds, done, "img", nbytes, procs=procs,
                            ended=span.ended))
 
-    inputs = [AnalysisInput(d, p, "image/jpeg") for d, p in zip(digests, paths)]
+    inputs = [AnalysisInput(d, p, "image/jpeg") for d, p in zip(digests, paths, strict=True)]
     started = time.perf_counter()
     analyse_all(inputs[:2 * procs], workers=procs)  # forkserver + exiftool per worker, once
     warm = time.perf_counter() - started

@@ -53,7 +53,7 @@ def bench_neighbours(home: Path, images: int, probes: int) -> None:
                        "url": f"https://x.org/{i}.jpg", "sha256": "0" * 64, "size_bytes": 1,
                        "truncated": False, "warc_offset": 0, "captured_at": captured} for i in ids],
             "perceptual_hashes": [
-                row for i, (p, d) in zip(ids, part)
+                row for i, (p, d) in zip(ids, part, strict=True)
                 for row in ({"item_id": i, "sha256": "0" * 64, "algorithm": "phash", "hash": p},
                             {"item_id": i, "sha256": "0" * 64, "algorithm": "dhash", "hash": d})]})
     ensure_catalog(home)

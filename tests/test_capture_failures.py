@@ -35,7 +35,7 @@ def mixed_run(site_server, tmp_path_factory, prefect_harness) -> tuple[Path, dic
     urls["bad-url"] = "ftp://example.org/file"
     summaries = capture("failures", list(urls.values()), home=str(home), allow_private=True,
                         retry_delay=0.05, mode="static")  # browser-mode failures: tests/test_browser_failures.py
-    return home, dict(zip(urls, summaries))
+    return home, dict(zip(urls, summaries, strict=True))
 
 
 def test_http_errors_are_unavailable_and_their_answer_is_kept(mixed_run) -> None:

@@ -44,12 +44,12 @@ def test_capture_prints_a_line_per_url_and_exit_code_follows_status(
     code, out, _ = run(capsys, "--home", str(data_home), "capture", "--case", "c2",
                        "--mode", "static", "--allow-private", good)
     assert code == 0
-    (line,) = [l for l in out.splitlines() if l.strip()]
+    (line,) = [line for line in out.splitlines() if line.strip()]
     assert line.startswith("complete") and good in line and "items=10" in line
     assert "warc=warcs/c2/cap-" in line and line.split("warc=")[1].split()[0].endswith(".warc.gz")
     code, out, _ = run(capsys, "--home", str(data_home), "capture", "--case", "c2",
                        "--mode", "static", "--allow-private", good, gone)
-    lines = [l for l in out.splitlines() if l.strip()]
+    lines = [line for line in out.splitlines() if line.strip()]
     assert code == 1 and len(lines) == 2
     assert lines[0].startswith("complete") and lines[1].startswith("unavailable")
     assert "HTTP 410" in lines[1]

@@ -263,7 +263,7 @@ def test_stop_ends_connections() -> None:
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2)
     with pytest.raises(RuntimeError):
-        server.url
+        _ = server.url
 
 
 def test_custom_root_and_context_manager(tmp_path: Path) -> None:

@@ -48,10 +48,8 @@ def test_counters_count_requests_per_path(site_server: FailureSiteServer) -> Non
 
 def test_server_is_quiet(site_server: FailureSiteServer, capfd: pytest.CaptureFixture[str]) -> None:
     for path in ["/index.html", "/missing", "/_test/status/500", "/_test/truncated.jpg", "/_test/reset.jpg"]:
-        try:
+        with contextlib.suppress(ConnectionResetError):
             raw_request(site_server, path)
-        except ConnectionResetError:
-            pass
     out, err = capfd.readouterr()
     assert out == "" and err == ""
 

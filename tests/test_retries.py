@@ -60,7 +60,7 @@ def flaky_run(tmp_path_factory, site_server, prefect_harness):
         summaries = capture("flaky", list(urls.values()), home=str(home), mode="static", allow_private=True,
                             concurrency=4, retries=2, retry_delay=0.05, timeout=1.5)
         hits = dict(server.hits)
-    by_name = dict(zip(urls, summaries))
+    by_name = dict(zip(urls, summaries, strict=True))
     records = {s["capture_id"]: json.loads(
         (home / "store" / "captures" / "flaky" / f"{s['capture_id']}.json").read_text())
         for s in summaries}

@@ -117,11 +117,11 @@ def test_pywb_replays_page_and_images_byte_identical(packaged, tmp_path) -> None
             try:
                 page = _get(replay + base + "index.html")
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError) as exc:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise AssertionError("pywb did not come up: "
                                          + (process.stderr.read().decode() if process.poll()
-                                            is not None else "time-out"))
+                                            is not None else "time-out")) from exc
                 time.sleep(0.5)
         assert page == (root / "index.html").read_bytes()
         for name in ("plain.png", "scripted.png", "background.png", "srcset-1x.png"):

@@ -485,7 +485,7 @@ def test_malformed_chunking_and_http_header_are_refused(tmp_path: Path) -> None:
     endless = write(tmp_path, [gz(response(head=b"HTTP/1.1 200 OK\r\nX: y\r\n", body=b""))], "endless.warc.gz")
     assert [p.problem for p in check_warc(endless).problems] == [wr.MALFORMED_HTTP]
     with pytest.raises(WarcFormatError, match=wr.MALFORMED_HTTP):
-        next(iter_records(endless)).http_headers
+        _ = next(iter_records(endless)).http_headers
 
 
 def test_bare_lf_http_header_gives_the_payload_boundary_warcio_uses(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def _cell(value: Any) -> str:
 
 def format_result(result: QueryResult, fmt: str = "table", max_width: int = 60) -> str:
     if fmt == "json":
-        return json.dumps([dict(zip(result.columns, map(_plain, row))) for row in result.rows],
+        return json.dumps([dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows],
                           indent=2, ensure_ascii=False)
     if fmt == "csv":
         buffer = io.StringIO()
@@ -76,9 +76,9 @@ def format_result(result: QueryResult, fmt: str = "table", max_width: int = 60) 
         raise CatalogError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     cells = [[_clip(_cell(v), max_width) for v in row] for row in result.rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(result.columns, widths))
+    line = "  ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True))
     rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    body = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
     count = f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})"
     return "\n".join([line, rule, *body, count])
 

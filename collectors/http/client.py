@@ -9,6 +9,7 @@ trust store (or a CA file the operator configures); there is no switch to turn t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
@@ -336,7 +337,5 @@ def remove_spool(response: HttpResponse | None) -> None:
     if response is None:
         return
     for path in {response.raw_body_path, response.entity_path}:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        except FileNotFoundError:
-            pass

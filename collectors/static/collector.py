@@ -147,7 +147,7 @@ class StaticCollector:
                     lambda u: self._follow(u, sink, final_role="resource", referer=page_url),
                     batch))
                 urls = []
-                for url, result in zip(batch, fetched):
+                for url, result in zip(batch, fetched, strict=True):
                     retries += result.retries
                     problem = _resource_problem(url, result)
                     if problem:

@@ -56,7 +56,7 @@ def _vertical_gradient(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int]
     span = max(1, y1 - y0 - 1)
     for y in range(y0, y1):
         t = (y - y0) / span
-        colour = tuple(round(a + (b - a) * t) for a, b in zip(top, bottom))
+        colour = tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
         draw.line([(x0, y), (x1, y)], fill=colour)
 
 

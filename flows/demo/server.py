@@ -10,6 +10,7 @@ It binds only to 127.0.0.1: it exists for demos and tests on this machine, not t
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
@@ -73,10 +74,8 @@ class SiteHTTPServer(ThreadingHTTPServer):
         with self.lock:
             conns = list(self.open_connections)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class SiteHandler(BaseHTTPRequestHandler):

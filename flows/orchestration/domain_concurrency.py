@@ -13,7 +13,7 @@ through local semaphores.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
@@ -34,11 +34,9 @@ def ensure_domain_limits(urls: Iterable[str], per_domain: int) -> dict[str, int]
                 continue
             except ObjectNotFound:
                 pass
-            try:
+            with suppress(ObjectAlreadyExists):  # another worker created it in between
                 client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=name, limit=per_domain))
-            except ObjectAlreadyExists:  # another worker created it in between
-                pass
             limits[domain] = client.read_global_concurrency_limit_by_name(name).limit
     return limits
 

@@ -67,8 +67,8 @@ def load_watch_list(store: EvidenceStore, case_id: str) -> list[WatchEntry]:
         entries = [WatchEntry(**entry) for entry in document.get("entries") or []]
     except (yaml.YAMLError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path} is not a valid watch list: {exc}") from exc
-    for entry in entries:
-        entry.interval  # validates
+    for entry in entries:  # a bad entry fails the load, not the capture it is due for
+        parse_interval(entry.every)
         parse_target(entry.url)
     return entries
 

@@ -263,7 +263,7 @@ def _hashes(analysis: dict[str, Any]) -> tuple[int, int] | None:
 
 
 def _near(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return all((x ^ y).bit_count() <= NEAR_DUPLICATE_MAX_BITS for x, y in zip(a, b))
+    return all((x ^ y).bit_count() <= NEAR_DUPLICATE_MAX_BITS for x, y in zip(a, b, strict=True))
 
 
 def _known(record: CaptureRecord, item: CapturedItem, analysis: dict[str, Any]) -> KnownImage:

@@ -120,7 +120,7 @@ def analyse_batch(session: ExifToolSession, inputs: Sequence[AnalysisInput]) -> 
     records = session.read([item.path for item in unique])
     results = {
         item.sha256: _analyse_one(item, record, session.version)
-        for item, record in zip(unique, records)
+        for item, record in zip(unique, records, strict=True)
     }
     for item in unique:
         _verify(item, "after analysis; its results were discarded")

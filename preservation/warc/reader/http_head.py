@@ -94,7 +94,7 @@ class HttpHead:
             self.error = f"bad start line {text[0][:80]!r}"
             return
         fields: list[tuple[str, str]] = []
-        for raw, line in zip(lines[1:], text[1:]):
+        for raw, line in zip(lines[1:], text[1:], strict=True):
             if line[:1] in (" ", "\t") and fields:  # obs-fold continues the previous field
                 name, value = fields[-1]
                 fields[-1] = (name, value + " " + line.strip(" \t"))
