@@ -33,8 +33,9 @@ def mixed_run(site_server, tmp_path_factory, prefect_harness) -> tuple[Path, dic
     urls = {name: site_server.url + path for name, path in paths.items()}
     urls["refused"] = f"http://127.0.0.1:{_free_port()}/gone.html"
     urls["bad-url"] = "ftp://example.org/file"
+    # Browser-mode failures: tests/test_browser_failures.py.
     summaries = capture("failures", list(urls.values()), home=str(home), allow_private=True,
-                        retry_delay=0.05, mode="static")  # browser-mode failures: tests/test_browser_failures.py
+                        retry_delay=0.05, mode="static")
     return home, dict(zip(urls, summaries, strict=True))
 
 

@@ -56,8 +56,8 @@ def test_an_existing_limit_is_the_one_in_force(data_home) -> None:
     try:
         with ScriptedServer() as server:
             urls = _site(server)[:4]
-            capture("limits1", urls, home=str(data_home), mode="static", allow_private=True, concurrency=4,
-                    per_domain=3)
+            capture("limits1", urls, home=str(data_home), mode="static", allow_private=True,
+                    concurrency=4, per_domain=3)
             assert server.max_active == 1
     finally:
         with get_client(sync_client=True) as client:

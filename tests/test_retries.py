@@ -57,8 +57,9 @@ def flaky_run(tmp_path_factory, site_server, prefect_harness):
         urls = {name: server.url + name.lstrip("/") for name in server.routes}
         urls["reset"] = site_server.url + "_test/reset.jpg"
         urls["refused"] = f"http://127.0.0.1:{_free_port()}/nobody"
-        summaries = capture("flaky", list(urls.values()), home=str(home), mode="static", allow_private=True,
-                            concurrency=4, retries=2, retry_delay=0.05, timeout=1.5)
+        summaries = capture("flaky", list(urls.values()), home=str(home), mode="static",
+                            allow_private=True, concurrency=4, retries=2, retry_delay=0.05,
+                            timeout=1.5)
         hits = dict(server.hits)
     by_name = dict(zip(urls, summaries, strict=True))
     records = {s["capture_id"]: json.loads(

@@ -45,7 +45,8 @@ def test_round_trip(data_home: Path, site_server, local_tsa) -> None:
     assert {s["segment"] for s in manifest["segments"]} == {
         f"{run_id}-collect", f"{run_id}-analyse", f"{run_id}-report"}
     info = parse_token(store.local_path(layout.timestamp_token_key(run_id)).read_bytes())
-    assert info.imprint == hashlib.sha256(store.local_path(layout.manifest_key(run_id)).read_bytes()).digest()
+    manifest = store.local_path(layout.manifest_key(run_id)).read_bytes()
+    assert info.imprint == hashlib.sha256(manifest).digest()
     assert b"BEGIN CERTIFICATE" in store.local_path(layout.timestamp_chain_key(run_id)).read_bytes()
     assert verify_timestamp(store, run_id) == []
     assert verify_timestamp(store, run_id, trust_file=local_tsa.ca_file) == []

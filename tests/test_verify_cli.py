@@ -259,5 +259,6 @@ def test_each_verification_command_is_a_run_whose_manifest_lists_its_records(hom
     for run_id in runs:
         listed |= {o["path"] for o in build_manifest(store, run_id)["objects"]}
     steps = {store.local_key(p) for p in (store.local_root / "verification").rglob("step-*.json")}
-    human = {p for p in steps if json.loads((store.local_root / p).read_text())["automated"] is False}
+    human = {p for p in steps
+             if json.loads((store.local_root / p).read_text())["automated"] is False}
     assert human and human <= listed

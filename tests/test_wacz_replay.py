@@ -105,7 +105,8 @@ def _get(url: str) -> bytes:
         return answer.read()
 
 
-@pytest.mark.skipif(_wayback_missing(), reason="pywb not installed (.ci/bootstrap makes .venv-pywb)")
+@pytest.mark.skipif(_wayback_missing(),
+                    reason="pywb not installed (.ci/bootstrap makes .venv-pywb)")
 def test_pywb_replays_page_and_images_byte_identical(packaged, tmp_path) -> None:
     root, home, outcome, base = packaged
     port = _free_port()

@@ -153,7 +153,8 @@ def test_a_host_dns_does_not_know_is_unavailable_not_merely_failed(data_home, pr
 
     open_case(data_home, "dns", "DNS takedown", by="analyst")
     url = "http://gone.bearwitness-test.invalid/post"  # .invalid never resolves (RFC 6761)
-    (summary,) = capture("dns", [url], home=str(data_home), mode="static", retries=2, retry_delay=0.05)
+    (summary,) = capture("dns", [url], home=str(data_home), mode="static", retries=2,
+                         retry_delay=0.05)
     assert summary["status"] == "failed" and summary["retries"] == 0  # never retried
     rows = run_query(data_home, "SELECT state, detail FROM source_history WHERE url = ?",
                      [url]).rows

@@ -215,12 +215,14 @@ class HttpClient:
                 if decoder is not None and decoder.done:
                     break
                 if raw_length > self.limits.max_body_bytes:
-                    truncated, detail = "length", f"body larger than {self.limits.max_body_bytes} bytes"
+                    truncated = "length"
+                    detail = f"body larger than {self.limits.max_body_bytes} bytes"
                     break
                 try:
                     pending = _recv(sock, deadline)
                 except TimeoutError:
-                    truncated, detail = "time", f"no further bytes within {self.limits.read_timeout:g} s"
+                    truncated = "time"
+                    detail = f"no further bytes within {self.limits.read_timeout:g} s"
                     break
                 except OSError as exc:
                     truncated, detail = "disconnect", f"connection failed mid-body: {exc}"

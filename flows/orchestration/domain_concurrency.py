@@ -3,11 +3,11 @@
 Each domain has a limit named `bearwitness-domain-<domain>`, created on first use with the run's
 `per_domain` value; an existing limit is left as the operator set it (`prefect gcl update`).
 Slots are taken with `strict=True`, so a limit that is missing is an error, never a silent
-no-op. A slot is held by a capture lane (collectors/network/domain_limits.py: run_in_domain_lanes) while
-it captures that domain's URLs one after another — one Prefect call pair per lane, not per URL
-or request (measured: acquisitions near the limit wait 1–2 s each); inside a worker process the
-same number also bounds the connections to the domain (resources and redirects included)
-through local semaphores.
+no-op. A slot is held by a capture lane (collectors/network/domain_limits.py:
+run_in_domain_lanes) while it captures that domain's URLs one after another — one Prefect call
+pair per lane, not per URL or request (measured: acquisitions near the limit wait 1–2 s each);
+inside a worker process the same number also bounds the connections to the domain (resources
+and redirects included) through local semaphores.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """RFC 3161 trusted timestamps over run manifests (docs/protocol.md rule 18).
 
-    <store>/manifests/<run_id>.json          what the run stored (preservation/integrity/run_manifest.py)
+    <store>/manifests/<run_id>.json          what the run stored
+                                             (preservation/integrity/run_manifest.py)
     <store>/timestamps/<run_id>.tsr          the TSA's whole TimeStampResp (DER)
     <store>/timestamps/<run_id>.chain.pem    the TSA certificate chain: certificates inside the
                                              token, then the configured CA file

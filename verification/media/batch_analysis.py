@@ -107,7 +107,8 @@ class AnalysisResult:
         )
 
 
-def analyse_batch(session: ExifToolSession, inputs: Sequence[AnalysisInput]) -> list[AnalysisResult]:
+def analyse_batch(session: ExifToolSession,
+                  inputs: Sequence[AnalysisInput]) -> list[AnalysisResult]:
     """One result per input, in order; identical sha256 inputs are analysed once.
 
     Reads the working copies only. Raises IntegrityError if a working copy is missing or its
@@ -217,7 +218,8 @@ def _analyse_in_worker(batch: list[AnalysisInput]) -> list[AnalysisResult]:
     return analyse_batch(_worker_session, batch)
 
 
-def _analyse_one(item: AnalysisInput, record: dict[str, Any], exiftool_version: str) -> AnalysisResult:
+def _analyse_one(item: AnalysisInput, record: dict[str, Any],
+                 exiftool_version: str) -> AnalysisResult:
     metadata: dict[str, Any] | None = {
         k: v for k, v in record.items() if k != "SourceFile" and k not in _WORKING_COPY_TAGS
     }

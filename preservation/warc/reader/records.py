@@ -172,7 +172,8 @@ class WarcRecord:
         try:
             return decoder.feed(data)
         except ProtocolError as exc:
-            raise self._member.error(MALFORMED_CHUNKED, "chunked transfer coding", str(exc)) from None
+            raise self._member.error(
+                MALFORMED_CHUNKED, "chunked transfer coding", str(exc)) from None
 
     def _finish(self) -> None:
         # Private: advancing past a record finishes it (iter_records, check_warc); callers
