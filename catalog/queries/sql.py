@@ -31,8 +31,10 @@ def run_query(home: Path, sql: str, parameters: list[Any] | None = None) -> Quer
         with duckdb.connect(str(path), read_only=True) as con:
             con.execute("SET TimeZone = 'UTC'")
             cursor = con.execute(sql, parameters or [])
+            # DB-API 2.0 lets a statement without a result set have no description; duckdb's
+            # stubs say it always has one, the case is kept.
             if cursor.description is None:
-                return QueryResult([], [])
+                return QueryResult([], [])  # type: ignore[unreachable]
             columns = [column[0] for column in cursor.description]
             return QueryResult(columns, cursor.fetchall())
     except duckdb.Error as exc:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from collectors.errors import ConnectFailed, FetchTimeout, ProtocolError, StorageFull, TlsRejected
 from collectors.http.chunked import ChunkedDecoder
@@ -300,7 +300,7 @@ def _recv(sock: socket.socket, deadline: float) -> bytes:
     return sock.recv(_RECV)
 
 
-def _spool(spool_dir: Path, kind: str) -> BinaryIO:
+def _spool(spool_dir: Path, kind: str) -> IO[bytes]:
     try:
         spool_dir.mkdir(parents=True, exist_ok=True)
         return tempfile.NamedTemporaryFile(dir=spool_dir, prefix=f"{kind}-", delete=False)
@@ -310,11 +310,11 @@ def _spool(spool_dir: Path, kind: str) -> BinaryIO:
         raise
 
 
-def _write(handle: BinaryIO, data: bytes) -> None:
+def _write(handle: IO[bytes], data: bytes) -> None:
     _storing(handle, lambda: handle.write(data))
 
 
-def _storing(handle: BinaryIO, action: Callable[[], object]) -> None:
+def _storing(handle: IO[bytes], action: Callable[[], object]) -> None:
     """Run a write, flush or close of a spool file; a full disk becomes StorageFull (a flush
     or a close can be where buffered bytes first meet the full disk)."""
     try:
@@ -325,7 +325,7 @@ def _storing(handle: BinaryIO, action: Callable[[], object]) -> None:
         raise
 
 
-def _flush(handle: BinaryIO) -> None:
+def _flush(handle: IO[bytes]) -> None:
     try:
         handle.flush()
     except OSError as exc:

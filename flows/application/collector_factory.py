@@ -47,7 +47,7 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
             raise UsageError(f"unknown media setting {media!r}; available: "
                              f"{', '.join(MEDIA_SETTINGS)}")
         self.mode, self.mode_reason = resolve_mode(mode)
-        self.media: MediaSetting = media  # type: ignore[assignment]
+        self.media: MediaSetting = media  # type: ignore[assignment]  # in MEDIA_SETTINGS: checked
         self.policy = policy
         self.user_agent = user_agent
         self.timeout = timeout

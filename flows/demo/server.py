@@ -60,12 +60,14 @@ class SiteHTTPServer(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = "127.0.0.1", int(self.server_address[1])
 
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+    # The base class takes any request type; a TCP server's requests are sockets.
+    def process_request(self, request: socket.socket,  # type: ignore[override]
+                        client_address: object) -> None:
         with self.lock:
             self.open_connections.add(request)
         super().process_request(request, client_address)
 
-    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]  # as above
         with self.lock:
             self.open_connections.discard(request)
         super().shutdown_request(request)

@@ -99,7 +99,7 @@ def _last_entry(fd: int, path: Path) -> dict[str, Any] | None:
             return None if start == 0 else _last_entry(fd, path)
     line = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
     try:
-        entry = json.loads(line)
+        entry: dict[str, Any] = json.loads(line)
         entry["seq"], entry["entry_hash"]  # noqa: B018 - both must be there
         return entry
     except (json.JSONDecodeError, KeyError, TypeError) as exc:

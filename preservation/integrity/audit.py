@@ -248,7 +248,9 @@ def _check_captures(store: EvidenceStore, custody: CustodyState,
                     recorded: dict[str, list[dict[str, Any]]],
                     case_id: str | None) -> list[AuditProblem]:
     problems = []
-    collected = {e.get("object_id"): e for e in custody.by_action("collect")}
+    # A collect event's object_id is its capture id; Any, as read from the log.
+    collected: dict[Any, dict[str, Any]] = {e.get("object_id"): e
+                                            for e in custody.by_action("collect")}
     quarantined = {e.get("object_id") for e in custody.by_action("transfer")}
     seen = set()
     for relative in store.capture_record_keys(case_id):

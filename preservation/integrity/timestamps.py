@@ -65,7 +65,7 @@ def request_token(tsa: Tsa, digest: bytes) -> bytes:
                                   headers={"Content-Type": "application/timestamp-query"})
     try:
         with urllib.request.urlopen(http, timeout=tsa.timeout) as answer:
-            body = answer.read(1024 * 1024)
+            body: bytes = answer.read(1024 * 1024)
     except (urllib.error.URLError, OSError) as exc:
         raise TimestampError(f"timestamp authority {tsa.url} did not answer: {exc}") from exc
     info = parse_token(body)

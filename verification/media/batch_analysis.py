@@ -159,7 +159,8 @@ def analyse_all(
 
 
 class _Progress:
-    def __init__(self, callback: Callable[[int, int], None] | None, copies: Counter, total: int):
+    def __init__(self, callback: Callable[[int, int], None] | None, copies: Counter[str],
+                 total: int):
         self.callback, self.copies, self.total = callback, copies, total
         self.results: dict[str, AnalysisResult] = {}
         self.done = 0
@@ -220,11 +221,10 @@ def _analyse_in_worker(batch: list[AnalysisInput]) -> list[AnalysisResult]:
 
 def _analyse_one(item: AnalysisInput, record: dict[str, Any],
                  exiftool_version: str) -> AnalysisResult:
-    metadata: dict[str, Any] | None = {
-        k: v for k, v in record.items() if k != "SourceFile" and k not in _WORKING_COPY_TAGS
-    }
-    metadata_error = metadata.get("ExifTool:Error")
-    if ERROR_KEY in metadata:
+    tags = {k: v for k, v in record.items() if k != "SourceFile" and k not in _WORKING_COPY_TAGS}
+    metadata: dict[str, Any] | None = tags
+    metadata_error = tags.get("ExifTool:Error")
+    if ERROR_KEY in tags:
         metadata, metadata_error = None, str(record[ERROR_KEY])
     hashes: dict[str, int] = {}
     decode = hash_error = software = None

@@ -48,7 +48,9 @@ class _Failed(Exception):
     """exiftool gave no usable answer to one command; the process is gone."""
 
 
-class _BoundedExifTool(exiftool.ExifTool):
+# pyexiftool ships no type information, so its class is Any to mypy; what this subclass adds
+# and overrides is typed.
+class _BoundedExifTool(exiftool.ExifTool):  # type: ignore[misc]
     """pyexiftool's process handling, with a reader bounded in time and output size."""
 
     def __init__(

@@ -99,11 +99,11 @@ class HttpHead:
                 name, value = fields[-1]
                 fields[-1] = (name, value + " " + line.strip(" \t"))
                 continue
-            name, sep, value = raw.partition(b":")
-            if not sep or not TOKEN.fullmatch(name) or b"\r" in raw:
+            raw_name, sep, raw_value = raw.partition(b":")
+            if not sep or not TOKEN.fullmatch(raw_name) or b"\r" in raw:
                 self.error = f"bad header line {line[:80]!r}"
                 return
-            fields.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
+            fields.append((raw_name.decode("latin-1"), raw_value.strip(b" \t").decode("latin-1")))
         self.headers = Headers(tuple(fields))
 
 
