@@ -47,7 +47,8 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
             raise UsageError(f"unknown media setting {media!r}; available: "
                              f"{', '.join(MEDIA_SETTINGS)}")
         self.mode, self.mode_reason = resolve_mode(mode)
-        self.media: MediaSetting = media  # type: ignore[assignment]  # in MEDIA_SETTINGS: checked
+        # A str to mypy, but one of MEDIA_SETTINGS: checked above.
+        self.media: MediaSetting = media  # type: ignore[assignment]
         self.policy = policy
         self.user_agent = user_agent
         self.timeout = timeout

@@ -67,7 +67,8 @@ class SiteHTTPServer(ThreadingHTTPServer):
             self.open_connections.add(request)
         super().process_request(request, client_address)
 
-    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]  # as above
+    # As above: the base class takes any request type.
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
         with self.lock:
             self.open_connections.discard(request)
         super().shutdown_request(request)
