@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from evidence_builder import capture_run  # noqa: E402
+from flows.application.environment import open_store  # noqa: E402
 from flows.cli.core_commands import case_new  # noqa: E402
 from flows.demo import SiteServer  # noqa: E402
-from flows.application.environment import open_store  # noqa: E402
 from preservation.integrity.audit import audit_store  # noqa: E402
 
 

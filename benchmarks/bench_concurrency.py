@@ -47,10 +47,10 @@ def main() -> None:
         os.environ["PREFECT_HOME"] = str(Path(tmp) / "prefect")
         from prefect.testing.utilities import prefect_test_harness
 
-        from flows.orchestration.capture_flow import capture
-        from flows.cli.core_commands import case_new
         from failure_site import FailureSiteServer
+        from flows.cli.core_commands import case_new
         from flows.demo.server import SITE_ROOT
+        from flows.orchestration.capture_flow import capture
 
         with prefect_test_harness(server_startup_timeout=120), FailureSiteServer() as site:
             pages = sorted(p.relative_to(SITE_ROOT).as_posix() for p in SITE_ROOT.rglob("*.html"))

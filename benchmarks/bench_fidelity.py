@@ -22,21 +22,21 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collectors.network.addresses import AddressPolicy
 from collectors.http.client import DEFAULT_USER_AGENT, HttpClient
-from collectors.proxy.interception_ca import InterceptionCA
 from collectors.media.collector import fetch_media
+from collectors.network.addresses import AddressPolicy
+from collectors.proxy.interception_ca import InterceptionCA
 from flows.application.collector_factory import CollectorFactory
 from flows.demo import SiteServer
-from preservation.capture.preserve import capture_url
-from preservation.investigation.cases import create_case
 from preservation.capture.collection import CollectionContext
-from preservation.ids import new_id
-from preservation.tool_versions import base_tool_versions
+from preservation.capture.preserve import capture_url
 from preservation.custody.log import Actor, CustodyLog
+from preservation.ids import new_id
+from preservation.investigation.cases import create_case
 from preservation.store.evidence_store import EvidenceStore
-from preservation.warc.records import warcinfo_record
+from preservation.tool_versions import base_tool_versions
 from preservation.warc.recorder import WarcRecorder
+from preservation.warc.records import warcinfo_record
 from preservation.warc.writer import WarcFileWriter
 
 PAGES = ["index.html", "reports/market-shelling.html", "reports/reposts-roundup.html",

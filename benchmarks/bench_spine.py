@@ -20,9 +20,11 @@ What it does:
   3. (a) captures every page with the capture functions, without Prefect (what the task
      `collect_and_preserve` runs: its collector assembly, then a plain StaticCollector), then
      with `wget --warc-file --page-requisites` (and, for context, --no-warc-compression), then
-     with the full Prefect flow `flows.orchestration.capture_flow.capture(mode="static", media="off")` in a
-     child process (temporary PREFECT_HOME), split by task from the run loggers' timestamps;
-  4. (b) ingests the M JPEGs: `verification.media.batch_analysis.analyse_all(workers=2)` next to each tool alone;
+     with the full Prefect flow
+     `flows.orchestration.capture_flow.capture(mode="static", media="off")` in a child process
+     (temporary PREFECT_HOME), split by task from the run loggers' timestamps;
+  4. (b) ingests the M JPEGs: `verification.media.batch_analysis.analyse_all(workers=2)` next to
+     each tool alone;
   5. prints the machine, tool versions and a table of figures, each with the load other
      processes put on the machine meanwhile and the benchmark's own CPU time per unit.
 """
@@ -96,7 +98,8 @@ class Report:
             ended = row.ended if row.ended is not None else time.time()
             row.other = SAMPLER.other_load(ended - row.seconds, ended)
             row.cpu = SAMPLER.ours_cpu(ended - row.seconds, ended)
-        rate = f"{row.count / row.seconds:8.1f} {row.unit}/s" if row.count and row.seconds > 0 else ""
+        rate = (f"{row.count / row.seconds:8.1f} {row.unit}/s" if row.count and row.seconds > 0
+                else "")
         print(f"  .. {row.name}: {row.seconds:.2f} s {rate} {row.note}", flush=True)
         return row
 
@@ -227,8 +230,9 @@ def page_name(index: int) -> str:
     return f"p{index:04d}.html"
 
 
-_WORDS = ("witness report shelling market convoy checkpoint street video photo building "
-          "damage residents morning evening source verified location time crowd smoke").split()
+_WORDS = ["witness", "report", "shelling", "market", "convoy", "checkpoint", "street", "video",
+          "photo", "building", "damage", "residents", "morning", "evening", "source", "verified",
+          "location", "time", "crowd", "smoke"]
 
 
 def _page_html(page: int, pages: int, images: int, seed: int) -> str:
@@ -292,7 +296,7 @@ def generate_site(root: Path, pages: int, images: int, seed: int, procs: int) ->
     return span, total
 
 
-# ------------------------------------------------------------------ the site server, in its own process
+# ---------------------------------------------------------- the site server, in its own process
 
 
 def _serve(root: str, conn) -> None:
@@ -368,7 +372,8 @@ class ServerProcess:
 
 
 def _accepted(function: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """The options `function` takes (the project's signatures move; the benchmark should not break)."""
+    """The options `function` takes (the project's signatures move; the benchmark should not
+    break)."""
     import inspect
 
     parameters = inspect.signature(function).parameters
@@ -379,19 +384,20 @@ def capture_ours(urls: list[str], home: Path, assembly: str) -> dict[str, Any]:
     """What the Prefect task `collect_and_preserve` does for a static capture, without Prefect:
     `capture_url` page after page into one custody segment.
 
-    assembly "task": the collector as the task builds it (flows.application.collector_factory.CollectorFactory,
-    static mode, media off, the client behind the per-domain connection limit, 2, and the retry
-    policy, the flow's defaults). assembly "plain": StaticCollector(HttpClient(...)) alone."""
-    from collectors.network.addresses import AddressPolicy
+    assembly "task": the collector as the task builds it
+    (flows.application.collector_factory.CollectorFactory, static mode, media off, the client
+    behind the per-domain connection limit, 2, and the retry policy, the flow's defaults).
+    assembly "plain": StaticCollector(HttpClient(...)) alone."""
     from collectors.http.client import DEFAULT_USER_AGENT, HttpClient
+    from collectors.network.addresses import AddressPolicy
     from collectors.static.collector import StaticCollector
     from flows.application.environment import open_store
-    from preservation.capture.preserve import capture_url
-    from preservation.investigation.cases import create_case
     from preservation.capture.collection import CollectionContext
-    from preservation.ids import new_id
-    from preservation.tool_versions import BEARWITNESS_VERSION, base_tool_versions
+    from preservation.capture.preserve import capture_url
     from preservation.custody.log import Actor, CustodyLog
+    from preservation.ids import new_id
+    from preservation.investigation.cases import create_case
+    from preservation.tool_versions import BEARWITNESS_VERSION, base_tool_versions
     from verification.media.media_analysis import exiftool_version
 
     store = open_store(home)
@@ -429,16 +435,18 @@ def capture_ours(urls: list[str], home: Path, assembly: str) -> dict[str, Any]:
     items = 0
     segment_options = _accepted(CustodyLog, {"run_id": run_id})
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    with Span() as span, factory as make_collector, \
-            CustodyLog(store.custody_dir(), f"{run_id}-collect", actor, **segment_options) as custody:
+    with (Span() as span, factory as make_collector,
+          CustodyLog(store.custody_dir(), f"{run_id}-collect", actor,
+                     **segment_options) as custody):
         for url in urls:
             outcome = capture_url(store, "bench", url, make_collector, context, custody)
             statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
             items += len(outcome.record["items"])
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    return {"seconds": span.seconds, "ended": span.ended, "statuses": statuses, "items": items, "cpu": cpu,
-            "warc_bytes": sum(p.stat().st_size for p in (store.local_root / "warcs").rglob("*.warc.gz"))}
+    warcs = (store.local_root / "warcs").rglob("*.warc.gz")
+    return {"seconds": span.seconds, "ended": span.ended, "statuses": statuses, "items": items,
+            "cpu": cpu, "warc_bytes": sum(p.stat().st_size for p in warcs)}
 
 
 def capture_wget(urls_file: Path, directory: Path, timeout: float,
@@ -476,7 +484,7 @@ def run_bounded(command: list[str], *, timeout: float, on_start=None, **kwargs: 
         raise
 
 
-# ------------------------------------------------------------------ (a) the Prefect flow, in a child process
+# ------------------------------------------------------ (a) the Prefect flow, in a child process
 
 _MARK = "BENCH_SPINE_RESULT "
 
@@ -492,8 +500,8 @@ def prefect_child(spec_path: str) -> None:
             records.append((record.created, record.name, record.getMessage(), task))
 
     t0 = time.time()
-    from flows.orchestration.capture_flow import capture
     from flows.cli.core_commands import case_new
+    from flows.orchestration.capture_flow import capture
     imported = time.time()
     keep = Keep(logging.INFO)
     for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
@@ -592,7 +600,8 @@ class ProcSampler:
                 except OSError:
                     raw = b""
                 with self._lock:
-                    self.info[key] = (int(fields[3]), raw.replace(b"\0", b" ").decode(errors="replace")[:300])
+                    command = raw.replace(b"\0", b" ").decode(errors="replace")[:300]
+                    self.info[key] = (int(fields[3]), command)
         # Ours: descendants of this process, and processes once ours that were orphaned (an
         # orphan's CPU would otherwise vanish from the tree; zombies still count until reaped).
         tracked: dict[tuple[int, int], tuple[float, bool]] = {}
@@ -607,7 +616,8 @@ class ProcSampler:
         cpu[self.OURS] = sum(value for value, _ in tracked.values()) + self._orphans_cpu
         with open("/proc/stat") as stat_file:  # machine-wide, short-lived processes included
             ticks = [int(v) for v in stat_file.readline().split()[1:]]
-        cpu[self.MACHINE] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / self._tick  # all but idle, iowait
+        # All but idle and iowait.
+        cpu[self.MACHINE] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / self._tick
         with self._lock:
             self.samples.append((now, cpu))
 
@@ -712,8 +722,8 @@ def capture_prefect(urls: list[str], work: Path, timeout: float) -> dict[str, An
     leader: list[int] = []
     started = time.time()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        code = run_bounded([sys.executable, str(Path(__file__).resolve()), "--prefect-child", str(spec)],
-                           cwd=REPO, env=env, timeout=timeout, stdout=out, stderr=err,
+        child = [sys.executable, str(Path(__file__).resolve()), "--prefect-child", str(spec)]
+        code = run_bounded(child, cwd=REPO, env=env, timeout=timeout, stdout=out, stderr=err,
                            on_start=leader.append)
     ended = time.time()
     result = None
@@ -744,7 +754,8 @@ def prefect_phases(result: dict[str, Any]) -> dict[str, tuple[float, float] | No
     mark = begin
     for when, name, message, task in sorted(logs, key=lambda record: record[0]):
         if mark is not None and "task_runs" in name and "Finished in state" in message:
-            label = f"task {re.sub(r'-[0-9a-f]{3}$', '', task) if task else '?'}"  # run name: task-abc
+            # Task runs are named <task>-abc: the suffix goes.
+            label = f"task {re.sub(r'-[0-9a-f]{3}$', '', task) if task else '?'}"
             while label in phases:
                 label += "'"
             phases[label] = (mark, when)
@@ -759,9 +770,8 @@ def prefect_phases(result: dict[str, Any]) -> dict[str, tuple[float, float] | No
 
 def _pool_init() -> None:
     import imagehash  # noqa: F401 - imported once per worker, outside the timed part
-    from PIL import Image
-
     import scipy.fftpack  # noqa: F401
+    from PIL import Image
     imagehash.phash(Image.new("L", (64, 64)))
 
 
@@ -851,7 +861,7 @@ def ingest(report: Report, paths: list[Path], procs: int) -> None:
             report.add(Row(section, label, span.seconds, done, "img", nbytes, procs=procs,
                            ended=span.ended))
 
-    inputs = [AnalysisInput(d, p, "image/jpeg") for d, p in zip(digests, paths)]
+    inputs = [AnalysisInput(d, p, "image/jpeg") for d, p in zip(digests, paths, strict=True)]
     started = time.perf_counter()
     analyse_all(inputs[:2 * procs], workers=procs)  # forkserver + exiftool per worker, once
     warm = time.perf_counter() - started
@@ -867,11 +877,15 @@ def ingest(report: Report, paths: list[Path], procs: int) -> None:
             failed = max(failed, sum(1 for r in results if r.hash_error or r.metadata_error))
     for batch_size, timings in runs.items():
         seconds, ended = min(timings)
-        label = (f"COMBINED analyse_all(workers={procs}) sha256x2+exiftool+phash+dhash" if batch_size is None
-                 else f"  same, batch_size={batch_size} (default 64): finer batches, shorter tail")
+        if batch_size is None:
+            label = f"COMBINED analyse_all(workers={procs}) sha256x2+exiftool+phash+dhash"
+            tail = f"; {failed} errors; pool start {warm:.2f} s)"
+        else:
+            label = f"  same, batch_size={batch_size} (default 64): finer batches, shorter tail"
+            tail = ")"
+        best = ", ".join(f"{t:.2f}" for t, _ in timings)
         report.add(Row(section, label, seconds, count, "img", nbytes, procs=procs, ended=ended,
-                       note=f"(best of {len(timings)}: " + ", ".join(f"{t:.2f}" for t, _ in timings) + " s"
-                            + (f"; {failed} errors; pool start {warm:.2f} s)" if batch_size is None else ")")))
+                       note=f"(best of {len(timings)}: {best} s{tail}"))
     with Span() as span:
         analyse_all(inputs, workers=1)
     report.add(Row(section, "combined analyse_all(workers=1), in-process", span.seconds,
@@ -906,7 +920,8 @@ def versions() -> str:
 
     def first_line(command: list[str]) -> str:
         try:
-            return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.splitlines()[0]
+            done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+            return done.stdout.splitlines()[0]
         except (OSError, IndexError, subprocess.TimeoutExpired):
             return "missing"
 
@@ -919,8 +934,8 @@ def versions() -> str:
             return "?"
 
     return (f"python {platform.python_version()}, pillow {PIL.__version__}, imagehash "
-            f"{imagehash.__version__}, numpy {pkg('numpy')}, pyexiftool {pkg('PyExifTool')}, prefect "
-            f"{pkg('prefect')}, exiftool {first_line(['exiftool', '-ver'])}, "
+            f"{imagehash.__version__}, numpy {pkg('numpy')}, pyexiftool {pkg('PyExifTool')}, "
+            f"prefect {pkg('prefect')}, exiftool {first_line(['exiftool', '-ver'])}, "
             f"wget {first_line(['wget', '--version']).replace('GNU Wget ', '').split(' built')[0]}")
 
 
@@ -939,20 +954,26 @@ def print_table(report: Report, header: list[str]) -> None:
             section = row.section
             print()
             print(section)
-            print(f"  {'what':<62} {'procs':>5} {'seconds':>8} {'rate':>14} {'MiB/s':>8} {'other':>5} "
-                  f"{'CPU ms/unit':>12}")
-        rate = f"{row.count / row.seconds:.1f} {row.unit}/s" if row.count and row.seconds > 0 else ""
+            print(f"  {'what':<62} {'procs':>5} {'seconds':>8} {'rate':>14} {'MiB/s':>8} "
+                  f"{'other':>5} {'CPU ms/unit':>12}")
+        rate = (f"{row.count / row.seconds:.1f} {row.unit}/s" if row.count and row.seconds > 0
+                else "")
         mib = f"{row.nbytes / MiB / row.seconds:.1f}" if row.nbytes and row.seconds > 0 else ""
         procs = str(row.procs) if row.procs else ""
         other = f"{row.other:.2f}" if row.other is not None else ""
-        cpu = f"{row.cpu * 1000 / row.count:.1f}/{row.unit}" if row.cpu is not None and row.count else ""
-        print(f"  {row.name:<62} {procs:>5} {row.seconds:8.2f} {rate:>14} {mib:>8} {other:>5} {cpu:>12}  "
-              f"{row.note}".rstrip())
+        cpu = (f"{row.cpu * 1000 / row.count:.1f}/{row.unit}" if row.cpu is not None and row.count
+               else "")
+        print(f"  {row.name:<62} {procs:>5} {row.seconds:8.2f} {rate:>14} {mib:>8} {other:>5} "
+              f"{cpu:>12}  {row.note}".rstrip())
     print()
-    print("  'other' = average cores used meanwhile by processes that are not this benchmark's (machine busy\n"
-          "  time from /proc/stat minus our process tree's); figures with other > ~0.2 were taken on a shared,\n"
-          "  busy machine and are slower than this machine can do. 'CPU ms/unit' = CPU time of this benchmark's\n"
-          "  processes (site server, wget, Prefect child and its server, pool workers, exiftool included) per\n"
+    print("  'other' = average cores used meanwhile by processes that are not this benchmark's "
+          "(machine busy\n"
+          "  time from /proc/stat minus our process tree's); figures with other > ~0.2 were taken "
+          "on a shared,\n"
+          "  busy machine and are slower than this machine can do. 'CPU ms/unit' = CPU time of "
+          "this benchmark's\n"
+          "  processes (site server, wget, Prefect child and its server, pool workers, exiftool "
+          "included) per\n"
           "  page or image: much less sensitive to other load than the rates.")
     if report.notes:
         for note in report.notes:
@@ -965,10 +986,14 @@ def print_table(report: Report, header: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=None, help="pages to generate and capture (default 200)")
-    parser.add_argument("--images", type=int, default=None, help="distinct 1920x1080 JPEGs (default 1000)")
-    parser.add_argument("--quick", action="store_true", help="40 pages, 200 images (about 1.5 minutes)")
-    parser.add_argument("--procs", type=int, default=2, help="worker processes for generation and ingest")
+    parser.add_argument("--pages", type=int, default=None,
+                        help="pages to generate and capture (default 200)")
+    parser.add_argument("--images", type=int, default=None,
+                        help="distinct 1920x1080 JPEGs (default 1000)")
+    parser.add_argument("--quick", action="store_true",
+                        help="40 pages, 200 images (about 1.5 minutes)")
+    parser.add_argument("--procs", type=int, default=2,
+                        help="worker processes for generation and ingest")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--skip-prefect", action="store_true", help="do not run the Prefect flow")
     parser.add_argument("--skip-wget", action="store_true")
@@ -1020,7 +1045,8 @@ def main(argv: list[str] | None = None) -> int:
         site = work / "site"
         log(f"generating {pages} pages and {images} JPEGs {W}x{H} q{JPEG_QUALITY} in {work} ...")
         span, image_bytes = generate_site(site, pages, images, args.seed, args.procs)
-        report.add(Row("site generation", f"{images} JPEG {W}x{H} + {pages} pages ({args.procs} procs)",
+        report.add(Row("site generation",
+                       f"{images} JPEG {W}x{H} + {pages} pages ({args.procs} procs)",
                        span.seconds, images, "img", image_bytes, procs=args.procs, ended=span.ended,
                        note=f"({image_bytes / images / 1000:.0f} kB/img)"))
 
@@ -1028,7 +1054,8 @@ def main(argv: list[str] | None = None) -> int:
         urls = [f"{server.url}pages/{page_name(p)}" for p in range(pages)]
         urls_file = work / "urls.txt"
         urls_file.write_text("\n".join(urls) + "\n")
-        section = f"(a) capture of {pages} pages (5 JPEGs + CSS + background each), SiteServer in its own process"
+        section = (f"(a) capture of {pages} pages (5 JPEGs + CSS + background each), "
+                   "SiteServer in its own process")
 
         ours_rows = {}
         for assembly, label in (
@@ -1040,8 +1067,8 @@ def main(argv: list[str] | None = None) -> int:
             ours = capture_ours(urls, work / "ours-home", assembly)
             requests, nbytes, conns = server.served(before, server.counters())
             ours_rows[assembly] = report.add(Row(
-                section, label if assembly == "task" else "  " + label, ours["seconds"], pages, "page", nbytes,
-                procs=1, ended=ours["ended"],
+                section, label if assembly == "task" else "  " + label, ours["seconds"], pages,
+                "page", nbytes, procs=1, ended=ours["ended"],
                 note=f"({requests} requests, {conns} connections; {ours['statuses']}; "
                      f"WARC {ours['warc_bytes'] / MiB:.0f} MiB; client CPU {ours['cpu']:.1f} s)"))
             shutil.rmtree(work / "ours-home", ignore_errors=True)
@@ -1053,27 +1080,32 @@ def main(argv: list[str] | None = None) -> int:
             before = server.counters()
             got = capture_wget(urls_file, work / "wget", timeout=600)
             requests, nbytes, conns = server.served(before, server.counters())
-            wget_row = report.add(Row(section, "wget --warc-file --page-requisites -i urls.txt", got["seconds"],
-                                      pages, "page", nbytes, procs=1, ended=got["ended"],
-                                      note=f"({requests} requests, {conns} connections; exit {got['exit']}; "
-                                           f"WARC {got['warc_bytes'] / MiB:.0f} MiB; CPU {got['cpu']:.1f} s)"))
+            wget_row = report.add(Row(
+                section, "wget --warc-file --page-requisites -i urls.txt", got["seconds"],
+                pages, "page", nbytes, procs=1, ended=got["ended"],
+                note=f"({requests} requests, {conns} connections; exit {got['exit']}; "
+                     f"WARC {got['warc_bytes'] / MiB:.0f} MiB; CPU {got['cpu']:.1f} s)"))
             shutil.rmtree(work / "wget", ignore_errors=True)
             os.sync()
             before = server.counters()
-            got = capture_wget(urls_file, work / "wget", timeout=600, extra=("--no-warc-compression",))
+            got = capture_wget(urls_file, work / "wget", timeout=600,
+                               extra=("--no-warc-compression",))
             requests, nbytes, conns = server.served(before, server.counters())
-            report.add(Row(section, "  for context: the same wget with --no-warc-compression", got["seconds"],
-                           pages, "page", nbytes, procs=1, ended=got["ended"],
-                           note=f"({requests} requests; exit {got['exit']}; WARC {got['warc_bytes'] / MiB:.0f} MiB; "
-                                f"CPU {got['cpu']:.1f} s)"))
+            report.add(Row(
+                section, "  for context: the same wget with --no-warc-compression", got["seconds"],
+                pages, "page", nbytes, procs=1, ended=got["ended"],
+                note=f"({requests} requests; exit {got['exit']}; "
+                     f"WARC {got['warc_bytes'] / MiB:.0f} MiB; CPU {got['cpu']:.1f} s)"))
             shutil.rmtree(work / "wget", ignore_errors=True)
             for assembly, ours_row in ours_rows.items():
                 pages_ratio = wget_row.seconds / ours_row.seconds
-                mib_ratio = (ours_row.nbytes / ours_row.seconds) / (wget_row.nbytes / wget_row.seconds)
-                report.note(f"ours ({assembly} assembly)/wget: {pages_ratio:.2f}x pages/s, {mib_ratio:.2f}x MiB/s "
-                            f"(goal >= 1.0x)")
-            report.note("bytes are HTTP bodies served, counted by the server; wget fetches the shared CSS and "
-                        "background once per run, we once per page (each capture is self-contained)")
+                mib_ratio = ((ours_row.nbytes / ours_row.seconds)
+                             / (wget_row.nbytes / wget_row.seconds))
+                report.note(f"ours ({assembly} assembly)/wget: {pages_ratio:.2f}x pages/s, "
+                            f"{mib_ratio:.2f}x MiB/s (goal >= 1.0x)")
+            report.note("bytes are HTTP bodies served, counted by the server; wget fetches the "
+                        "shared CSS and background once per run, we once per page (each capture "
+                        "is self-contained)")
 
         if not args.skip_prefect:
             log("capture: full Prefect flow in a child process (temporary PREFECT_HOME) ...")
@@ -1082,11 +1114,13 @@ def main(argv: list[str] | None = None) -> int:
             flow = capture_prefect(urls, work / "prefect", timeout=900)
             requests, nbytes, conns = server.served(before, server.counters())
             if "error" in flow:
-                report.note(f"Prefect flow FAILED after {flow['seconds']:.1f} s: {flow['error']}\n{flow['tail']}")
+                report.note(f"Prefect flow FAILED after {flow['seconds']:.1f} s: {flow['error']}\n"
+                            f"{flow['tail']}")
             else:
                 total = flow["exited"] - flow["spawned"]
-                report.add(Row(section, "Prefect flow capture(): total, child process start to exit", total,
-                               pages, "page", nbytes, procs=None, ended=flow["exited"],
+                report.add(Row(section,
+                               "Prefect flow capture(): total, child process start to exit",
+                               total, pages, "page", nbytes, procs=None, ended=flow["exited"],
                                note=f"({requests} requests; {flow['statuses']})"))
                 analysed = next((int(m.split()[1]) for _, _, m, _ in flow["logs"]
                                  if m.startswith("analysed ") and m.split()[1].isdigit()), None)
@@ -1100,7 +1134,8 @@ def main(argv: list[str] | None = None) -> int:
                     elif label.startswith("task analyse"):
                         count, unit = analysed, "img"
                     cpu = SAMPLER.by_kind(flow["leader"], *window)
-                    cpu_note = "CPU s: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items() if v >= 0.05)
+                    cpu_note = "CPU s: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()
+                                                     if v >= 0.05)
                     report.add(Row(section, f"  flow: {label}", window[1] - window[0], count, unit,
                                    phase_bytes, note=f"({cpu_note})", ended=window[1]))
                 cpu = SAMPLER.by_kind(flow["leader"], flow["spawned"], flow["exited"])
@@ -1119,8 +1154,9 @@ def main(argv: list[str] | None = None) -> int:
             combined = next(r for r in report.rows if r.name.startswith("COMBINED"))
             ceiling = ""
             if combined.cpu:
-                ceiling = (f"; its CPU time, {combined.cpu * 1000 / combined.count:.1f} ms/img, bounds it at "
-                           f"{args.procs * combined.count / combined.cpu:.0f} img/s on {args.procs} idle cores")
+                ceiling = (f"; its CPU time, {combined.cpu * 1000 / combined.count:.1f} ms/img, "
+                           f"bounds it at {args.procs * combined.count / combined.cpu:.0f} img/s "
+                           f"on {args.procs} idle cores")
             report.note(f"combined pipeline: {combined.count / combined.seconds:.0f} img/s on "
                         f"{args.procs} procs (goal >= 170 img/s on 2 cores){ceiling}")
     finally:

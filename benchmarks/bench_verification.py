@@ -18,21 +18,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from catalog.reports.evidence_report import make_report  # noqa: E402
 from catalog.landing import land_capture, land_custody, reland_capture  # noqa: E402
 from catalog.queries.neighbours import CatalogImages  # noqa: E402
 from catalog.queries.sql import locate_item, run_query  # noqa: E402
+from catalog.reports.evidence_report import make_report  # noqa: E402
 from catalog.storage.segments import segments_dir, write_segment  # noqa: E402
 from catalog.storage.views import ensure_catalog  # noqa: E402
+from flows.application.environment import open_store  # noqa: E402
 from flows.cli.core_commands import case_new  # noqa: E402
 from flows.demo import SiteServer  # noqa: E402
-from flows.application.environment import open_store  # noqa: E402
+from preservation.custody.log import Actor, CustodyLog  # noqa: E402
 from preservation.ids import new_id  # noqa: E402
 from preservation.tool_versions import BEARWITNESS_VERSION  # noqa: E402
-from preservation.custody.log import Actor, CustodyLog  # noqa: E402
 from verification.checks.automated_checks import run_automated_checks  # noqa: E402
-from verification.steps.status import StatusPolicy, derive_status  # noqa: E402
 from verification.steps.recording import capture_item_resolver, load_steps, record_step  # noqa: E402
+from verification.steps.status import StatusPolicy, derive_status  # noqa: E402
 
 
 def _timed(label: str, seconds: float, count: int, unit: str) -> None:
@@ -53,7 +53,7 @@ def bench_neighbours(home: Path, images: int, probes: int) -> None:
                        "url": f"https://x.org/{i}.jpg", "sha256": "0" * 64, "size_bytes": 1,
                        "truncated": False, "warc_offset": 0, "captured_at": captured} for i in ids],
             "perceptual_hashes": [
-                row for i, (p, d) in zip(ids, part)
+                row for i, (p, d) in zip(ids, part, strict=True)
                 for row in ({"item_id": i, "sha256": "0" * 64, "algorithm": "phash", "hash": p},
                             {"item_id": i, "sha256": "0" * 64, "algorithm": "dhash", "hash": d})]})
     ensure_catalog(home)

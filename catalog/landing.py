@@ -9,10 +9,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from catalog.rows.evidence_rows import (analysis_rows, capture_rows, case_rows, custody_rows,
-                                        item_rows)
-from catalog.rows.verification_rows import (assessment_rows, case_document_rows, inquiry_rows,
-                                            verification_rows)
+from catalog.rows.evidence_rows import (
+    analysis_rows,
+    capture_rows,
+    case_rows,
+    custody_rows,
+    item_rows,
+)
+from catalog.rows.verification_rows import (
+    assessment_rows,
+    case_document_rows,
+    inquiry_rows,
+    verification_rows,
+)
 from catalog.storage.segments import segments_dir, write_segment
 from preservation.custody.log import read_segment
 from preservation.records.capture import CaptureRecord

@@ -63,7 +63,9 @@ class Rendition:
 
 
 class Collector(Protocol):
-    mode: str
+    # Read-only: frozen dataclasses and MediaAwareCollector (a property) are collectors too.
+    @property
+    def mode(self) -> str: ...
 
     def collect(self, url: str, sink: ExchangeSink) -> CollectorResult:
         """Capture `url`, handing every exchange to `sink`. Never raises for a bad page,

@@ -34,6 +34,8 @@ other package imports it from here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class BearwitnessError(Exception):
     """Base of every error bearwitness raises on purpose."""
@@ -163,7 +165,7 @@ class WarcFormatError(IntegrityError):
             f" expected {expected or 'n/a'}, found {found or 'n/a'}"
         )
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> tuple[Callable[..., WarcFormatError], tuple[object, ...]]:
         # Keyword-only arguments break default exception pickling; errors cross
         # process boundaries (process pools, orchestration), so rebuild explicitly.
         return (

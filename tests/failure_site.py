@@ -22,26 +22,39 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from flows.demo.server import CONTENT_TYPES, HTML, SITE_ROOT, SiteHandler, SiteHTTPServer, SiteServer, html_page
+from flows.demo.server import (
+    CONTENT_TYPES,
+    HTML,
+    SITE_ROOT,
+    SiteHandler,
+    SiteHTTPServer,
+    SiteServer,
+    html_page,
+)
 
 TEXT = CONTENT_TYPES[".txt"]
-MAX_WAIT_SECONDS = 30.0  # upper bound on every deliberate delay, so a forgotten client cannot pin a thread
+# Upper bound on every deliberate delay, so a forgotten client cannot pin a thread.
+MAX_WAIT_SECONDS = 30.0
 TRUNCATED_DECLARED, TRUNCATED_SENT = 100_000, 40_000
 STALL_DECLARED, STALL_SENT = 50_000, 1_000
 RESET_DECLARED, RESET_SENT = 50_000, 1_000
-BROKEN_JPEG = b"\xff\xd8\xff\xe0" + random.Random(2026).randbytes(20_000 - 4)  # JPEG magic, then noise
+# JPEG magic, then noise.
+BROKEN_JPEG = b"\xff\xd8\xff\xe0" + random.Random(2026).randbytes(20_000 - 4)
 
 
 def _real_jpeg() -> bytes:
-    """A real JPEG for the truncated/stalled/reset routes, from the bundled site whatever the root."""
+    """A real JPEG for the truncated/stalled/reset routes, from the bundled site whatever the
+    root."""
     return (SITE_ROOT / "img" / "photo-market.jpg").read_bytes()
 
 
-CHUNKED_PAGE = html_page("Chunked page", '<p>This page is sent with Transfer-Encoding: chunked.</p>\n'
+CHUNKED_PAGE = html_page("Chunked page",
+                         "<p>This page is sent with Transfer-Encoding: chunked.</p>\n"
                          '<img src="/img/photo-night.jpg" alt="night">\n'
                          + "<p>Padding so the chunks have bodies.</p>\n" * 20)
 GZIP_PAGE = html_page("Gzip page", '<link rel="stylesheet" href="/css/site.css">\n'
-                      "<p>This page is sent with Content-Encoding: gzip.</p>\n" + "<p>Compressible text.</p>\n" * 50)
+                      "<p>This page is sent with Content-Encoding: gzip.</p>\n"
+                      + "<p>Compressible text.</p>\n" * 50)
 BROKEN_PAGE = html_page("Page with broken resources", "\n".join([
     '<img src="/img/photo-market.jpg" alt="a good image">',
     '<img src="/_test/broken.jpg" alt="garbage bytes served as a JPEG">',
@@ -53,7 +66,8 @@ PRIVATE_LINK_PAGE = html_page("Page with a private-address resource",
 
 
 class _Server(SiteHTTPServer):
-    """The demo's socket server plus the state tests look at, shared by handler threads under `lock`."""
+    """The demo's socket server plus the state tests look at, shared by handler threads under
+    `lock`."""
 
     def __init__(self, root: Path, port: int, handler: type[SiteHandler]) -> None:
         self.stopping = threading.Event()  # wakes every deliberate delay when the server stops
@@ -112,7 +126,8 @@ def _wait_seconds(query: Query, default: float) -> float | None:
 
 def _redirect(status: HTTPStatus, location: str) -> Route:
     def route(h: _Handler, query: Query, send_body: bool) -> None:
-        body = html_page(f"{status.value} {status.phrase}", f'<p>Moved to <a href="{location}">{location}</a>.</p>')
+        body = html_page(f"{status.value} {status.phrase}",
+                         f'<p>Moved to <a href="{location}">{location}</a>.</p>')
         h.reply(status, body, HTML, send_body, (("Location", location),))
     return route
 
@@ -183,7 +198,8 @@ def _chunked(h: _Handler, query: Query, send_body: bool) -> None:
 def _gzip(h: _Handler, query: Query, send_body: bool) -> None:
     # Sent compressed whatever the Accept-Encoding: capture code must store these bytes as received.
     body = gzip.compress(GZIP_PAGE, compresslevel=9, mtime=0)
-    h.reply(HTTPStatus.OK, body, HTML, send_body, (("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")))
+    h.reply(HTTPStatus.OK, body, HTML, send_body,
+            (("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")))
 
 
 def _slow(h: _Handler, query: Query, send_body: bool) -> None:
@@ -261,7 +277,8 @@ class FailureSiteServer(SiteServer):
 
     @property
     def errors(self) -> list[BaseException]:
-        """The last 100 exceptions raised in handler threads (kept quiet, not printed), for tests to inspect."""
+        """The last 100 exceptions raised in handler threads (kept quiet, not printed), for tests
+        to inspect."""
         server = self._running()
         with server.lock:
             return list(server.errors)

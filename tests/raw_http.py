@@ -8,10 +8,13 @@ import socket
 from flows.demo.server import SiteServer
 
 
-def raw_request(server: SiteServer, path: str, method: str = "GET", timeout: float = 5.0) -> tuple[bytes, bytes]:
-    """Send one request and read until the server closes; return (header block, body bytes as sent)."""
+def raw_request(server: SiteServer, path: str, method: str = "GET",
+                timeout: float = 5.0) -> tuple[bytes, bytes]:
+    """Send one request and read until the server closes; return (header block, body bytes as
+    sent)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as sock:
-        sock.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                     .encode())
         data = b""
         while chunk := sock.recv(65536):
             data += chunk

@@ -93,10 +93,10 @@ def page(title: str, body: str = "") -> bytes:
             f"<body><h1>{title}</h1>{body}</body></html>\n").encode()
 
 
-def slow_page(seconds: float, title: str = "slow") -> Route:
+def slow_page(seconds: float, title: str = "slow", body: str = "") -> Route:
     def route(handler: _Handler) -> Answer:
         time.sleep(seconds)
-        return 200, {}, page(title)
+        return 200, {}, page(title, body)
     return route
 
 

@@ -4,24 +4,28 @@ re-post linked to the earlier-captured original."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from catalog.queries.sql import run_query
-from flows.orchestration.capture_flow import capture
 from flows.cli.main import main
 from flows.demo import SITE_ROOT, SiteServer
-from preservation.tool_versions import BEARWITNESS_VERSION
-from verification.checks.automated_checks import (KnownImage, capture_time_check,
-                                           editing_software_check, gps_check,
-                                           metadata_stripped_check, near_duplicates_check)
-from verification_support import open_case
+from flows.orchestration.capture_flow import capture
 from preservation.records.capture import CapturedItem
+from preservation.tool_versions import BEARWITNESS_VERSION
+from verification.checks.automated_checks import (
+    KnownImage,
+    capture_time_check,
+    editing_software_check,
+    gps_check,
+    metadata_stripped_check,
+    near_duplicates_check,
+)
+from verification_support import open_case
 
 EARLY_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Early report</title>

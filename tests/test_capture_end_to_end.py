@@ -12,9 +12,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
 from flows.application.environment import open_store
+from flows.orchestration.capture_flow import capture
 from preservation.custody.log import verify_segment
 from preservation.warc.reader import check_warc
 

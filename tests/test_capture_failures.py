@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from catalog.queries.sql import run_query
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
+from flows.orchestration.capture_flow import capture
 from preservation.warc.reader import check_warc
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -33,9 +33,10 @@ def mixed_run(site_server, tmp_path_factory, prefect_harness) -> tuple[Path, dic
     urls = {name: site_server.url + path for name, path in paths.items()}
     urls["refused"] = f"http://127.0.0.1:{_free_port()}/gone.html"
     urls["bad-url"] = "ftp://example.org/file"
+    # Browser-mode failures: tests/test_browser_failures.py.
     summaries = capture("failures", list(urls.values()), home=str(home), allow_private=True,
-                        retry_delay=0.05, mode="static")  # browser-mode failures: tests/test_browser_failures.py
-    return home, dict(zip(urls, summaries))
+                        retry_delay=0.05, mode="static")
+    return home, dict(zip(urls, summaries, strict=True))
 
 
 def test_http_errors_are_unavailable_and_their_answer_is_kept(mixed_run) -> None:

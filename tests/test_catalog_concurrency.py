@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
+from flows.orchestration.capture_flow import capture
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

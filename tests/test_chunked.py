@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.http.chunked import ChunkedDecoder
 from collectors.errors import ProtocolError
+from collectors.http.chunked import ChunkedDecoder
 
 BODY = (
     b"5\r\nhello\r\n"

@@ -29,14 +29,14 @@ import pytest
 from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
 from flows.application.cases import open_case
-from flows.demo import SiteServer
 from flows.application.environment import open_store
 from flows.application.integrity import actor
-from preservation.integrity.audit import audit_store
+from flows.demo import SiteServer
 from preservation.hashing import file_sha256
+from preservation.integrity.audit import audit_store
 from preservation.integrity.repair import repair_store
-from preservation.warc.reader import check_warc
 from preservation.store import layout
+from preservation.warc.reader import check_warc
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = Path(__file__).with_name("crash_capture_child.py")

@@ -9,10 +9,10 @@ import signal
 import time
 from pathlib import Path
 
-from preservation.integrity import problems as kinds
-from preservation.custody.log import Actor, CustodyLog, verify_segment
 from preservation.custody.chain_check import check_custody
 from preservation.custody.index import index_path, load_index
+from preservation.custody.log import Actor, CustodyLog, verify_segment
+from preservation.integrity import problems as kinds
 from preservation.integrity.repair import repair_store
 from preservation.store.evidence_store import EvidenceStore
 
@@ -97,7 +97,8 @@ def test_an_unsealed_segment_of_a_dead_writer_is_reported_then_sealed_by_repair(
     path = store.custody_dir() / "crashed.jsonl"
     with open(path, "ab") as handle:
         handle.write(b'{"format":"bearwitness-custody/1","seg')
-    kinds_found = {p.kind for p in check_custody(store.custody_dir(), store.custody_segments()).problems}
+    report = check_custody(store.custody_dir(), store.custody_segments())
+    kinds_found = {p.kind for p in report.problems}
     assert kinds.UNSEALED_SEGMENT in kinds_found and kinds.CUSTODY_CHAIN in kinds_found
 
     report = repair_store(store, ACTOR)

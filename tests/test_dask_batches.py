@@ -9,8 +9,8 @@ from pathlib import Path
 import distributed
 import pytest
 
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
+from flows.orchestration.capture_flow import capture
 from flows.orchestration.hash_check_flow import hash_check
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

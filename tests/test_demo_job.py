@@ -1,4 +1,5 @@
-"""`bearwitness demo` end to end: its example queries print real results, from the demo site only."""
+"""`bearwitness demo` end to end: its example queries print real results, from the demo site
+only."""
 
 from __future__ import annotations
 

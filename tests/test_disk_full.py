@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
 from flows.application.environment import open_store
-from preservation.integrity.audit import audit_store
+from flows.orchestration.capture_flow import capture
 from preservation.hashing import file_digests
+from preservation.integrity.audit import audit_store
 from preservation.warc.reader import check_warc
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -8,11 +8,12 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectNotFound
 
 from collectors.network.domain_limits import limit_name
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
-from scripted_server import ScriptedServer, page, slow_page
+from flows.orchestration.capture_flow import capture
+from scripted_server import ScriptedServer, slow_page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -23,9 +24,7 @@ def _site(server: ScriptedServer) -> list[str]:
     """PAGES slow pages, each with two slow images, all on one domain."""
     for number in range(PAGES):
         images = "".join(f'<img src="/img/{number}-{i}.jpg">' for i in range(2))
-        server.routes[f"/page/{number}"] = (
-            lambda h, body=page(f"page {number}", images): (__import__("time").sleep(0.2)
-                                                            or (200, {}, body)))
+        server.routes[f"/page/{number}"] = slow_page(0.2, f"page {number}", images)
         for i in range(2):
             server.routes[f"/img/{number}-{i}.jpg"] = slow_page(0.1)
     return [f"{server.url}page/{n}" for n in range(PAGES)]
@@ -50,15 +49,15 @@ def test_an_existing_limit_is_the_one_in_force(data_home) -> None:
         name = limit_name("127.0.0.1")
         try:
             client.read_global_concurrency_limit_by_name(name)
-        except Exception:
+        except ObjectNotFound:
             capture("limits1", ["http://127.0.0.1:9/x"], home=str(data_home), mode="static",
                     allow_private=True, retries=0)  # creates it
         client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=1))
     try:
         with ScriptedServer() as server:
             urls = _site(server)[:4]
-            capture("limits1", urls, home=str(data_home), mode="static", allow_private=True, concurrency=4,
-                    per_domain=3)
+            capture("limits1", urls, home=str(data_home), mode="static", allow_private=True,
+                    concurrency=4, per_domain=3)
             assert server.max_active == 1
     finally:
         with get_client(sync_client=True) as client:
@@ -66,9 +65,9 @@ def test_an_existing_limit_is_the_one_in_force(data_home) -> None:
 
 
 def test_a_missing_limit_is_an_error_not_a_silent_no_op() -> None:
-    with pytest.raises(Exception, match="must be created before acquiring"):
-        with concurrency(limit_name("never-created.example"), occupy=1, strict=True):
-            pass
+    with (pytest.raises(Exception, match="must be created before acquiring"),
+          concurrency(limit_name("never-created.example"), occupy=1, strict=True)):
+        pass
 
 
 def test_lanes_keep_order_bound_each_domain_and_take_one_slot_per_lane() -> None:

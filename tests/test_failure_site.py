@@ -30,7 +30,8 @@ from raw_http import header, raw_request, read_headers, status_of
 def test_keep_alive_serves_many_requests_on_one_connection(site_server: FailureSiteServer) -> None:
     before = site_server.connections_accepted
     conn = http.client.HTTPConnection("127.0.0.1", site_server.port, timeout=5)
-    for path in ["/index.html", "/_test/status/404", "/img/map.png", "/_test/redirect/1", "/_test/gzip.html"]:
+    for path in ["/index.html", "/_test/status/404", "/img/map.png", "/_test/redirect/1",
+                 "/_test/gzip.html"]:
         conn.request("GET", path)
         resp = conn.getresponse()
         resp.read()
@@ -47,11 +48,10 @@ def test_counters_count_requests_per_path(site_server: FailureSiteServer) -> Non
 
 
 def test_server_is_quiet(site_server: FailureSiteServer, capfd: pytest.CaptureFixture[str]) -> None:
-    for path in ["/index.html", "/missing", "/_test/status/500", "/_test/truncated.jpg", "/_test/reset.jpg"]:
-        try:
+    for path in ["/index.html", "/missing", "/_test/status/500", "/_test/truncated.jpg",
+                 "/_test/reset.jpg"]:
+        with contextlib.suppress(ConnectionResetError):
             raw_request(site_server, path)
-        except ConnectionResetError:
-            pass
     out, err = capfd.readouterr()
     assert out == "" and err == ""
 
@@ -207,7 +207,8 @@ def test_broken_jpeg_is_garbage(site_server: FailureSiteServer) -> None:
 def test_failure_pages_reference_what_they_promise(site_server: FailureSiteServer) -> None:
     for path, expected in [
         ("/_test/page-with-broken.html",
-         ["/img/photo-market.jpg", "/_test/broken.jpg", "/_test/status/404", "/_test/truncated.jpg"]),
+         ["/img/photo-market.jpg", "/_test/broken.jpg", "/_test/status/404",
+          "/_test/truncated.jpg"]),
         ("/_test/private-link.html", ["http://10.255.255.1/x.jpg"]),
     ]:
         head, body = raw_request(site_server, path)
@@ -216,10 +217,12 @@ def test_failure_pages_reference_what_they_promise(site_server: FailureSiteServe
 
 
 def test_no_route_raises_inside_the_server() -> None:
-    """GET and HEAD on every route, on a server of its own, leave no exception in a handler thread."""
-    paths = ["/", "/index.html", "/missing", "/reports", "/_test/redirect/1", "/_test/redirect/2", "/_test/loop/a",
-             "/_test/loop/b", "/_test/status/404", "/_test/status/410", "/_test/status/500", "/_test/truncated.jpg",
-             "/_test/chunked.html", "/_test/gzip.html", "/_test/slow?seconds=0", "/_test/slow?seconds=x",
+    """GET and HEAD on every route, on a server of its own, leave no exception in a handler
+    thread."""
+    paths = ["/", "/index.html", "/missing", "/reports", "/_test/redirect/1", "/_test/redirect/2",
+             "/_test/loop/a", "/_test/loop/b", "/_test/status/404", "/_test/status/410",
+             "/_test/status/500", "/_test/truncated.jpg", "/_test/chunked.html",
+             "/_test/gzip.html", "/_test/slow?seconds=0", "/_test/slow?seconds=x",
              "/_test/stall.jpg?seconds=0.1", "/_test/broken.jpg", "/_test/page-with-broken.html",
              "/_test/private-link.html", "/_test/reset.jpg"]
     with FailureSiteServer() as server:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from collectors.network.addresses import AddressPolicy, parse_target
 from collectors.errors import AddressRefused, ConnectFailed, InvalidURL
 from collectors.http.client import FetchLimits, HttpClient
+from collectors.network.addresses import AddressPolicy, parse_target
 
 SITE = Path(__file__).resolve().parents[1] / "flows" / "demo" / "site"
 

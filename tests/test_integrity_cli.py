@@ -132,8 +132,8 @@ def test_the_audit_flow(home: Path) -> None:
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_capture_run_timestamps_itself_when_a_tsa_is_configured(
         data_home: Path, site_server, local_tsa, monkeypatch) -> None:
-    from flows.orchestration.capture_flow import capture
     from flows.application.cases import open_case
+    from flows.orchestration.capture_flow import capture
 
     monkeypatch.setenv("BEARWITNESS_TSA_URL", local_tsa.url)
     monkeypatch.setenv("BEARWITNESS_TSA_CA_FILE", str(local_tsa.ca_file))

@@ -11,9 +11,9 @@ import pytest
 
 from collectors.errors import InvalidStep, UnknownCase
 from flows.application.environment import open_store
-from preservation.tool_versions import BEARWITNESS_VERSION
 from preservation.custody.log import Actor, CustodyLog
 from preservation.records.step import VerificationStep
+from preservation.tool_versions import BEARWITNESS_VERSION
 from verification.steps.status import StatusPolicy, current_policy, derive_status, record_policy
 from verification_support import open_case
 

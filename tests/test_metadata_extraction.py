@@ -8,7 +8,7 @@ import io
 import json
 import struct
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,12 @@ import pytest
 from PIL import Image
 
 from collectors.errors import AnalysisError, IntegrityError
-from verification.media.batch_analysis import AnalysisInput, AnalysisResult, analyse_all, analyse_batch
+from verification.media.batch_analysis import (
+    AnalysisInput,
+    AnalysisResult,
+    analyse_all,
+    analyse_batch,
+)
 from verification.media.exiftool_session import DROPPED_KEY, ERROR_KEY, ExifToolSession
 from verification.media.fields import MediaFields, media_fields
 
@@ -71,7 +76,8 @@ def png_with_text(text_bytes: int, compressed: bool = True) -> bytes:
     """A 1x1 PNG carrying a text chunk of `text_bytes` bytes (zTXt: a few KB on disk)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
 
     squeeze = zlib.compressobj(9)
     block = b"A" * min(text_bytes, 1 << 20)
@@ -109,7 +115,8 @@ def test_batch_answers_in_order_even_for_repeats(session, tmp_path):
     a = working_copy(tmp_path, jpeg_bytes(scene(3)))
     b = working_copy(tmp_path, png_with_text(10), "image/png")
     records = session.read([a.path, b.path, a.path, tmp_path / "absent"])
-    assert [r["SourceFile"] for r in records] == [str(a.path), str(b.path), str(a.path), str(tmp_path / "absent")]
+    assert [r["SourceFile"] for r in records] == [str(a.path), str(b.path), str(a.path),
+                                                  str(tmp_path / "absent")]
     assert records[0] == records[2] and records[0] is not records[2]
     assert records[1]["File:FileType"] == "PNG"
     assert records[3][ERROR_KEY] == "not a regular file"
@@ -134,7 +141,8 @@ def test_long_values_are_dropped_and_noted(tmp_path):
 
 def test_hostile_file_fails_alone_when_exiftool_runs_out_of_memory(tmp_path):
     good = working_copy(tmp_path, jpeg_bytes(scene(5), camera_exif()))
-    bomb = working_copy(tmp_path, png_with_text(16 << 20), "image/png")  # 16 MiB of text, 16 KB file
+    # 16 MiB of text in a 16 KB file.
+    bomb = working_copy(tmp_path, png_with_text(16 << 20), "image/png")
     with ExifToolSession(memory_limit_bytes=100 << 20) as tight:
         first_pid = tight.pid
         records = tight.read([good.path, bomb.path, good.path])
@@ -158,7 +166,8 @@ def test_garbage_jpeg_keeps_metadata_and_fails_hash_alone(session, tmp_path):
     garbage = working_copy(tmp_path, b"\xff\xd8\xff" + bytes(range(256)) * 40)
     results = analyse_batch(session, [garbage, good])
     assert results[0].metadata is not None and results[0].metadata["File:FileSize"] == 10243
-    assert results[0].hash_error is not None and results[0].hash_error.startswith("cannot decode image")
+    assert results[0].hash_error is not None
+    assert results[0].hash_error.startswith("cannot decode image")
     assert results[0].hashes == {} and results[0].hash_decode is None
     assert results[1].hash_error is None and set(results[1].hashes) == {"phash", "dhash"}
     assert results[1].fields is not None and results[1].fields.camera_make == "Canon"
@@ -199,11 +208,12 @@ def test_workers_in_parallel_match_one_worker_in_input_order(tmp_path):
     made.append(working_copy(tmp_path, b"garbage", "image/jpeg"))
     inputs = [made[0], *made, made[3]]  # repeats are analysed once, answered twice
     seen: list[tuple[int, int]] = []
-    parallel = analyse_all(inputs, workers=2, batch_size=2, progress=lambda d, t: seen.append((d, t)))
+    parallel = analyse_all(inputs, workers=2, batch_size=2,
+                           progress=lambda d, t: seen.append((d, t)))
     serial = analyse_all(inputs, workers=1)
 
     def comparable(result: AnalysisResult) -> AnalysisResult:
-        return dataclasses.replace(result, analysed_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
+        return dataclasses.replace(result, analysed_at=datetime(2000, 1, 1, tzinfo=UTC))
 
     assert [r.sha256 for r in parallel] == [i.sha256 for i in inputs]
     assert [comparable(r) for r in parallel] == [comparable(r) for r in serial]
@@ -225,10 +235,13 @@ def test_integrity_error_crosses_the_process_pool(tmp_path):
         ({"EXIF:DateTimeOriginal": "    :  :     :  :  "}, (None, None)),
         ({"EXIF:DateTimeOriginal": "2024:13:01 00:00:00", "EXIF:CreateDate": "2024:01:02 03:04:05"},
          (datetime(2024, 1, 2, 3, 4, 5), None)),
-        ({"XMP:DateTimeOriginal": "2023:07:08 09:10:11.5-04:00"}, (datetime(2023, 7, 8, 9, 10, 11, 500_000), "-04:00")),
-        ({"QuickTime:CreateDate": "0000:00:00 00:00:00", "QuickTime:MediaCreateDate": "2022:02:03 04:05:06"},
+        ({"XMP:DateTimeOriginal": "2023:07:08 09:10:11.5-04:00"},
+         (datetime(2023, 7, 8, 9, 10, 11, 500_000), "-04:00")),
+        ({"QuickTime:CreateDate": "0000:00:00 00:00:00",
+          "QuickTime:MediaCreateDate": "2022:02:03 04:05:06"},
          (datetime(2022, 2, 3, 4, 5, 6), "+00:00")),
-        ({"QuickTime:CreationDate": "2022:02:03 07:05:06+03:00", "QuickTime:CreateDate": "2022:02:03 04:05:06"},
+        ({"QuickTime:CreationDate": "2022:02:03 07:05:06+03:00",
+          "QuickTime:CreateDate": "2022:02:03 04:05:06"},
          (datetime(2022, 2, 3, 7, 5, 6), "+03:00")),
         ({"EXIF:DateTimeOriginal": "2024:05:01 12:00:00", "EXIF:OffsetTimeOriginal": "+99:00"},
          (datetime(2024, 5, 1, 12), None)),
@@ -249,24 +262,30 @@ def test_gps_and_sizes_from_other_groups():
     )  # fmt: skip
     assert (fields.gps_lat, fields.gps_lon) == (12.5, -45.25)
     assert (fields.width, fields.height, fields.duration_s) == (1920, 1080, 12.48)
-    assert media_fields({"Composite:GPSLatitude": 91.0, "Composite:GPSLongitude": 3.0}).gps_lat is None
-    assert media_fields({"EXIF:GPSLatitude": 1.0, "EXIF:GPSLongitude": 2.0}).gps_lat is None  # no refs
-    quicktime = media_fields({"QuickTime:GPSCoordinates": "48.8584 2.2945 35", "QuickTime:ImageWidth": 720,
-                              "QuickTime:ImageHeight": 1280})  # fmt: skip
+    out_of_range = {"Composite:GPSLatitude": 91.0, "Composite:GPSLongitude": 3.0}
+    assert media_fields(out_of_range).gps_lat is None
+    no_refs = {"EXIF:GPSLatitude": 1.0, "EXIF:GPSLongitude": 2.0}
+    assert media_fields(no_refs).gps_lat is None
+    quicktime = media_fields({"QuickTime:GPSCoordinates": "48.8584 2.2945 35",
+                              "QuickTime:ImageWidth": 720, "QuickTime:ImageHeight": 1280})
     assert (quicktime.gps_lat, quicktime.gps_lon, quicktime.width) == (48.8584, 2.2945, 720)
-    loci = media_fields({"QuickTime:LocationInformation": "(none) Role=shooting Lat=-48.85840 Lon=2.29449 Alt=0.00"})
+    loci = media_fields({"QuickTime:LocationInformation":
+                         "(none) Role=shooting Lat=-48.85840 Lon=2.29449 Alt=0.00"})
     assert (loci.gps_lat, loci.gps_lon) == (-48.8584, 2.29449)
 
 
 def test_garbage_values_never_raise():
     rng = np.random.default_rng(0)
-    junk = [None, True, -1, 10**400, 10**5000, 1e308, "\u0661\u0662", "\u00b2", float("inf"), "", "\x00\x1b[31m", "9" * 5000, [1, 2], {"a": 1},
-            "2024:02:30 25:61:61", "-0", "NaN", "1e999", "0x10", "  ", "Z", "+14:00"]  # fmt: skip
-    keys = ["EXIF:DateTimeOriginal", "EXIF:OffsetTimeOriginal", "EXIF:SubSecTimeOriginal", "EXIF:CreateDate",
-            "Composite:GPSLatitude", "Composite:GPSLongitude", "EXIF:GPSLatitude", "EXIF:GPSLatitudeRef",
-            "EXIF:GPSLongitude", "EXIF:GPSLongitudeRef", "QuickTime:GPSCoordinates", "EXIF:Make", "EXIF:Model",
-            "EXIF:Software", "File:ImageWidth", "File:ImageHeight", "Composite:ImageSize", "QuickTime:Duration",
-            "QuickTime:CreateDate", "XMP:GPSLatitude", "XMP:GPSLongitude", "QuickTime:LocationInformation"]  # fmt: skip
+    junk = [None, True, -1, 10**400, 10**5000, 1e308, "\u0661\u0662", "\u00b2", float("inf"), "",
+            "\x00\x1b[31m", "9" * 5000, [1, 2], {"a": 1},
+            "2024:02:30 25:61:61", "-0", "NaN", "1e999", "0x10", "  ", "Z", "+14:00"]
+    keys = ["EXIF:DateTimeOriginal", "EXIF:OffsetTimeOriginal", "EXIF:SubSecTimeOriginal",
+            "EXIF:CreateDate", "Composite:GPSLatitude", "Composite:GPSLongitude",
+            "EXIF:GPSLatitude", "EXIF:GPSLatitudeRef", "EXIF:GPSLongitude", "EXIF:GPSLongitudeRef",
+            "QuickTime:GPSCoordinates", "EXIF:Make", "EXIF:Model", "EXIF:Software",
+            "File:ImageWidth", "File:ImageHeight", "Composite:ImageSize", "QuickTime:Duration",
+            "QuickTime:CreateDate", "XMP:GPSLatitude", "XMP:GPSLongitude",
+            "QuickTime:LocationInformation"]
     for _ in range(300):
         dump = {key: junk[int(rng.integers(len(junk)))] for key in keys if rng.random() < 0.6}
         fields = media_fields(dump)

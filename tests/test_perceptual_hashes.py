@@ -1,4 +1,5 @@
-"""Perceptual hashes of images made here with Pillow: near copies stay near, hostile files fail clearly."""
+"""Perceptual hashes of images made here with Pillow: near copies stay near, hostile files fail
+clearly."""
 
 from __future__ import annotations
 
@@ -25,10 +26,12 @@ def scene(seed: int, size: tuple[int, int]) -> Image.Image:
     width, height = size
     for _ in range(12):
         x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
-        box = (x, y, x + int(rng.integers(width // 20, width // 3)), y + int(rng.integers(height // 20, height // 3)))
+        box = (x, y, x + int(rng.integers(width // 20, width // 3)),
+               y + int(rng.integers(height // 20, height // 3)))
         fill = tuple(int(c) for c in rng.integers(0, 256, 3))
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=fill)
-    pixels = np.asarray(image, dtype=np.int16) + rng.normal(0, 3, (height, width, 1)).astype(np.int16)
+    noise = rng.normal(0, 3, (height, width, 1)).astype(np.int16)
+    pixels = np.asarray(image, dtype=np.int16) + noise
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
 
 
@@ -42,13 +45,16 @@ def distance(a: int, b: int) -> int:
 
 
 def png_header_only(width: int, height: int) -> bytes:
-    """A PNG declaring huge dimensions with almost no data: a decompression bomb's shape, cheaply."""
+    """A PNG declaring huge dimensions with almost no data: a decompression bomb's shape,
+    cheaply."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
 
     header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-    return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    data = chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+    return b"\x89PNG\r\n\x1a\n" + header + data + chunk(b"IEND", b"")
 
 
 def test_algorithms_are_named():
@@ -58,7 +64,8 @@ def test_algorithms_are_named():
 def test_resized_recompressed_copy_is_near_and_unrelated_image_is_far(tmp_path):
     original = scene(1, (1280, 720))
     first = perceptual_hashes(save(original, tmp_path / "a.jpg", quality=92))
-    copy = perceptual_hashes(save(original.resize((800, 450), Image.Resampling.BILINEAR), tmp_path / "b.jpg", quality=60))
+    smaller = original.resize((800, 450), Image.Resampling.BILINEAR)
+    copy = perceptual_hashes(save(smaller, tmp_path / "b.jpg", quality=60))
     other = perceptual_hashes(save(scene(2, (1280, 720)), tmp_path / "c.jpg", quality=92))
     for algorithm in ALGORITHMS:
         a, b, c = (getattr(h, algorithm) for h in (first, copy, other))
@@ -78,9 +85,12 @@ def test_reduced_jpeg_decode_is_recorded_and_close_to_a_full_decode(tmp_path):
 
 
 def test_small_or_non_jpeg_images_are_decoded_in_full(tmp_path):
-    assert perceptual_hashes(save(scene(4, (320, 240)), tmp_path / "s.png")).decode == "full 320x240"
-    assert perceptual_hashes(save(scene(4, (320, 240)), tmp_path / "s.jpg")).decode == "full 320x240"
-    assert perceptual_hashes(save(scene(4, (1024, 512)), tmp_path / "m.jpg")).decode == "draft 1/4 → 256x128"
+    def decode(size: tuple[int, int], name: str) -> str:
+        return perceptual_hashes(save(scene(4, size), tmp_path / name)).decode
+
+    assert decode((320, 240), "s.png") == "full 320x240"
+    assert decode((320, 240), "s.jpg") == "full 320x240"
+    assert decode((1024, 512), "m.jpg") == "draft 1/4 → 256x128"
 
 
 def test_exif_orientation_is_applied(tmp_path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from collectors.network.addresses import AddressPolicy
 from collectors.http.client import HttpClient
+from collectors.network.addresses import AddressPolicy
 from collectors.proxy.interception_ca import InterceptionCA
 from collectors.proxy.recording_proxy import RecordingProxy
 
@@ -75,8 +75,8 @@ def test_a_store_failure_in_a_handler_fails_the_capture(site_server, tmp_path: P
     import pytest
 
     from collectors.errors import StoreError
-    from preservation.warc.records import warcinfo_record
     from preservation.warc.recorder import WarcRecorder
+    from preservation.warc.records import warcinfo_record
     from preservation.warc.writer import WarcFileWriter
 
     writer = WarcFileWriter(tmp_path / "closed.warc.gz")
@@ -86,6 +86,5 @@ def test_a_store_failure_in_a_handler_fails_the_capture(site_server, tmp_path: P
     writer.close()
     client = HttpClient(AddressPolicy(allow_private=True), tmp_path / "spool")
     proxy = RecordingProxy(client, recorder, InterceptionCA(tmp_path / "ca"))
-    with pytest.raises(StoreError, match="is closed"):
-        with proxy:
-            _ask(proxy.port, f"GET {site_server.url} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    with pytest.raises(StoreError, match="is closed"), proxy:
+        _ask(proxy.port, f"GET {site_server.url} HTTP/1.1\r\nHost: x\r\n\r\n".encode())

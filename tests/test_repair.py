@@ -11,13 +11,13 @@ from pathlib import Path
 
 from flows.application.environment import open_store
 from flows.application.integrity import actor
-from preservation.integrity.audit import audit_store
 from preservation.capture.capture_lock import CaptureLock
 from preservation.custody.log import CustodyLog, read_segment
+from preservation.integrity.audit import audit_store
 from preservation.integrity.repair import repair_store
+from preservation.store import layout
 from preservation.warc.reader import check_warc
 from preservation.warc.writer import WarcFileWriter, format_header
-from preservation.store import layout
 
 ACTOR = actor("tester")
 
@@ -69,7 +69,8 @@ def test_an_interrupted_capture_is_cut_back_and_set_aside(data_home: Path) -> No
     assert {e["action"] for e in events} == {"store", "transfer"}
     assert any(e["details"].get("cut_from") == "warcs/c/cap-dead.warc.gz.open" for e in events)
     assert any(e["details"].get("from") == "warcs/c/cap-dead.warc.gz.open" for e in events)
-    assert json.loads((store.local_path(layout.quarantine_prefix(report.repair_id)) / "repair.json").read_text())
+    quarantine = store.local_path(layout.quarantine_prefix(report.repair_id))
+    assert json.loads((quarantine / "repair.json").read_text())
     audit = audit_store(store)
     assert audit.ok, [p.line() for p in audit.problems]
     assert repair_store(store, ACTOR).actions == []  # nothing left to do

@@ -9,15 +9,14 @@ import socket
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
 
 from catalog.queries.sql import run_query
 from collectors.errors import ConnectFailed, NameNotResolved, TlsRejected
 from collectors.network.retry_policy import RetryPolicy, retry_after_seconds
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
+from flows.orchestration.capture_flow import capture
 from scripted_server import ScriptedServer, page, sequence, slow_page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -58,10 +57,11 @@ def flaky_run(tmp_path_factory, site_server, prefect_harness):
         urls = {name: server.url + name.lstrip("/") for name in server.routes}
         urls["reset"] = site_server.url + "_test/reset.jpg"
         urls["refused"] = f"http://127.0.0.1:{_free_port()}/nobody"
-        summaries = capture("flaky", list(urls.values()), home=str(home), mode="static", allow_private=True,
-                            concurrency=4, retries=2, retry_delay=0.05, timeout=1.5)
+        summaries = capture("flaky", list(urls.values()), home=str(home), mode="static",
+                            allow_private=True, concurrency=4, retries=2, retry_delay=0.05,
+                            timeout=1.5)
         hits = dict(server.hits)
-    by_name = dict(zip(urls, summaries))
+    by_name = dict(zip(urls, summaries, strict=True))
     records = {s["capture_id"]: json.loads(
         (home / "store" / "captures" / "flaky" / f"{s['capture_id']}.json").read_text())
         for s in summaries}

@@ -4,6 +4,7 @@ of the project's prefect.yaml, a process work pool and a real `prefect worker` t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -60,38 +61,40 @@ def deployed(tmp_path_factory) -> Iterator[dict]:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
             "PREFECT_UI_ENABLED": "false", "PREFECT_CLI_PROMPT": "false"}
     port = api_url.split(":")[2].split("/")[0]
-    logs = {name: open(base / f"{name}.log", "w") for name in ("server", "worker")}
-    server = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", port],
-                              env=env, stdout=logs["server"], stderr=subprocess.STDOUT)
-    worker = None
-    try:
-        _wait_healthy(api_url, server, 120)
+    with contextlib.ExitStack() as log_files:
+        logs = {name: log_files.enter_context(open(base / f"{name}.log", "w"))
+                for name in ("server", "worker")}
+        server = subprocess.Popen(
+            [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", port],
+            env=env, stdout=logs["server"], stderr=subprocess.STDOUT)
+        worker = None
+        try:
+            _wait_healthy(api_url, server, 120)
 
-        def cli(*args: str, **extra: str) -> str:
-            done = subprocess.run([PREFECT, *args], env=env | extra, cwd=ROOT, text=True,
-                                  capture_output=True, timeout=180)
-            assert done.returncode == 0, done.stdout + done.stderr
-            return done.stdout
+            def cli(*args: str, **extra: str) -> str:
+                done = subprocess.run([PREFECT, *args], env=env | extra, cwd=ROOT, text=True,
+                                      capture_output=True, timeout=180)
+                assert done.returncode == 0, done.stdout + done.stderr
+                return done.stdout
 
-        cli("work-pool", "create", "bearwitness", "--type", "process")
-        cli("--no-prompt", "deploy", "--all")  # the project's own prefect.yaml
-        home = base / "home"
-        # The worker, as on a capture machine: where its checkout is and where the data lives.
-        worker_env = env | {"BEARWITNESS_PROJECT_DIR": str(ROOT), "BEARWITNESS_HOME": str(home)}
-        worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "bearwitness",
-                                   "--type", "process"], env=worker_env, cwd=base,
-                                  stdout=logs["worker"], stderr=subprocess.STDOUT)
-        yield {"api_url": api_url, "cli": cli, "home": home, "base": base}
-    finally:
-        for process in (worker, server):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        for handle in logs.values():
-            handle.close()
+            cli("work-pool", "create", "bearwitness", "--type", "process")
+            cli("--no-prompt", "deploy", "--all")  # the project's own prefect.yaml
+            home = base / "home"
+            # The worker, as on a capture machine: where its checkout is and where the data lives.
+            worker_env = env | {"BEARWITNESS_PROJECT_DIR": str(ROOT),
+                                "BEARWITNESS_HOME": str(home)}
+            worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "bearwitness",
+                                       "--type", "process"], env=worker_env, cwd=base,
+                                      stdout=logs["worker"], stderr=subprocess.STDOUT)
+            yield {"api_url": api_url, "cli": cli, "home": home, "base": base}
+        finally:
+            for process in (worker, server):
+                if process is not None and process.poll() is None:
+                    process.terminate()
+                    try:
+                        process.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
 
 
 def _wait_for_run(api_url: str, flow_run_id: str, seconds: float, logs: Path) -> dict:

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from collectors.network.addresses import AddressPolicy
 from collectors.http.client import HttpClient
+from collectors.network.addresses import AddressPolicy
 from collectors.static.collector import StaticCollector
 from flows.demo import SiteServer
-from preservation.capture.preserve import capture_url
-from preservation.investigation.cases import create_case
 from preservation.capture.collection import CollectionContext
-from preservation.tool_versions import base_tool_versions
+from preservation.capture.preserve import capture_url
 from preservation.custody.log import Actor, CustodyLog, verify_segment
+from preservation.investigation.cases import create_case
 from preservation.store.evidence_store import EvidenceStore
+from preservation.tool_versions import base_tool_versions
 from preservation.warc.reader import check_warc
 
 

@@ -162,7 +162,7 @@ def test_peer_review_result_follows_its_outcome() -> None:
 
 def test_describe_types_prints_each_type_with_its_fields() -> None:
     text = describe_types()
-    for step_type, model in STEP_TYPES.items():
+    for step_type in STEP_TYPES:
         assert f"\n{step_type}: " in f"\n{text}"
     block = text.split("\ngeolocation: ", 1)[1].split("\n\n", 1)[0]
     assert "lat" in block and "required" in block and "reference_imagery" in block

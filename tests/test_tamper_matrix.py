@@ -18,10 +18,10 @@ import pytest
 
 from evidence_builder import CASE, build_evidence
 from flows.application.environment import open_store
+from preservation.custody.index import entry_hash, index_path
+from preservation.custody.log import canonical_json, event_hash, segment_summary
 from preservation.integrity import problems as kinds
 from preservation.integrity.audit import audit_store
-from preservation.custody.log import canonical_json, event_hash, segment_summary
-from preservation.custody.index import entry_hash, index_path
 from preservation.integrity.timestamps import Tsa, request_token
 
 

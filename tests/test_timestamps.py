@@ -17,9 +17,14 @@ from local_tsa import make_authority
 from preservation.integrity import problems as kinds
 from preservation.integrity.audit import audit_store
 from preservation.integrity.run_manifest import pending_runs
+from preservation.integrity.timestamps import (
+    Tsa,
+    parse_token,
+    request_token,
+    timestamp_pending,
+    verify_timestamp,
+)
 from preservation.store import layout
-from preservation.integrity.timestamps import (Tsa, parse_token, request_token, timestamp_pending,
-                                     verify_timestamp)
 
 
 def test_round_trip(data_home: Path, site_server, local_tsa) -> None:
@@ -40,7 +45,8 @@ def test_round_trip(data_home: Path, site_server, local_tsa) -> None:
     assert {s["segment"] for s in manifest["segments"]} == {
         f"{run_id}-collect", f"{run_id}-analyse", f"{run_id}-report"}
     info = parse_token(store.local_path(layout.timestamp_token_key(run_id)).read_bytes())
-    assert info.imprint == hashlib.sha256(store.local_path(layout.manifest_key(run_id)).read_bytes()).digest()
+    manifest = store.local_path(layout.manifest_key(run_id)).read_bytes()
+    assert info.imprint == hashlib.sha256(manifest).digest()
     assert b"BEGIN CERTIFICATE" in store.local_path(layout.timestamp_chain_key(run_id)).read_bytes()
     assert verify_timestamp(store, run_id) == []
     assert verify_timestamp(store, run_id, trust_file=local_tsa.ca_file) == []

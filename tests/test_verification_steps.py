@@ -10,17 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from catalog.landing import land_custody, reland_capture
 from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
 from collectors.errors import InvalidStep, UnknownRecord
 from flows.application.environment import open_store
-from preservation.ids import new_id
-from preservation.tool_versions import BEARWITNESS_VERSION
-from preservation.custody.log import Actor, CustodyLog, verify_segment
-from verification.steps.recording import record_step
-from verification_support import OWN_FIELDS, capture_plain, common, item_of, open_case
 from flows.application.verification import add_step
+from preservation.custody.log import verify_segment
+from preservation.tool_versions import BEARWITNESS_VERSION
+from verification_support import OWN_FIELDS, capture_plain, common, item_of, open_case
 
 VERIFICATION_TABLES = ["verification_steps", "geolocations", "chronolocations",
                        "automated_findings", "item_status", "captures"]

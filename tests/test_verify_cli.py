@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from verification_support import capture_plain, item_of, open_case
 
 from catalog.queries.sql import run_query
 from flows.cli.main import main
+from verification_support import capture_plain, item_of, open_case
 
 
 def run(capsys, home: Path, *argv: str) -> tuple[int, str, str]:

@@ -14,9 +14,9 @@ from catalog.queries.sql import run_query
 from collectors.browser.collector import browser_available
 from collectors.errors import AnalysisError
 from fidelity_site import build_site, reencode_downscaled
-from flows.orchestration.capture_flow import capture
 from flows.application.cases import open_case
 from flows.demo import SiteServer
+from flows.orchestration.capture_flow import capture
 from verification.media.video_hashes import frame_hashes
 
 MAX_DISTANCE = 8

@@ -20,8 +20,8 @@ from capture_helpers import run_capture
 from collectors.browser.collector import browser_available
 from collectors.errors import UsageError
 from fidelity_site import build_site
-from flows.demo import SiteServer
 from flows.cli.replay_commands import find_wayback, start_replay
+from flows.demo import SiteServer
 
 
 def _wayback_missing() -> bool:
@@ -105,7 +105,8 @@ def _get(url: str) -> bytes:
         return answer.read()
 
 
-@pytest.mark.skipif(_wayback_missing(), reason="pywb not installed (.ci/bootstrap makes .venv-pywb)")
+@pytest.mark.skipif(_wayback_missing(),
+                    reason="pywb not installed (.ci/bootstrap makes .venv-pywb)")
 def test_pywb_replays_page_and_images_byte_identical(packaged, tmp_path) -> None:
     root, home, outcome, base = packaged
     port = _free_port()
@@ -117,11 +118,11 @@ def test_pywb_replays_page_and_images_byte_identical(packaged, tmp_path) -> None
             try:
                 page = _get(replay + base + "index.html")
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError) as exc:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise AssertionError("pywb did not come up: "
                                          + (process.stderr.read().decode() if process.poll()
-                                            is not None else "time-out"))
+                                            is not None else "time-out")) from exc
                 time.sleep(0.5)
         assert page == (root / "index.html").read_bytes()
         for name in ("plain.png", "scripted.png", "background.png", "srcset-1x.png"):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from scripted_server import ScriptedServer, page
 
 from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
@@ -26,6 +25,7 @@ from preservation.investigation.watch_lists import (
     parse_interval,
     remove_entries,
 )
+from scripted_server import ScriptedServer, page
 
 HISTORY = "SELECT state, capture_id, captured_at, detail FROM source_history " \
           "WHERE url = ? ORDER BY captured_at"

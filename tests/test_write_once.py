@@ -22,7 +22,8 @@ WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_APPEND", "O_TRUNC")
 
 ALLOWED = {
     ("collectors/http/client.py", "remove_spool"): "spool file of a download, in tmp/",
-    ("preservation/capture/preserve.py", "_extract_working_copies"): "extraction scratch file in tmp/",
+    ("preservation/capture/preserve.py", "_extract_working_copies"):
+        "extraction scratch file in tmp/",
     ("preservation/capture/capture_lock.py", "__init__"): "new lock file in tmp/ (O_EXCL)",
     ("preservation/capture/capture_lock.py", "release"): "lock file in tmp/",
     ("preservation/capture/capture_lock.py", "done"): "lock file in tmp/",
@@ -38,10 +39,10 @@ ALLOWED = {
     ("preservation/export/bag.py", "_write_tag_files"): "the bag's tag files, outside the store",
     ("preservation/integrity/repair.py", "_interrupted_capture"): "moves (link) into quarantine",
     ("preservation/integrity/repair.py", "_interrupted_writes"): "moves (link) into quarantine",
-    ("preservation/integrity/repair.py", "_cut_open_warc"): "removes a `.open` WARC once both parts are "
-                                                  "stored in quarantine",
-    ("preservation/integrity/repair.py", "_seal_abandoned_segments"): "cuts a torn custody line of a "
-                                                            "dead writer, kept aside",
+    ("preservation/integrity/repair.py", "_cut_open_warc"):
+        "removes a `.open` WARC once both parts are stored in quarantine",
+    ("preservation/integrity/repair.py", "_seal_abandoned_segments"):
+        "cuts a torn custody line of a dead writer, kept aside",
     ("preservation/store/evidence_store.py", "remove_spool"): "a capture's spool directory in tmp/",
     ("preservation/warc/writer.py", "__init__"): "new `.open` WARC (O_EXCL)",
     ("collectors/browser/collector.py", "close"): "the browser's own temporary directory "
@@ -51,8 +52,8 @@ ALLOWED = {
     ("collectors/proxy/interception_ca.py", "_issue"): "leaf certificates of the interception CA, "
                                                  "in the same scratch directory",
     ("preservation/warc/wacz.py", "build_wacz"): "the WACZ scratch zip in tmp/, published by copy",
-    ("preservation/investigation/watch_lists.py", "save_watch_list"): "the watch list: an editable plain file "
-                                                      "in watch/, configuration, not evidence",
+    ("preservation/investigation/watch_lists.py", "save_watch_list"):
+        "the watch list: an editable plain file in watch/, configuration, not evidence",
 }
 
 

@@ -64,8 +64,8 @@ def _cell(value: Any) -> str:
 
 def format_result(result: QueryResult, fmt: str = "table", max_width: int = 60) -> str:
     if fmt == "json":
-        return json.dumps([dict(zip(result.columns, map(_plain, row), strict=True))
-                           for row in result.rows], indent=2, ensure_ascii=False)
+        rows = [dict(zip(result.columns, map(_plain, row), strict=True)) for row in result.rows]
+        return json.dumps(rows, indent=2, ensure_ascii=False)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

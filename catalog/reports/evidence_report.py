@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,20 +21,23 @@ from catalog.queries.neighbours import CatalogImages
 from catalog.queries.sql import locate_item, run_query
 from catalog.reports.report_html import render_report
 from collectors.errors import UnknownRecord
-from preservation.ids import new_id
-from preservation.tool_versions import BEARWITNESS_VERSION
 from preservation.custody.log import CustodyLog, read_segment, verify_segment
-from preservation.hashing import file_sha256
+from preservation.ids import new_id
 from preservation.records.capture import CapturedItem, CaptureRecord
 from preservation.records.case import Case
 from preservation.records.step import VerificationStep
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
+from preservation.tool_versions import BEARWITNESS_VERSION
 from verification.checks.automated_checks import NEAR_DUPLICATE_MAX_BITS
 from verification.media.media_analysis import analyser_id
+from verification.steps.recording import (
+    capture_item_resolver,
+    item_steps,
+    store_item_resolver,
+    superseded_by,
+)
 from verification.steps.status import ItemStatus, current_policy, derive_status, describe_policy
-from verification.steps.recording import (capture_item_resolver, item_steps, store_item_resolver,
-                                superseded_by)
 
 INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 MAX_INLINE_BYTES = 25 * 1024 * 1024

@@ -18,15 +18,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from collectors.collector import (CollectorResult, ExchangeSink, ItemRole, Rendition,
-                                  ResourceProblem)
-from collectors.network.addresses import parse_target
+from collectors.collector import (
+    CaptureStatus,
+    CollectorResult,
+    ExchangeSink,
+    ItemRole,
+    Rendition,
+    ResourceProblem,
+)
 from collectors.errors import BearwitnessError, InvalidURL
 from collectors.http.client import HttpClient
 from collectors.http.exchange import HttpExchange
-from collectors.proxy.interception_ca import InterceptionCA
+from collectors.network.addresses import parse_target
 from collectors.page_claims import page_claims
-from collectors.proxy.recording_proxy import RecordingProxy, default_role
+from collectors.proxy.interception_ca import InterceptionCA
+from collectors.proxy.recording_proxy import ProxiedRequest, RecordingProxy, default_role
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
@@ -66,7 +72,7 @@ def browser_available() -> bool:
     if find_chromium() is None:
         return False
     try:
-        import playwright  # noqa: F401
+        import playwright  # noqa: F401 - only whether it imports
     except ImportError:
         return False
     return True
@@ -169,7 +175,7 @@ class BrowserCollector:
     viewport: tuple[int, int] = (1280, 800)
     mode: str = "browser"
     rendered: Rendered | None = field(default=None, init=False)
-    proxied: list = field(default_factory=list, init=False)
+    proxied: list[ProxiedRequest] = field(default_factory=list, init=False)
 
     def collect(self, url: str, sink: ExchangeSink) -> CollectorResult:
         result = self._collect(url, sink)
@@ -211,9 +217,9 @@ class BrowserCollector:
                     if r.refused and r not in on_path]
         if page is None or page.response is None:
             refused = [r.refused for r in on_path if r.refused]
-            error = refused[0] if refused else (result if isinstance(result, str)
-                                                else "no answer for the page")
-            return CollectorResult(url, hops[-1] if hops else None, "failed", error, hops,
+            why = refused[0] if refused else (result if isinstance(result, str)
+                                              else "no answer for the page")
+            return CollectorResult(url, hops[-1] if hops else None, "failed", why, hops,
                                    problems=tuple(problems))
         response = page.response
         final_url = page.url
@@ -226,7 +232,7 @@ class BrowserCollector:
                                                           f"{response.truncation_detail}"))
         elif isinstance(result, str):
             problems.append(ResourceProblem(final_url, result))
-        status = "partial" if problems else "complete"
+        status: CaptureStatus = "partial" if problems else "complete"
         error = "; ".join(f"{p.url}: {p.reason}" for p in problems) or None
         return CollectorResult(url, final_url, status, error, hops, response.status,
                                tuple(problems))

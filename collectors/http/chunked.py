@@ -126,7 +126,8 @@ class ChunkedDecoder:
         line = bytes(self._line)
         self._line.clear()
         if not line.endswith(_CRLF) or b"\r" in line[:-2]:
-            raise ProtocolError(f"chunked body: {self._state.value} not ended by CRLF: {line[:80]!r}")
+            raise ProtocolError(
+                f"chunked body: {self._state.value} not ended by CRLF: {line[:80]!r}")
         if self._state is _State.SIZE_LINE:
             self._on_size_line(line[:-2])
         else:

@@ -9,6 +9,7 @@ trust store (or a CA file the operator configures); there is no switch to turn t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
@@ -19,15 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Callable
-from typing import BinaryIO
+from typing import IO
 
-from collectors.network.addresses import AddressPolicy, Target, parse_target
+from collectors.errors import ConnectFailed, FetchTimeout, ProtocolError, StorageFull, TlsRejected
 from collectors.http.chunked import ChunkedDecoder
-from collectors.errors import (ConnectFailed, FetchTimeout, ProtocolError, StorageFull,
-                               TlsRejected)
 from collectors.http.exchange import HttpExchange, HttpResponse, TlsSession
 from collectors.http.tls_chain import verified_chain_der
+from collectors.network.addresses import AddressPolicy, Target, parse_target
 
 # Called with the response head, then with each run of body bytes as they arrive (raw, as
 # transmitted): a recording proxy forwards them to its client while they are spooled and hashed.
@@ -216,12 +215,14 @@ class HttpClient:
                 if decoder is not None and decoder.done:
                     break
                 if raw_length > self.limits.max_body_bytes:
-                    truncated, detail = "length", f"body larger than {self.limits.max_body_bytes} bytes"
+                    truncated = "length"
+                    detail = f"body larger than {self.limits.max_body_bytes} bytes"
                     break
                 try:
                     pending = _recv(sock, deadline)
                 except TimeoutError:
-                    truncated, detail = "time", f"no further bytes within {self.limits.read_timeout:g} s"
+                    truncated = "time"
+                    detail = f"no further bytes within {self.limits.read_timeout:g} s"
                     break
                 except OSError as exc:
                     truncated, detail = "disconnect", f"connection failed mid-body: {exc}"
@@ -299,7 +300,7 @@ def _recv(sock: socket.socket, deadline: float) -> bytes:
     return sock.recv(_RECV)
 
 
-def _spool(spool_dir: Path, kind: str) -> BinaryIO:
+def _spool(spool_dir: Path, kind: str) -> IO[bytes]:
     try:
         spool_dir.mkdir(parents=True, exist_ok=True)
         return tempfile.NamedTemporaryFile(dir=spool_dir, prefix=f"{kind}-", delete=False)
@@ -309,11 +310,11 @@ def _spool(spool_dir: Path, kind: str) -> BinaryIO:
         raise
 
 
-def _write(handle: BinaryIO, data: bytes) -> None:
+def _write(handle: IO[bytes], data: bytes) -> None:
     _storing(handle, lambda: handle.write(data))
 
 
-def _storing(handle: BinaryIO, action: Callable[[], object]) -> None:
+def _storing(handle: IO[bytes], action: Callable[[], object]) -> None:
     """Run a write, flush or close of a spool file; a full disk becomes StorageFull (a flush
     or a close can be where buffered bytes first meet the full disk)."""
     try:
@@ -324,7 +325,7 @@ def _storing(handle: BinaryIO, action: Callable[[], object]) -> None:
         raise
 
 
-def _flush(handle: BinaryIO) -> None:
+def _flush(handle: IO[bytes]) -> None:
     try:
         handle.flush()
     except OSError as exc:
@@ -338,7 +339,5 @@ def remove_spool(response: HttpResponse | None) -> None:
     if response is None:
         return
     for path in {response.raw_body_path, response.entity_path}:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        except FileNotFoundError:
-            pass

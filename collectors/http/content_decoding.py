@@ -56,8 +56,8 @@ def text_of(body: bytes, content_type_header: str | None) -> str:
         match = re.search(r"charset\s*=\s*\"?([A-Za-z0-9_.:-]+)", content_type_header, re.I)
         charset = match.group(1) if match else None
     if charset is None:
-        match = _META_CHARSET.search(body[:4096])
-        charset = match.group(1).decode("ascii") if match else "utf-8"
+        meta = _META_CHARSET.search(body[:4096])
+        charset = meta.group(1).decode("ascii") if meta else "utf-8"
     try:
         return body.decode(charset, errors="replace")
     except LookupError:

@@ -8,6 +8,7 @@ is used. Which of the two happened is recorded (`chain_source`).
 
 from __future__ import annotations
 
+import _ssl
 import ipaddress
 import ssl
 from pathlib import Path
@@ -23,7 +24,7 @@ def verified_chain_der(sock: ssl.SSLSocket, host: str,
     """(DER certificates leaf first, how the chain was obtained)."""
     own = getattr(sock, "get_verified_chain", None)
     if own is not None:  # Python 3.13+
-        return tuple(c.public_bytes(ssl._ssl.ENCODING_DER) for c in own()), "ssl verified chain"
+        return tuple(c.public_bytes(_ssl.ENCODING_DER) for c in own()), "ssl verified chain"
     leaf_der = sock.getpeercert(binary_form=True)
     if not leaf_der:
         return (), "none presented"
@@ -41,7 +42,7 @@ def _rebuild(leaf_der: bytes, host: str, ca_file: Path | None) -> tuple[bytes, .
         raise FileNotFoundError("no CA bundle")
     anchors = x509.load_pem_x509_certificates(bundle.read_bytes())
     try:
-        subject: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
+        subject: x509.DNSName | x509.IPAddress = x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
         subject = x509.DNSName(host)
     verifier = PolicyBuilder().store(Store(anchors)).build_server_verifier(subject)

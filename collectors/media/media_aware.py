@@ -9,8 +9,8 @@ from typing import Literal
 
 from collectors.collector import Collector, CollectorResult, ExchangeSink
 from collectors.http.client import HttpClient
-from collectors.proxy.interception_ca import InterceptionCA
 from collectors.media.collector import fetch_media, page_has_media, recognised_by_site_extractor
+from collectors.proxy.interception_ca import InterceptionCA
 
 MediaSetting = Literal["auto", "on", "off"]
 MEDIA_SETTINGS = ("auto", "on", "off")

@@ -81,7 +81,9 @@ class AddressPolicy:
             infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise NameNotResolved(f"cannot resolve host {target.host!r}: {exc.strerror}") from exc
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        # A host name resolves to AF_INET and AF_INET6 addresses, whose sockaddr starts with the
+        # address as text (typeshed also allows the int of other families).
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if not addresses:
             raise NameNotResolved(f"host {target.host!r} has no address")
         if not self.allow_private:

@@ -99,4 +99,5 @@ def run_in_domain_lanes(urls: list[str], work: Callable[[int, str], T], *, concu
     with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="lane") as pool:
         for future in [pool.submit(lane, domain) for domain in lanes]:
             future.result()
+    # Every index has been filled by its lane, so the list holds only results.
     return results  # type: ignore[return-value]

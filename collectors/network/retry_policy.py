@@ -47,7 +47,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Delay after failed attempt number `attempt` (1-based), jittered and capped."""
-        delay = self.base_delay_s * 2 ** (attempt - 1)
+        delay: float = self.base_delay_s * 2 ** (attempt - 1)
         delay *= random.uniform(1 - self.jitter, 1 + self.jitter)
         return min(max(delay, 0.0), self.max_delay_s)
 

@@ -13,6 +13,7 @@ The proxy listens on 127.0.0.1 only and closes each client connection after one 
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import ssl
@@ -25,9 +26,9 @@ from urllib.parse import urlsplit
 
 from collectors.collector import ExchangeSink, ItemRole
 from collectors.errors import AddressRefused, BearwitnessError, StoreError
-from collectors.network.addresses import parse_target
 from collectors.http.client import HttpClient, parse_head
 from collectors.http.exchange import HttpExchange
+from collectors.network.addresses import parse_target
 from collectors.proxy.interception_ca import InterceptionCA
 
 _MAX_REQUEST_HEAD = 64 * 1024
@@ -162,10 +163,8 @@ class _Handler(socketserver.BaseRequestHandler):
         except ValueError as exc:  # a request we will not forward: say so, and note it
             self.server.proxy.note(ProxiedRequest("?", "", None, None,
                                                   f"request refused by the proxy: {exc}"))
-            try:
+            with contextlib.suppress(OSError, ssl.SSLError):
                 connection.sendall(_error_response(400, str(exc)))
-            except (OSError, ssl.SSLError):
-                pass
         except (OSError, ssl.SSLError):
             return  # the client went away: nothing was fetched for it
 
@@ -198,10 +197,8 @@ class _Handler(socketserver.BaseRequestHandler):
                    f"{'' if default_port else ':' + port}"
             self._forward(secure, method, base + path, headers, rest)
         finally:
-            try:
+            with contextlib.suppress(OSError, ssl.SSLError, ValueError):
                 secure.unwrap()
-            except (OSError, ssl.SSLError, ValueError):
-                pass
 
     def _forward(self, connection: socket.socket, method: str, url: str,
                  headers: list[tuple[str, str]], rest: bytes) -> None:

@@ -5,16 +5,23 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin
 
-from collectors.collector import CollectorResult, ExchangeSink, ItemRole, ResourceProblem
-from collectors.http.content_decoding import decoded_bytes, text_of
+from collectors.collector import (
+    CaptureStatus,
+    CollectorResult,
+    ExchangeSink,
+    ItemRole,
+    ResourceProblem,
+)
 from collectors.errors import AddressRefused, FetchError, RedirectLoop, TooManyRedirects, UsageError
-from collectors.network.domain_limits import Fetcher
+from collectors.http.content_decoding import decoded_bytes, text_of
 from collectors.http.exchange import HttpExchange
-from collectors.static.links import css_references, html_references
-from collectors.page_claims import page_claims
+from collectors.network.domain_limits import Fetcher
 from collectors.network.retry_policy import NO_RETRIES, RetryNote, RetryPolicy
+from collectors.page_claims import page_claims
+from collectors.static.links import css_references, html_references
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 
@@ -57,7 +64,7 @@ class StaticCollector:
         references = self._references(page.final, problems)
         retries = list(page.retries)
         problems += self._fetch_resources(references, final_url, sink, retries)
-        status = "partial" if problems else "complete"
+        status: CaptureStatus = "partial" if problems else "complete"
         error = "; ".join(f"{p.url}: {p.reason}" for p in problems) or None
         return CollectorResult(url, final_url, status, error, page.hops, response.status,
                                tuple(problems), tuple(retries),
@@ -81,11 +88,11 @@ class StaticCollector:
                 return _Fetched(exchange, tuple(hops), exchange.error, tuple(retries))
             following = urljoin(current, location)
             if following in hops:
-                error = RedirectLoop(f"redirect loop: {' -> '.join(hops + [following])}")
-                return _Fetched(None, tuple(hops), str(error))
+                loop = RedirectLoop(f"redirect loop: {' -> '.join(hops + [following])}")
+                return _Fetched(None, tuple(hops), str(loop))
             if len(hops) > self.max_redirects:
-                error = TooManyRedirects(f"more than {self.max_redirects} redirects from {url}")
-                return _Fetched(None, tuple(hops), str(error))
+                too_many = TooManyRedirects(f"more than {self.max_redirects} redirects from {url}")
+                return _Fetched(None, tuple(hops), str(too_many))
             current = following
 
     def _fetch_with_retries(self, url: str, referer: str | None, sink: ExchangeSink,
@@ -147,7 +154,7 @@ class StaticCollector:
                     lambda u: self._follow(u, sink, final_role="resource", referer=page_url),
                     batch))
                 urls = []
-                for url, result in zip(batch, fetched):
+                for url, result in zip(batch, fetched, strict=True):
                     retries += result.retries
                     problem = _resource_problem(url, result)
                     if problem:
@@ -159,7 +166,7 @@ class StaticCollector:
         return problems
 
 
-def _claims(exchange: HttpExchange) -> dict | None:
+def _claims(exchange: HttpExchange) -> dict[str, Any] | None:
     """The page's claims about itself (contextual data), when it is an HTML page we can read."""
     response = exchange.response
     if response is None or response.content_type not in ("text/html", "application/xhtml+xml"):

@@ -20,8 +20,11 @@ from catalog.storage.views import ensure_catalog
 from collectors.errors import BearwitnessError, StoreError, UsageError
 from collectors.http.client import DEFAULT_USER_AGENT
 from collectors.network.addresses import AddressPolicy
-from collectors.network.domain_limits import (DomainLimitedClient, LocalDomainSlots,
-                                              run_in_domain_lanes)
+from collectors.network.domain_limits import (
+    DomainLimitedClient,
+    LocalDomainSlots,
+    run_in_domain_lanes,
+)
 from collectors.network.retry_policy import RetryPolicy
 from flows.application.collector_factory import MODES, CollectorFactory
 from flows.application.environment import actor, default_actor_name, open_store

@@ -10,14 +10,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from collectors.network.addresses import AddressPolicy
 from collectors.browser.collector import BrowserCollector, BrowserSession, browser_available
 from collectors.collector import Collector
 from collectors.errors import UsageError
 from collectors.http.client import FetchLimits, HttpClient
-from collectors.proxy.interception_ca import InterceptionCA
-from collectors.network.retry_policy import NO_RETRIES, RetryPolicy
 from collectors.media.media_aware import MEDIA_SETTINGS, MediaAwareCollector, MediaSetting
+from collectors.network.addresses import AddressPolicy
+from collectors.network.retry_policy import NO_RETRIES, RetryPolicy
+from collectors.proxy.interception_ca import InterceptionCA
 from collectors.static.collector import StaticCollector
 
 MODES = ("static", "browser", "auto")
@@ -47,6 +47,7 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
             raise UsageError(f"unknown media setting {media!r}; available: "
                              f"{', '.join(MEDIA_SETTINGS)}")
         self.mode, self.mode_reason = resolve_mode(mode)
+        # A str to mypy, but one of MEDIA_SETTINGS: checked above.
         self.media: MediaSetting = media  # type: ignore[assignment]
         self.policy = policy
         self.user_agent = user_agent

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from catalog.landing import land_custody
 from catalog.storage.views import ensure_catalog
-from preservation.integrity.audit import AuditReport, Progress, audit_store, record_fixity
 from flows.application.environment import actor
 from preservation.custody.log import CustodyLog
-from preservation.ids import new_id
 from preservation.export.bag import ExportedBag, export_case
+from preservation.ids import new_id
+from preservation.integrity.audit import AuditReport, Progress, audit_store, record_fixity
 from preservation.integrity.repair import RepairReport, repair_store
-from preservation.store.evidence_store import EvidenceStore
 from preservation.integrity.timestamps import TimestampedRun, Tsa, timestamp_pending
+from preservation.store.evidence_store import EvidenceStore
 
 TSA_URL_VARIABLE = "BEARWITNESS_TSA_URL"
 TSA_CA_VARIABLE = "BEARWITNESS_TSA_CA_FILE"

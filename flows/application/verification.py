@@ -20,10 +20,21 @@ from preservation.hashing import file_sha256
 from preservation.records.capture import CapturedItem, CaptureRecord
 from preservation.records.step import VerificationStep
 from preservation.store.evidence_store import EvidenceStore
-from verification.steps.recording import (ItemResolver, capture_item_resolver, item_steps,
-                                          record_step, store_item_resolver, superseded_by)
-from verification.steps.status import (ItemStatus, StatusPolicy, current_policy,
-                                       derive_status, record_policy)
+from verification.steps.recording import (
+    ItemResolver,
+    capture_item_resolver,
+    item_steps,
+    record_step,
+    store_item_resolver,
+    superseded_by,
+)
+from verification.steps.status import (
+    ItemStatus,
+    StatusPolicy,
+    current_policy,
+    derive_status,
+    record_policy,
+)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The bundled demo site and the loopback server that serves it (tests/failure_site.py builds on it)."""
+"""The bundled demo site and the loopback server that serves it (tests/failure_site.py builds on
+it)."""
 
 from flows.demo.server import SITE_ROOT, SiteServer
 

@@ -25,7 +25,8 @@ from PIL import ExifTags, Image, ImageDraw, ImageFilter, ImageFont, TiffImagePlu
 SITE = Path(__file__).resolve().parent / "site"
 Rgb = tuple[int, int, int]
 
-# The claims the EXIF makes. tests/test_demo_site.py states the same values literally, as exiftool reads them.
+# The claims the EXIF makes. tests/test_demo_site.py states the same values literally, as exiftool
+# reads them.
 MARKET_EXIF = {
     "Make": "samsung",
     "Model": "SM-A525F",
@@ -51,12 +52,13 @@ CHECKPOINT_EXIF = {
 
 # ---------------------------------------------------------------- drawing helpers
 
-def _vertical_gradient(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], top: Rgb, bottom: Rgb) -> None:
+def _vertical_gradient(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], top: Rgb,
+                       bottom: Rgb) -> None:
     x0, y0, x1, y1 = box
     span = max(1, y1 - y0 - 1)
     for y in range(y0, y1):
         t = (y - y0) / span
-        colour = tuple(round(a + (b - a) * t) for a, b in zip(top, bottom))
+        colour = tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
         draw.line([(x0, y), (x1, y)], fill=colour)
 
 
@@ -66,7 +68,8 @@ def _jitter(rng: random.Random, colour: Rgb, amount: int) -> Rgb:
 
 
 def _finish(img: Image.Image, rng: random.Random, blur: float, grain: float) -> Image.Image:
-    """Soften edges and add sensor grain: hard-edged vector drawings hash and compress unlike photos."""
+    """Soften edges and add sensor grain: hard-edged vector drawings hash and compress unlike
+    photos."""
     img = img.filter(ImageFilter.GaussianBlur(blur))
     noise = Image.frombytes("L", img.size, rng.randbytes(img.width * img.height))
     noise = noise.filter(ImageFilter.GaussianBlur(0.6)).convert("RGB")
@@ -74,18 +77,21 @@ def _finish(img: Image.Image, rng: random.Random, blur: float, grain: float) -> 
 
 
 def _person(draw: ImageDraw.ImageDraw, rng: random.Random, x: int, feet: int, height: int) -> None:
-    clothes = _jitter(rng, rng.choice([(60, 70, 110), (120, 40, 40), (40, 90, 60), (30, 30, 30), (150, 130, 100)]), 20)
+    clothes = _jitter(rng, rng.choice([(60, 70, 110), (120, 40, 40), (40, 90, 60), (30, 30, 30),
+                                       (150, 130, 100)]), 20)
     skin = _jitter(rng, (170, 125, 95), 20)
     w = height // 4
     head = height // 7
-    draw.rounded_rectangle([x - w // 2, feet - height + head, x + w // 2, feet], radius=w // 3, fill=clothes)
+    draw.rounded_rectangle([x - w // 2, feet - height + head, x + w // 2, feet], radius=w // 3,
+                           fill=clothes)
     draw.ellipse([x - head // 2, feet - height, x + head // 2, feet - height + head + 2], fill=skin)
 
 
 # ---------------------------------------------------------------- the three photographs
 
 def draw_market(seed: int = 1201) -> Image.Image:
-    """A street market by day: bright sky, a row of façades, striped awnings, stalls, a crowd, smoke."""
+    """A street market by day: bright sky, a row of façades, striped awnings, stalls, a crowd,
+    smoke."""
     rng = random.Random(seed)
     w, h = 1280, 853
     img = Image.new("RGB", (w, h))
@@ -101,12 +107,13 @@ def draw_market(seed: int = 1201) -> Image.Image:
             for wx in range(x + 14, x + bw - 24, 36):
                 d.rectangle([wx, wy, wx + 18, wy + 26], fill=_jitter(rng, (70, 62, 58), 12))
         x += bw
-    stripes = [((200, 40, 40), (235, 230, 220)), ((40, 80, 170), (230, 230, 230)), ((40, 130, 70), (225, 200, 60))]
+    stripes = [((200, 40, 40), (235, 230, 220)), ((40, 80, 170), (230, 230, 230)),
+               ((40, 130, 70), (225, 200, 60))]
     for i, ax in enumerate(range(0, w, 160)):  # awnings over the stalls
         a, b = stripes[(i + rng.randint(0, 2)) % 3]
         for s in range(8):
-            d.polygon([(ax + s * 20, 400), (ax + s * 20 + 20, 400), (ax + s * 22 + 26, 470), (ax + s * 22, 470)],
-                      fill=a if s % 2 else b)
+            d.polygon([(ax + s * 20, 400), (ax + s * 20 + 20, 400), (ax + s * 22 + 26, 470),
+                       (ax + s * 22, 470)], fill=a if s % 2 else b)
         d.rectangle([ax + 6, 470, ax + 150, 540], fill=_jitter(rng, (110, 75, 45), 12))
         for _ in range(40):  # produce piled on the counter
             px, py = ax + rng.randint(12, 144), rng.randint(456, 500)
@@ -121,8 +128,8 @@ def draw_market(seed: int = 1201) -> Image.Image:
     img.paste((72, 70, 68), mask=smoke.filter(ImageFilter.GaussianBlur(22)))
     for _ in range(60):  # debris on the street
         px, py = rng.randint(0, w), rng.randint(560, h)
-        d.polygon([(px, py), (px + rng.randint(4, 16), py + rng.randint(-6, 6)), (px + rng.randint(0, 10), py + 8)],
-                  fill=_jitter(rng, (60, 55, 50), 15))
+        d.polygon([(px, py), (px + rng.randint(4, 16), py + rng.randint(-6, 6)),
+                   (px + rng.randint(0, 10), py + 8)], fill=_jitter(rng, (60, 55, 50), 15))
     for _ in range(16):
         feet = rng.randint(600, 840)
         _person(d, rng, rng.randint(20, w - 20), feet, 90 + (feet - 560))
@@ -130,13 +137,15 @@ def draw_market(seed: int = 1201) -> Image.Image:
 
 
 def draw_checkpoint(seed: int = 2702) -> Image.Image:
-    """A road checkpoint at dawn: a concrete tower fills the left third, an open road runs to the right."""
+    """A road checkpoint at dawn: a concrete tower fills the left third, an open road runs to the
+    right."""
     rng = random.Random(seed)
     w, h = 1280, 853
     img = Image.new("RGB", (w, h))
     d = ImageDraw.Draw(img)
     _vertical_gradient(d, (0, 0, w, h), (232, 196, 160), (176, 168, 160))  # low dawn sky
-    d.polygon([(0, 430), (300, 380), (700, 410), (1100, 370), (w, 400), (w, h), (0, h)], fill=(112, 104, 84))
+    d.polygon([(0, 430), (300, 380), (700, 410), (1100, 370), (w, 400), (w, h), (0, h)],
+              fill=(112, 104, 84))
     d.polygon([(560, 420), (700, 420), (w, 700), (w, h), (140, h)], fill=(64, 64, 68))  # the road
     for y in range(440, h, 60):
         cx = 630 + (y - 420) * 0.55
@@ -234,7 +243,8 @@ def make_exif(claims: dict[str, str]) -> Image.Exif:
 def draw_texture(size: tuple[int, int], base: Rgb, seed: int, grain: float) -> Image.Image:
     rng = random.Random(seed)
     img = Image.new("RGB", size, base)
-    noise = Image.frombytes("L", size, rng.randbytes(size[0] * size[1])).filter(ImageFilter.GaussianBlur(1.2))
+    noise = Image.frombytes("L", size, rng.randbytes(size[0] * size[1]))
+    noise = noise.filter(ImageFilter.GaussianBlur(1.2))
     return Image.blend(img, noise.convert("RGB"), grain)
 
 
@@ -243,7 +253,8 @@ def draw_banner(size: tuple[int, int], top: Rgb, bottom: Rgb, seed: int) -> Imag
     d = ImageDraw.Draw(img)
     _vertical_gradient(d, (0, 0, *size), top, bottom)
     for x in range(-size[1], size[0], 24):  # faint diagonal hatching
-        d.line([(x, size[1]), (x + size[1], 0)], fill=tuple(min(255, c + 10) for c in bottom), width=2)
+        d.line([(x, size[1]), (x + size[1], 0)], fill=tuple(min(255, c + 10) for c in bottom),
+               width=2)
     return _finish(img, random.Random(seed), blur=1.5, grain=0.02)
 
 
@@ -267,14 +278,18 @@ def draw_map() -> Image.Image:
     w, h = 800, 520
     img = Image.new("RGB", (w, h), (238, 232, 214))
     d = ImageDraw.Draw(img)
-    d.line([(0, 380), (180, 340), (330, 390), (520, 300), (800, 330)], fill=(120, 170, 210), width=14)  # river
-    roads = ([(60, 0), (250, 240), (420, 520)], [(0, 170), (400, 210), (800, 120)], [(540, 0), (500, 260), (640, 520)])
+    river = [(0, 380), (180, 340), (330, 390), (520, 300), (800, 330)]
+    d.line(river, fill=(120, 170, 210), width=14)
+    roads = ([(60, 0), (250, 240), (420, 520)], [(0, 170), (400, 210), (800, 120)],
+             [(540, 0), (500, 260), (640, 520)])
     for road in roads:
         d.line(road, fill=(255, 255, 255), width=9)
         d.line(road, fill=(200, 170, 120), width=5)
     d.ellipse([230, 190, 420, 300], outline=(150, 60, 40), width=4)  # ring road
     font = ImageFont.load_default(size=15)
-    for (x, y), label in (((330, 228), "Covered market"), ((520, 95), "Checkpoint 4"), ((250, 300), "Ring road")):
+    places = (((330, 228), "Covered market"), ((520, 95), "Checkpoint 4"),
+              ((250, 300), "Ring road"))
+    for (x, y), label in places:
         d.ellipse([x - 7, y - 7, x + 7, y + 7], fill=(190, 30, 30))
         d.text((x + 12, y - 9), label, fill=(30, 30, 30), font=font)
     d.polygon([(760, 20), (770, 50), (750, 50)], fill=(30, 30, 30))
@@ -289,7 +304,8 @@ def draw_map() -> Image.Image:
 def save_jpeg(img: Image.Image, path: Path, quality: int, exif: Image.Exif | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # exif=b"" rather than None: Pillow must not carry over anything from a source image.
-    img.save(path, "JPEG", quality=quality, optimize=True, exif=exif.tobytes() if exif is not None else b"")
+    img.save(path, "JPEG", quality=quality, optimize=True,
+             exif=exif.tobytes() if exif is not None else b"")
 
 
 def save_png(img: Image.Image, path: Path) -> None:
@@ -298,26 +314,31 @@ def save_png(img: Image.Image, path: Path) -> None:
 
 
 def _ffmpeg(*args: str) -> bytes:
-    # bitexact and one thread: x264 output then depends only on its version and input, not on timing.
+    # bitexact and one thread: x264 output then depends only on its version and input, not on
+    # timing.
     cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args]
     return subprocess.run(cmd, check=True, capture_output=True).stdout
 
 
 def make_media(site: Path) -> None:
-    """A 3 s H.264 clip panning across the night photo, its poster frame, and a short audio track."""
+    """A 3 s H.264 clip panning across the night photo, its poster frame, and a short audio
+    track."""
     media = site / "media"
     media.mkdir(parents=True, exist_ok=True)
     night = str(site / "img" / "photo-night.jpg")
     _ffmpeg("-loop", "1", "-framerate", "25", "-t", "3", "-i", night,
             "-f", "lavfi", "-t", "3", "-i", "sine=frequency=220:sample_rate=44100",
-            "-filter_complex", "[0:v]scale=640:427,crop=320:240:x='t*80':y=120,format=yuv420p[v];[1:a]volume=0.1[a]",
+            "-filter_complex",
+            "[0:v]scale=640:427,crop=320:240:x='t*80':y=120,format=yuv420p[v];[1:a]volume=0.1[a]",
             "-map", "[v]", "-map", "[a]", "-c:v", "libx264", "-preset", "medium", "-crf", "26",
             "-threads", "1", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "32k",
             "-movflags", "+faststart", "-map_metadata", "-1",
             "-fflags", "+bitexact", "-flags", "+bitexact", str(media / "clip.mp4"))
-    frame = _ffmpeg("-ss", "1", "-i", str(media / "clip.mp4"), "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-")
+    frame = _ffmpeg("-ss", "1", "-i", str(media / "clip.mp4"), "-frames:v", "1",
+                    "-f", "image2pipe", "-c:v", "png", "-")
     save_jpeg(Image.open(io.BytesIO(frame)).convert("RGB"), media / "clip-poster.jpg", quality=85)
-    _ffmpeg("-f", "lavfi", "-i", "anoisesrc=color=brown:seed=7:duration=4:amplitude=0.2:sample_rate=44100",
+    _ffmpeg("-f", "lavfi",
+            "-i", "anoisesrc=color=brown:seed=7:duration=4:amplitude=0.2:sample_rate=44100",
             "-c:a", "aac", "-b:a", "48k", "-movflags", "+faststart", "-map_metadata", "-1",
             "-fflags", "+bitexact", "-flags", "+bitexact", str(media / "ambient.m4a"))
 
@@ -326,7 +347,8 @@ def make_images(site: Path) -> None:
     img = site / "img"
     market = draw_market()
     save_jpeg(market, img / "photo-market.jpg", quality=88, exif=make_exif(MARKET_EXIF))
-    # The re-post: what a platform does to an upload — half size, harsher compression, metadata gone.
+    # The re-post: what a platform does to an upload — half size, harsher compression, metadata
+    # gone.
     small = market.resize((market.width // 2, market.height // 2), Image.Resampling.LANCZOS)
     save_jpeg(small, img / "photo-market-small.jpg", quality=60)
     checkpoint = draw_checkpoint()
@@ -341,9 +363,12 @@ def make_images(site: Path) -> None:
     banner = night.crop((0, 150, 1024, 406)).resize((1200, 300), Image.Resampling.LANCZOS)
     save_jpeg(banner, img / "banner-night.jpg", quality=80)
     save_png(draw_map(), img / "map.png")
-    save_jpeg(draw_texture((256, 256), (236, 229, 214), seed=31, grain=0.06), img / "bg-texture.jpg", quality=80)
-    save_jpeg(draw_texture((600, 200), (246, 240, 226), seed=32, grain=0.04), img / "quote-bg.jpg", quality=80)
-    save_jpeg(draw_banner((1200, 220), (18, 70, 78), (30, 40, 48), seed=33), img / "bg-header.jpg", quality=80)
+    save_jpeg(draw_texture((256, 256), (236, 229, 214), seed=31, grain=0.06),
+              img / "bg-texture.jpg", quality=80)
+    save_jpeg(draw_texture((600, 200), (246, 240, 226), seed=32, grain=0.04),
+              img / "quote-bg.jpg", quality=80)
+    save_jpeg(draw_banner((1200, 220), (18, 70, 78), (30, 40, 48), seed=33),
+              img / "bg-header.jpg", quality=80)
     save_png(draw_icon("camera"), img / "icon-camera.png")
     save_png(draw_icon("logo"), img / "favicon.png")
 

@@ -10,6 +10,7 @@ It binds only to 127.0.0.1: it exists for demos and tests on this machine, not t
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
@@ -25,21 +26,25 @@ SITE_ROOT = Path(__file__).resolve().parent / "site"
 # differ between machines, and tests compare Content-Type exactly.
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8", ".txt": "text/plain; charset=utf-8", ".json": "application/json",
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp",
-    ".svg": "image/svg+xml", ".ico": "image/x-icon",
-    ".mp4": "video/mp4", ".webm": "video/webm", ".m4a": "audio/mp4", ".mp3": "audio/mpeg", ".woff2": "font/woff2",
+    ".js": "text/javascript; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json",
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
+    ".webp": "image/webp", ".svg": "image/svg+xml", ".ico": "image/x-icon",
+    ".mp4": "video/mp4", ".webm": "video/webm", ".m4a": "audio/mp4", ".mp3": "audio/mpeg",
+    ".woff2": "font/woff2",
 }
 HTML = CONTENT_TYPES[".html"]
 
 
 def html_page(title: str, body: str) -> bytes:
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{title}</title></head>\n'
+    return ('<!DOCTYPE html>\n<html lang="en">\n'
+            f'<head><meta charset="utf-8"><title>{title}</title></head>\n'
             f"<body>\n<h1>{title}</h1>\n{body}\n</body>\n</html>\n").encode()
 
 
 class SiteHTTPServer(ThreadingHTTPServer):
-    """The socket server; it tracks open connections (under `lock`) so that stopping can drop them."""
+    """The socket server; it tracks open connections (under `lock`) so that stopping can drop
+    them."""
 
     daemon_threads = True  # a handler stuck on a slow client must never keep the interpreter alive
 
@@ -50,15 +55,19 @@ class SiteHTTPServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), handler)
 
     def server_bind(self) -> None:
-        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn); with no resolver that can hang.
+        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn); with no resolver that can
+        # hang.
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = "127.0.0.1", int(self.server_address[1])
 
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+    # The base class takes any request type; a TCP server's requests are sockets.
+    def process_request(self, request: socket.socket,  # type: ignore[override]
+                        client_address: object) -> None:
         with self.lock:
             self.open_connections.add(request)
         super().process_request(request, client_address)
 
+    # As above: the base class takes any request type.
     def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
         with self.lock:
             self.open_connections.discard(request)
@@ -69,14 +78,13 @@ class SiteHTTPServer(ThreadingHTTPServer):
         pass
 
     def close_connections(self) -> None:
-        """Wake handler threads blocked reading idle keep-alive connections, so a stopped server is silent."""
+        """Wake handler threads blocked reading idle keep-alive connections, so a stopped server
+        is silent."""
         with self.lock:
             conns = list(self.open_connections)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class SiteHandler(BaseHTTPRequestHandler):
@@ -98,13 +106,15 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.answer(urlsplit(self.path).path, send_body=False)
 
     def answer(self, url_path: str, send_body: bool) -> None:
-        """Reply to one request for `url_path` (query excluded); the test site answers some paths itself."""
+        """Reply to one request for `url_path` (query excluded); the test site answers some paths
+        itself."""
         target = _resolve(self.server.root, url_path)
         if target is None:
             return self.reply_status(HTTPStatus.NOT_FOUND, send_body)
-        if target.is_dir():  # like any static server: /reports → /reports/ so relative links resolve
+        if target.is_dir():  # like any static server: /reports → /reports/, relative links resolve
             body = html_page("Moved", '<p>Moved.</p>')
-            return self.reply(HTTPStatus.MOVED_PERMANENTLY, body, HTML, send_body, (("Location", url_path + "/"),))
+            return self.reply(HTTPStatus.MOVED_PERMANENTLY, body, HTML, send_body,
+                              (("Location", url_path + "/"),))
         content_type = CONTENT_TYPES.get(target.suffix.lower(), "application/octet-stream")
         self.reply(HTTPStatus.OK, target.read_bytes(), content_type, send_body)
 
@@ -127,7 +137,8 @@ class SiteHandler(BaseHTTPRequestHandler):
 
 
 def _resolve(root: Path, url_path: str) -> Path | None:
-    """Map a URL path to a file under root, or None; nothing outside root, no dot-files, no listings."""
+    """Map a URL path to a file under root, or None; nothing outside root, no dot-files, no
+    listings."""
     decoded = unquote(url_path)
     if "\x00" in decoded or "\\" in decoded:
         return None
@@ -169,7 +180,8 @@ class SiteServer:
         if self._server is not None:
             raise RuntimeError("SiteServer already started")
         self._server = self.server_class(self.root, self._port, self.handler_class)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
                                         name=f"SiteServer:{self.port}", daemon=True)
         self._thread.start()
         return self

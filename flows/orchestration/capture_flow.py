@@ -78,6 +78,7 @@ def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = 
     return [attempt.summary() for attempt in attempts]
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m flows.orchestration.capture_flow CASE URL…`
+# `python -m flows.orchestration.capture_flow CASE URL…`
+if __name__ == "__main__":  # pragma: no cover
     import sys
     print(capture(sys.argv[1], sys.argv[2:], home=os.environ.get("BEARWITNESS_HOME")))

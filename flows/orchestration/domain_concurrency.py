@@ -3,17 +3,17 @@
 Each domain has a limit named `bearwitness-domain-<domain>`, created on first use with the run's
 `per_domain` value; an existing limit is left as the operator set it (`prefect gcl update`).
 Slots are taken with `strict=True`, so a limit that is missing is an error, never a silent
-no-op. A slot is held by a capture lane (collectors/network/domain_limits.py: run_in_domain_lanes) while
-it captures that domain's URLs one after another — one Prefect call pair per lane, not per URL
-or request (measured: acquisitions near the limit wait 1–2 s each); inside a worker process the
-same number also bounds the connections to the domain (resources and redirects included)
-through local semaphores.
+no-op. A slot is held by a capture lane (collectors/network/domain_limits.py:
+run_in_domain_lanes) while it captures that domain's URLs one after another — one Prefect call
+pair per lane, not per URL or request (measured: acquisitions near the limit wait 1–2 s each);
+inside a worker process the same number also bounds the connections to the domain (resources
+and redirects included) through local semaphores.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
@@ -34,11 +34,9 @@ def ensure_domain_limits(urls: Iterable[str], per_domain: int) -> dict[str, int]
                 continue
             except ObjectNotFound:
                 pass
-            try:
+            with suppress(ObjectAlreadyExists):  # another worker created it in between
                 client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=name, limit=per_domain))
-            except ObjectAlreadyExists:  # another worker created it in between
-                pass
             limits[domain] = client.read_global_concurrency_limit_by_name(name).limit
     return limits
 

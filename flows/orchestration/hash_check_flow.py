@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.application.environment import open_store, resolve_home
 from preservation.integrity.working_copy_check import check_working_copies, working_copies
@@ -28,10 +28,12 @@ def _run_batches(root: str, batches: list[list[str]]) -> list[dict[str, Any]]:
     return [result for future in futures for result in future.result()]
 
 
-def _task_runner(dask_address: str | None):  # type: ignore[no-untyped-def]
+# TaskRunner[Any]: the two runners hand out different future types, and TaskRunner is
+# invariant in it.
+def _task_runner(dask_address: str | None) -> TaskRunner[Any]:
     if not dask_address:
         return ThreadPoolTaskRunner(max_workers=2)
-    from prefect_dask import DaskTaskRunner
+    from prefect_dask.task_runners import DaskTaskRunner
 
     return DaskTaskRunner(address=dask_address)
 
@@ -44,7 +46,7 @@ def hash_check(home: str | None = None, case_id: str | None = None, batch_size: 
     store = open_store(resolve_home(home))
     paths = working_copies(store, case_id)
     batches = [paths[i:i + max(batch_size, 1)] for i in range(0, len(paths), max(batch_size, 1))]
-    batch_flow = flow(_run_batches, name="hash batches", task_runner=_task_runner(dask_address))
+    batch_flow = flow(name="hash batches", task_runner=_task_runner(dask_address))(_run_batches)
     results = batch_flow(str(store.local_root), batches) if batches else []
     mismatches = [r for r in results if not r["ok"]]
     get_run_logger().info("%d working copies re-hashed in %d batches, %d mismatches",

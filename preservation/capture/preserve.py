@@ -23,8 +23,13 @@ from preservation.capture.capture_lock import CaptureLock
 from preservation.capture.collection import CollectionContext
 from preservation.custody.log import CustodyLog
 from preservation.ids import new_id
-from preservation.records.capture import (CapturedItem, CaptureRecord, UnansweredRequest,
-                                          WaczReference, WarcReference)
+from preservation.records.capture import (
+    CapturedItem,
+    CaptureRecord,
+    UnansweredRequest,
+    WaczReference,
+    WarcReference,
+)
 from preservation.records.times import utc_text
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore

@@ -9,11 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from preservation.integrity.problems import (CUSTODY_CHAIN, INDEX_CHAIN, MISSING_SEGMENT,
-                                         SEGMENT_SEAL, UNLISTED_SEGMENT, UNSEALED_SEGMENT,
-                                         AuditProblem)
-from preservation.custody.log import segment_summary, verify_segment, writer_is_alive
 from preservation.custody.index import INDEX_DIR, INDEX_FILE, IndexState, load_index
+from preservation.custody.log import segment_summary, verify_segment, writer_is_alive
+from preservation.integrity.problems import (
+    CUSTODY_CHAIN,
+    INDEX_CHAIN,
+    MISSING_SEGMENT,
+    SEGMENT_SEAL,
+    UNLISTED_SEGMENT,
+    UNSEALED_SEGMENT,
+    AuditProblem,
+)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from collectors.errors import IntegrityError
-from preservation.store.durable_files import fsync_directory, storage_error
 from preservation.hashing import canonical_json, self_hash
+from preservation.store.durable_files import fsync_directory, storage_error
 
 INDEX_FORMAT = "bearwitness-custody-index/1"
 INDEX_DIR = "index"
@@ -99,7 +99,7 @@ def _last_entry(fd: int, path: Path) -> dict[str, Any] | None:
             return None if start == 0 else _last_entry(fd, path)
     line = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
     try:
-        entry = json.loads(line)
+        entry: dict[str, Any] = json.loads(line)
         entry["seq"], entry["entry_hash"]  # noqa: B018 - both must be there
         return entry
     except (json.JSONDecodeError, KeyError, TypeError) as exc:

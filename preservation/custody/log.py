@@ -4,8 +4,9 @@ One segment file per run or writer (`custody/<segment>.jsonl`), so parallel runs
 file. Each segment is registered in the chained segment index before its first event and
 sealed there when its writer closes it (preservation/custody/index.py), so a missing or
 truncated segment is detected too. A live writer holds an exclusive `flock` on its segment:
-`repair` seals only segments whose writer is gone. An event's hash is the SHA-256 of its canonical JSON (sorted keys, no whitespace) without
-the `event_hash` field; the first event of a segment has `prev_hash` null. Changing, removing
+`repair` seals only segments whose writer is gone. An event's hash is the SHA-256 of its
+canonical JSON (sorted keys, no whitespace) without the `event_hash` field; the first event of a
+segment has `prev_hash` null. Changing, removing
 or reordering any event breaks the chain, which `verify_segment` detects. Fields beyond the
 ones below can be added later without breaking old segments: the hash covers whatever is there.
 """
@@ -26,9 +27,9 @@ from typing import Any
 
 from collectors.errors import IntegrityError, ObjectExists, StoreError
 from preservation.custody.index import append_entry
-from preservation.store.durable_files import READ_ONLY, storage_error
 from preservation.hashing import canonical_json, self_hash
 from preservation.records.custody_event import CUSTODY_FORMAT, CustodyAction, CustodyEvent
+from preservation.store.durable_files import READ_ONLY, storage_error
 
 FORMAT = CUSTODY_FORMAT
 

@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import UsageError
-from preservation.ids import new_id
-from preservation.custody.log import CustodyLog, read_segment
 from preservation.custody.index import read_index
+from preservation.custody.log import CustodyLog, read_segment
 from preservation.custody.rendering import render_events
+from preservation.ids import new_id
 from preservation.records.capture import CaptureRecord
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore

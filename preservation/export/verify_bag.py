@@ -29,6 +29,13 @@ import json
 import os
 import sys
 import zlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _hashlib import HASH
+
+# A parsed JSON object: what a custody event, an index entry or a manifest is here.
+JsonObject = dict[str, Any]
 
 CHUNK = 1 << 20
 MAX_INFLATE = 4 << 20
@@ -157,13 +164,17 @@ def parse_digest(value: str) -> tuple[str, bytes]:
 class RecordReader:
     """Consumes one record's inflated bytes; checks length and digests at the end."""
 
+    # Set by start(), from the WARC header: no block byte is hashed before it.
+    block_want: bytes
+    block_hash: HASH
+
     def __init__(self) -> None:
         self.head = b""
         self.headers: dict[str, str] | None = None
         self.length = 0
         self.seen = 0
-        self.block_hash = None
-        self.payload_hash = None
+        self.payload_want = b""
+        self.payload_hash: HASH | None = None
         self.http_head: bytes | None = None
         self.trailer = b""
 
@@ -188,7 +199,7 @@ class RecordReader:
         lines = raw.decode("utf-8").split("\r\n")
         if lines[0] not in ("WARC/1.0", "WARC/1.1"):
             raise RecordError(f"not a WARC record ({lines[0][:20]!r})")
-        headers = {}
+        headers: dict[str, str] = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers.setdefault(name.strip().lower(), value.strip())
@@ -199,13 +210,12 @@ class RecordReader:
             raise RecordError("no valid Content-Length") from None
         if "warc-block-digest" not in headers:
             raise RecordError("no WARC-Block-Digest")
-        self.block_want = parse_digest(headers["warc-block-digest"])
-        self.block_hash = hashlib.new(self.block_want[0])
-        self.payload_want = None
+        algorithm, self.block_want = parse_digest(headers["warc-block-digest"])
+        self.block_hash = hashlib.new(algorithm)
         if "warc-payload-digest" in headers and \
                 headers.get("content-type", "").startswith("application/http"):
-            self.payload_want = parse_digest(headers["warc-payload-digest"])
-            self.payload_hash = hashlib.new(self.payload_want[0])
+            algorithm, self.payload_want = parse_digest(headers["warc-payload-digest"])
+            self.payload_hash = hashlib.new(algorithm)
             self.http_head = b""
 
     def block(self, data: bytes) -> None:
@@ -230,12 +240,12 @@ class RecordReader:
             raise RecordError(f"Content-Length {self.length} but {self.seen} bytes in the block")
         if self.trailer != b"\r\n\r\n":
             raise RecordError("no CRLFCRLF after the block")
-        if self.block_hash.digest() != self.block_want[1]:
+        if self.block_hash.digest() != self.block_want:
             raise RecordError("WARC-Block-Digest does not match the block")
         if self.payload_hash is not None:
             if self.http_head is not None:
                 raise RecordError("HTTP header never ends")
-            if self.payload_hash.digest() != self.payload_want[1]:
+            if self.payload_hash.digest() != self.payload_want:
                 raise RecordError("WARC-Payload-Digest does not match the payload")
 
 
@@ -286,13 +296,13 @@ def check_warcs(c: Checker, found: dict[str, tuple[str, str]]) -> None:
 
 # ---------------------------------------------------------------- 3. Custody
 
-def canonical_hash(document: dict, skip: str) -> str:
+def canonical_hash(document: JsonObject, skip: str) -> str:
     body = {k: v for k, v in document.items() if k != skip}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def read_jsonl(c: Checker, path: str, name: str) -> list[dict]:
+def read_jsonl(c: Checker, path: str, name: str) -> list[JsonObject]:
     items = []
     try:
         with open(path, "rb") as handle:
@@ -306,7 +316,7 @@ def read_jsonl(c: Checker, path: str, name: str) -> list[dict]:
     return items
 
 
-def check_chain(c: Checker, items: list[dict], name: str, hash_field: str) -> None:
+def check_chain(c: Checker, items: list[JsonObject], name: str, hash_field: str) -> None:
     previous = None
     for index, item in enumerate(items):
         if item.get("seq") != index:
@@ -319,13 +329,13 @@ def check_chain(c: Checker, items: list[dict], name: str, hash_field: str) -> No
         previous = item.get(hash_field)
 
 
-def check_custody(c: Checker, found: dict[str, tuple[str, str]]) -> dict[str, dict]:
+def check_custody(c: Checker, found: dict[str, tuple[str, str]]) -> dict[object, JsonObject]:
     """Returns the disclosed events by event hash."""
     index = read_jsonl(c, c.path("data", "custody", "index.jsonl"), "data/custody/index.jsonl")
     check_chain(c, index, "data/custody/index.jsonl", "entry_hash")
     seals = {e.get("segment"): e for e in index if e.get("kind") == "seal"}
     opened = {e.get("segment") for e in index if e.get("kind") == "open"}
-    segments: dict[str, list[dict]] = {}
+    segments: dict[str, list[JsonObject]] = {}
     for path in sorted(p for p in found if p.startswith("data/custody/segments/")):
         name = path.rsplit("/", 1)[-1].removesuffix(".jsonl")
         events = read_jsonl(c, c.path(path), path)
@@ -341,8 +351,9 @@ def check_custody(c: Checker, found: dict[str, tuple[str, str]]) -> dict[str, di
             c.fail(path, f"differs from its seal: {len(events)} events, sealed with "
                          f"{seal.get('events')} (truncated or extended)")
         c.count("custody segments")
-    full = {e.get("event_hash"): e for events in segments.values() for e in events
-            if not e.get("redacted")}
+    # Keyed by whatever the event says its hash is: a bag's JSON is not trusted to be well typed.
+    full: dict[object, JsonObject] = {e.get("event_hash"): e for events in segments.values()
+                                      for e in events if not e.get("redacted")}
     disclosed = read_jsonl(c, c.path("data", "custody", "events.jsonl"),
                            "data/custody/events.jsonl")
     for event in disclosed:
@@ -350,7 +361,7 @@ def check_custody(c: Checker, found: dict[str, tuple[str, str]]) -> dict[str, di
             c.fail("data/custody/events.jsonl", f"event {event.get('event_id')} is not in its "
                                                 "segment as given")
     c.count("custody events", len(disclosed))
-    recorded: dict[str, list[dict]] = {}
+    recorded: dict[str, list[JsonObject]] = {}
     for event in full.values():
         if event.get("action") in ("store", "derive", "transfer") and event.get("sha256"):
             recorded.setdefault(event["sha256"], []).append(event)
@@ -367,7 +378,7 @@ def check_custody(c: Checker, found: dict[str, tuple[str, str]]) -> dict[str, di
 # ---------------------------------------------------------------- 4. Run manifests
 
 def check_manifests(c: Checker, found: dict[str, tuple[str, str]],
-                    events: dict[str, dict]) -> None:
+                    events: dict[object, JsonObject]) -> None:
     for path in sorted(p for p in found if p.startswith("data/runs/manifests/")):
         try:
             with open(c.path(path), "rb") as handle:

@@ -18,19 +18,27 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import StoreError
-from preservation.integrity.problems import (CAPTURE_RECORD, CONFLICTING_RECORDS, HASH_MISMATCH,
-                                         INTERRUPTED, MISSING_COLLECT, MISSING_OBJECT,
-                                         ORPHAN_COLLECT, UNRECORDED_OBJECT, WARC_RECORD,
-                                         AuditProblem)
 from preservation.capture.capture_lock import take_abandoned
-from preservation.custody.log import CustodyLog, writer_is_alive
 from preservation.custody.chain_check import CustodyState, check_custody
-from preservation.store.durable_files import TEMP_SUFFIX
+from preservation.custody.log import CustodyLog, writer_is_alive
+from preservation.integrity.problems import (
+    CAPTURE_RECORD,
+    CONFLICTING_RECORDS,
+    HASH_MISMATCH,
+    INTERRUPTED,
+    MISSING_COLLECT,
+    MISSING_OBJECT,
+    ORPHAN_COLLECT,
+    UNRECORDED_OBJECT,
+    WARC_RECORD,
+    AuditProblem,
+)
 from preservation.integrity.run_manifest import check_manifest
+from preservation.integrity.timestamps import verify_timestamp
 from preservation.records.capture import CaptureRecord
 from preservation.store import layout
+from preservation.store.durable_files import TEMP_SUFFIX
 from preservation.store.evidence_store import EvidenceStore
-from preservation.integrity.timestamps import verify_timestamp
 from preservation.warc.reader import check_warc
 from preservation.warc.writer import OPEN_SUFFIX
 
@@ -240,7 +248,9 @@ def _check_captures(store: EvidenceStore, custody: CustodyState,
                     recorded: dict[str, list[dict[str, Any]]],
                     case_id: str | None) -> list[AuditProblem]:
     problems = []
-    collected = {e.get("object_id"): e for e in custody.by_action("collect")}
+    # A collect event's object_id is its capture id; Any, as read from the log.
+    collected: dict[Any, dict[str, Any]] = {e.get("object_id"): e
+                                            for e in custody.by_action("collect")}
     quarantined = {e.get("object_id") for e in custody.by_action("transfer")}
     seen = set()
     for relative in store.capture_record_keys(case_id):

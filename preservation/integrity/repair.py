@@ -30,13 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from preservation.capture.capture_lock import HeldLock, take_abandoned
-from preservation.ids import new_id
-from preservation.custody.log import (Actor, CustodyLog, read_segment, seal_segment,
-                                  writer_is_alive)
 from preservation.custody.index import load_index
-from preservation.store.durable_files import TEMP_SUFFIX, move_new, write_new_file
+from preservation.custody.log import Actor, CustodyLog, read_segment, seal_segment, writer_is_alive
 from preservation.hashing import file_digests
+from preservation.ids import new_id
 from preservation.store import layout
+from preservation.store.durable_files import TEMP_SUFFIX, move_new, write_new_file
 from preservation.store.evidence_store import EvidenceStore
 from preservation.warc.reader import check_warc
 from preservation.warc.writer import OPEN_SUFFIX

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collectors.errors import StoreError
-from preservation.integrity.problems import MANIFEST, AuditProblem
-from preservation.custody.log import read_segment
 from preservation.custody.index import IndexState, SegmentEntry, load_index
+from preservation.custody.log import read_segment
+from preservation.integrity.problems import MANIFEST, AuditProblem
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 
@@ -75,10 +75,10 @@ def build_manifest(store: EvidenceStore, run_id: str) -> dict[str, Any]:
             "segments": listed, "objects": objects, "index_head": index.head}
 
 
-def check_manifest(store: EvidenceStore, key: str, events: dict[str, dict[str, Any]],
+def check_manifest(store: EvidenceStore, key: str, events: dict[str | None, dict[str, Any]],
                    segment_hashes: dict[str, str]) -> list[AuditProblem]:
-    """Does the store still hold what the manifest lists? `events` maps event hash → event,
-    `segment_hashes` segment name → current file SHA-256."""
+    """Does the store still hold what the manifest lists? `events` maps event hash → event
+    (None: an event without one), `segment_hashes` segment name → current file SHA-256."""
     relative = key
     try:
         manifest = json.loads(store.read_bytes(key))

@@ -1,6 +1,7 @@
 """RFC 3161 trusted timestamps over run manifests (docs/protocol.md rule 18).
 
-    <store>/manifests/<run_id>.json          what the run stored (preservation/integrity/run_manifest.py)
+    <store>/manifests/<run_id>.json          what the run stored
+                                             (preservation/integrity/run_manifest.py)
     <store>/timestamps/<run_id>.tsr          the TSA's whole TimeStampResp (DER)
     <store>/timestamps/<run_id>.chain.pem    the TSA certificate chain: certificates inside the
                                              token, then the configured CA file
@@ -26,13 +27,14 @@ from pathlib import Path
 from asn1crypto import algos, pem, tsp
 
 from collectors.errors import StoreError, TimestampError
-from preservation.integrity.problems import TIMESTAMP, AuditProblem
-from preservation.ids import new_id
 from preservation.custody.log import Actor, CustodyLog
 from preservation.hashing import file_digests
+from preservation.ids import new_id
+from preservation.integrity.problems import TIMESTAMP, AuditProblem
 from preservation.integrity.run_manifest import TIMESTAMP_KIND, build_manifest, pending_runs
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
+
 
 @dataclass(frozen=True)
 class Tsa:
@@ -63,7 +65,7 @@ def request_token(tsa: Tsa, digest: bytes) -> bytes:
                                   headers={"Content-Type": "application/timestamp-query"})
     try:
         with urllib.request.urlopen(http, timeout=tsa.timeout) as answer:
-            body = answer.read(1024 * 1024)
+            body: bytes = answer.read(1024 * 1024)
     except (urllib.error.URLError, OSError) as exc:
         raise TimestampError(f"timestamp authority {tsa.url} did not answer: {exc}") from exc
     info = parse_token(body)

@@ -1,4 +1,5 @@
-"""Cases (investigations): a case exists before anything is collected into it (docs/protocol.md rule 1)."""
+"""Cases (investigations): a case exists before anything is collected into it (docs/protocol.md
+rule 1)."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ def load_watch_list(store: EvidenceStore, case_id: str) -> list[WatchEntry]:
         entries = [_entry(fields) for fields in document.get("entries") or []]
     except (yaml.YAMLError, TypeError, AttributeError, ValueError) as exc:
         raise UsageError(f"{path} is not a valid watch list: {exc}") from exc
-    for entry in entries:
+    for entry in entries:  # a bad entry fails the load, not the capture it is due for
         parse_interval(entry.every)
         parse_target(entry.url)
     return entries

@@ -1,6 +1,6 @@
-"""The records of an investigation before and beside collection (docs/protocol.md rules 1–3): the case,
-its documents (plan, risk and landscape assessments), the online inquiry log, preliminary
-assessments, and the item-status policy the case follows."""
+"""The records of an investigation before and beside collection (docs/protocol.md rules 1–3):
+the case, its documents (plan, risk and landscape assessments), the online inquiry log,
+preliminary assessments, and the item-status policy the case follows."""
 
 from __future__ import annotations
 

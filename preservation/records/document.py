@@ -9,7 +9,6 @@ form (custody events, manifests), so a record must never re-spell what it read.
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any, ClassVar, Self
 
@@ -17,10 +16,16 @@ from pydantic import TypeAdapter, ValidationError
 
 from collectors.errors import UnreadableRecord
 
+# By hand rather than functools.cache: mypy checks a class passed to a cached function against
+# Hashable with the instance's __hash__, and refuses it.
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
 
-@functools.cache
+
 def _adapter(kind: type) -> TypeAdapter[Any]:
-    return TypeAdapter(kind)
+    adapter = _ADAPTERS.get(kind)
+    if adapter is None:
+        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
+    return adapter
 
 
 class Document:

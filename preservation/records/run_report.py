@@ -1,5 +1,5 @@
-"""The run report every run leaves (docs/protocol.md rule 8): tools and versions, configuration, user
-agent, start and end, time zone, every capture with its hashes and retries, every error."""
+"""The run report every run leaves (docs/protocol.md rule 8): tools and versions, configuration,
+user agent, start and end, time zone, every capture with its hashes and retries, every error."""
 
 from __future__ import annotations
 

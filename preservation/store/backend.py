@@ -11,7 +11,6 @@ this. The local backend is a directory tree, also on a POSIX shared mount.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 

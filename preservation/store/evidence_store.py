@@ -20,8 +20,7 @@ from typing import Any, BinaryIO, TypeVar
 from collectors.errors import IntegrityError, UnknownCase, UnknownRecord, UnreadableRecord
 from preservation.hashing import file_sha256
 from preservation.records.capture import CaptureRecord
-from preservation.records.case import (Assessment, Case, CaseDocument, Inquiry,
-                                       StatusPolicyRecord)
+from preservation.records.case import Assessment, Case, CaseDocument, Inquiry, StatusPolicyRecord
 from preservation.records.document import Document
 from preservation.records.run_report import RunReport
 from preservation.records.step import VerificationStep

@@ -16,7 +16,8 @@
     manifests/<run_id>.json                       run manifest: hashes of what a run stored
     timestamps/<run_id>.tsr, .chain.pem           RFC 3161 token over it, TSA certificate chain
     quarantine/<repair_id>/…                      what `repair` set aside after a crash
-    runs/<run_id>.json                            run report of every flow run (docs/protocol.md rule 8)
+    runs/<run_id>.json                            run report of every flow run
+                                                  (docs/protocol.md rule 8)
     watch/<case_id>.yaml                          watch list of a case (plain, editable file)
     tmp/                                          spool files and locks of captures in progress
 

@@ -15,8 +15,14 @@ from collectors.collector import ItemRole
 from collectors.http.exchange import HttpExchange
 from collectors.http.tls_chain import describe_chain
 from preservation.records.capture import CapturedItem, TlsSession
-from preservation.warc.records import (PreparedRecord, conversion_record, metadata_record,
-                                       request_record, resource_record, response_record)
+from preservation.warc.records import (
+    PreparedRecord,
+    conversion_record,
+    metadata_record,
+    request_record,
+    resource_record,
+    response_record,
+)
 from preservation.warc.writer import LEVEL_STORED, LEVEL_TEXT, RecordLocation, WarcFileWriter
 
 
@@ -63,18 +69,20 @@ class WarcRecorder:
         if origin in self.tls_sessions:
             return
         tls = exchange.tls
-        document = {"format": "bearwitness-tls/1", "origin": origin,
+        tls_format = "bearwitness-tls/1"
+        certificates = describe_chain(tls.server_certificates_der)
+        document = {"format": tls_format, "origin": origin,
                     "ip_address": exchange.ip_address, "protocol": tls.version,
                     "cipher": tls.cipher, "alpn": tls.alpn, "chain_source": tls.chain_source,
-                    "certificates": describe_chain(tls.server_certificates_der)}
+                    "certificates": certificates}
         self.write(metadata_record(exchange.url, document, exchange.requested_at,
                                    self.warcinfo_id, response_id))
         self.tls_sessions[origin] = TlsSession(
-            format=document["format"], origin=origin, ip_address=exchange.ip_address,
+            format=tls_format, origin=origin, ip_address=exchange.ip_address,
             protocol=tls.version, cipher=tls.cipher, alpn=tls.alpn,
             chain_source=tls.chain_source,
-            certificate_sha256=tuple(c["sha256_fingerprint"] for c in document["certificates"]),
-            subjects=tuple(c["subject"] for c in document["certificates"]))
+            certificate_sha256=tuple(c["sha256_fingerprint"] for c in certificates),
+            subjects=tuple(c["subject"] for c in certificates))
 
     def record_resource(self, uri: str, role: str, content_type: str, block: bytes | Path, *,
                         concurrent_to: str | None = None,
@@ -88,7 +96,9 @@ class WarcRecorder:
                                                           "audio/")) else LEVEL_TEXT
         with self._lock:
             if derived_from:
-                record, sha, length = conversion_record(uri, content_type, Path(block), at,
+                if not isinstance(block, Path):
+                    raise TypeError("a conversion record is made from a file, not from bytes")
+                record, sha, length = conversion_record(uri, content_type, block, at,
                                                         self.warcinfo_id, derived_from,
                                                         tool or {}, level)
             else:

@@ -20,8 +20,9 @@ from preservation.warc.writer import LEVEL_STORED, LEVEL_TEXT, format_header
 
 _INCOMPRESSIBLE_PREFIXES = ("image/", "video/", "audio/", "font/woff")
 _INCOMPRESSIBLE_TYPES = {"application/zip", "application/gzip", "application/x-gzip",
-                         "application/pdf", "application/octet-stream", "application/x-7z-compressed",
-                         "application/vnd.apple.mpegurl", "application/wasm"}
+                         "application/pdf", "application/octet-stream",
+                         "application/x-7z-compressed", "application/vnd.apple.mpegurl",
+                         "application/wasm"}
 _CHUNK = 1024 * 1024
 
 

@@ -44,8 +44,9 @@ def cdxj_lines(warc: Path, filename: str) -> list[str]:
             continue
         fields: dict[str, Any] = {"url": record.target_uri}
         if record.record_type == "response":
-            fields["mime"] = _mime((record.http_headers or {}).get("Content-Type")
-                                   if record.http_headers is not None else None)
+            http_headers = record.http_headers
+            fields["mime"] = _mime(http_headers.get("Content-Type")
+                                   if http_headers is not None else None)
             fields["status"] = str(record.http_status or "")
         else:
             fields["mime"] = _mime(record.content_type)

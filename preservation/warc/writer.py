@@ -9,6 +9,7 @@ write (tests run `warcio check`).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -114,14 +115,10 @@ class WarcFileWriter:
         are evidence of what happened; `repair` deals with it); nothing gets a final name."""
         with self._lock:
             self._closed = True
-            try:
+            with contextlib.suppress(OSError):
                 self._file.close()
-            except OSError:
-                pass
-            try:
+            with contextlib.suppress(OSError):
                 fsync_directory(self.open_path.parent)
-            except OSError:
-                pass
             return self.open_path
 
 

@@ -18,7 +18,6 @@ page's own claims.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -26,12 +25,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from collectors.page_claims import claimed_date, claimed_time
-from preservation.tool_versions import BEARWITNESS_VERSION, package_version
 from preservation.custody.log import CustodyLog
 from preservation.records.capture import CapturedItem, CaptureRecord
 from preservation.store.evidence_store import EvidenceStore
+from preservation.tool_versions import BEARWITNESS_VERSION, package_version
 from verification.media.media_analysis import ANALYSABLE_PREFIXES, analyser_id
-from verification.steps.recording import PIPELINE_ANALYST, record_step
+from verification.steps.recording import PIPELINE_ANALYST, ItemResolver, record_step
 
 NEAR_DUPLICATE_MAX_BITS = 10  # on both phash and dhash (imagehash, 64 bits)
 LONG_BEFORE_PUBLICATION = timedelta(days=7)
@@ -82,8 +81,8 @@ def run_automated_checks(store: EvidenceStore, records: Iterable[CaptureRecord],
     subjects = [(record, item, analysis) for record in records
                 for item in record.items
                 if (analysis := _analysis(store, item, analyser)) is not None]
-    in_run = [_known(record, item, analysis) for record, item, analysis in subjects
-              if _hashes(analysis)]
+    in_run = [_known(record, item, hashes) for record, item, analysis in subjects
+              if (hashes := _hashes(analysis))]
     catalogued = _catalogued(index, subjects)
     count = 0
     for record, item, analysis in subjects:
@@ -95,7 +94,7 @@ def run_automated_checks(store: EvidenceStore, records: Iterable[CaptureRecord],
         findings = item_findings(record, item, analysis, list(neighbours.values()))
         fields = step_fields(item, analysis, findings)
         record_step(store, custody, item.item_id, "technical_analysis", PIPELINE_ANALYST,
-                    fields, resolve=lambda _id, r=record, i=item: (r, i), automated=True)
+                    fields, resolve=_this_item(record, item), automated=True)
         count += 1
     return count
 
@@ -263,12 +262,17 @@ def _hashes(analysis: dict[str, Any]) -> tuple[int, int] | None:
     return int(hashes["phash"]), int(hashes["dhash"])
 
 
+def _this_item(record: CaptureRecord, item: CapturedItem) -> ItemResolver:
+    """The item in hand, for record_step: no store lookup."""
+    return lambda _item_id: (record, item)
+
+
 def _near(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return all((x ^ y).bit_count() <= NEAR_DUPLICATE_MAX_BITS for x, y in zip(a, b))
+    return all((x ^ y).bit_count() <= NEAR_DUPLICATE_MAX_BITS for x, y in zip(a, b, strict=True))
 
 
-def _known(record: CaptureRecord, item: CapturedItem, analysis: dict[str, Any]) -> KnownImage:
-    phash, dhash = _hashes(analysis)  # type: ignore[misc]
+def _known(record: CaptureRecord, item: CapturedItem, hashes: tuple[int, int]) -> KnownImage:
+    phash, dhash = hashes
     return KnownImage(item.item_id, record.capture_id, item.url, item.sha256,
                       utc_text(item.captured_at), phash, dhash)
 

@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from dataclasses import fields as dataclass_fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,8 @@ class AnalysisResult:
         )
 
 
-def analyse_batch(session: ExifToolSession, inputs: Sequence[AnalysisInput]) -> list[AnalysisResult]:
+def analyse_batch(session: ExifToolSession,
+                  inputs: Sequence[AnalysisInput]) -> list[AnalysisResult]:
     """One result per input, in order; identical sha256 inputs are analysed once.
 
     Reads the working copies only. Raises IntegrityError if a working copy is missing or its
@@ -120,7 +121,7 @@ def analyse_batch(session: ExifToolSession, inputs: Sequence[AnalysisInput]) -> 
     records = session.read([item.path for item in unique])
     results = {
         item.sha256: _analyse_one(item, record, session.version)
-        for item, record in zip(unique, records)
+        for item, record in zip(unique, records, strict=True)
     }
     for item in unique:
         _verify(item, "after analysis; its results were discarded")
@@ -158,7 +159,8 @@ def analyse_all(
 
 
 class _Progress:
-    def __init__(self, callback: Callable[[int, int], None] | None, copies: Counter, total: int):
+    def __init__(self, callback: Callable[[int, int], None] | None, copies: Counter[str],
+                 total: int):
         self.callback, self.copies, self.total = callback, copies, total
         self.results: dict[str, AnalysisResult] = {}
         self.done = 0
@@ -217,12 +219,12 @@ def _analyse_in_worker(batch: list[AnalysisInput]) -> list[AnalysisResult]:
     return analyse_batch(_worker_session, batch)
 
 
-def _analyse_one(item: AnalysisInput, record: dict[str, Any], exiftool_version: str) -> AnalysisResult:
-    metadata: dict[str, Any] | None = {
-        k: v for k, v in record.items() if k != "SourceFile" and k not in _WORKING_COPY_TAGS
-    }
-    metadata_error = metadata.get("ExifTool:Error")
-    if ERROR_KEY in metadata:
+def _analyse_one(item: AnalysisInput, record: dict[str, Any],
+                 exiftool_version: str) -> AnalysisResult:
+    tags = {k: v for k, v in record.items() if k != "SourceFile" and k not in _WORKING_COPY_TAGS}
+    metadata: dict[str, Any] | None = tags
+    metadata_error = tags.get("ExifTool:Error")
+    if ERROR_KEY in tags:
         metadata, metadata_error = None, str(record[ERROR_KEY])
     hashes: dict[str, int] = {}
     decode = hash_error = software = None
@@ -243,7 +245,7 @@ def _analyse_one(item: AnalysisInput, record: dict[str, Any], exiftool_version: 
         hashes=hashes,
         hash_decode=decode,
         hash_error=hash_error,
-        analysed_at=datetime.now(timezone.utc),
+        analysed_at=datetime.now(UTC),
         hash_software=software,
     )
 

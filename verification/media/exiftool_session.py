@@ -10,6 +10,7 @@ one per worker process).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -47,7 +48,9 @@ class _Failed(Exception):
     """exiftool gave no usable answer to one command; the process is gone."""
 
 
-class _BoundedExifTool(exiftool.ExifTool):
+# pyexiftool ships no type information, so its class is Any to mypy; what this subclass adds
+# and overrides is typed.
+class _BoundedExifTool(exiftool.ExifTool):  # type: ignore[misc]
     """pyexiftool's process handling, with a reader bounded in time and output size."""
 
     def __init__(
@@ -74,7 +77,9 @@ class _BoundedExifTool(exiftool.ExifTool):
             out, err = self._collect(ready, post)
         except (_Failed, OSError) as exc:
             self.kill()
-            raise exc if isinstance(exc, _Failed) else _Failed(f"exiftool pipe broke: {exc}")
+            if isinstance(exc, _Failed):
+                raise
+            raise _Failed(f"exiftool pipe broke: {exc}") from exc
         err_text = err.decode("utf-8", "replace").strip()[: -len(post)]
         stderr, _, status = err_text[:-1].rpartition("=")
         self._last_stdout = out.decode("utf-8", "replace").strip()[: -len(ready)]
@@ -120,10 +125,8 @@ class _BoundedExifTool(exiftool.ExifTool):
         proc.kill()
         proc.wait()
         for stream in (proc.stdin, proc.stdout, proc.stderr):
-            try:
+            with contextlib.suppress(OSError):  # stdin of a dead process: nothing left to flush
                 stream.close()
-            except OSError:
-                pass  # stdin of a dead process: nothing left to flush
         self._flag_running_false()
 
 
@@ -209,7 +212,8 @@ class ExifToolSession:
             warnings.simplefilter("ignore")  # pyexiftool warns when the process had already died
             try:
                 tool.terminate(timeout=5)
-            except Exception:  # whatever went wrong, the process must not outlive the session
+            # Whatever went wrong, the process must not outlive the session.
+            except Exception:  # noqa: BLE001
                 tool.kill()
 
     def read(self, paths: Sequence[Path]) -> list[dict[str, Any]]:

@@ -25,10 +25,12 @@ _DATE_SOURCES: tuple[tuple[str, str | None, str | None], ...] = (
     ("QuickTime:CreateDate", None, "+00:00"),
     ("QuickTime:MediaCreateDate", None, "+00:00"),
 )
-_SUBSEC = {"EXIF:DateTimeOriginal": "EXIF:SubSecTimeOriginal", "EXIF:CreateDate": "EXIF:SubSecTimeDigitized"}
+_SUBSEC = {"EXIF:DateTimeOriginal": "EXIF:SubSecTimeOriginal",
+           "EXIF:CreateDate": "EXIF:SubSecTimeDigitized"}
 # re.ASCII: \d would otherwise accept any script's digits.
 _DATE = re.compile(
-    r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?",
+    r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})"
+    r"(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?",
     re.ASCII,
 )
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})", re.ASCII)

@@ -9,11 +9,8 @@ import functools
 import json
 import subprocess
 from collections.abc import Callable, Iterable
-from pathlib import Path
-from typing import Any
 
 from preservation.custody.log import CustodyLog
-from preservation.hashing import file_sha256
 from preservation.records.capture import CaptureRecord
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore

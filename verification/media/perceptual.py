@@ -107,7 +107,7 @@ def _decode_gray(image: Image.Image) -> tuple[Image.Image, str]:
 def _orientation(image: Image.Image) -> int | None:
     try:
         value = image.getexif().get(_ORIENTATION_TAG)
-    except Exception:  # a broken EXIF block must not stop the pixels from being hashed
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not stop the pixels being hashed
         return None
     return value if isinstance(value, int) else None
 

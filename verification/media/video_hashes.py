@@ -12,7 +12,6 @@ file` keeps it from following any URL a crafted container names
 from __future__ import annotations
 
 import functools
-import json
 import re
 import subprocess
 from collections.abc import Iterable
@@ -25,12 +24,11 @@ import imagehash
 from PIL import Image
 
 from collectors.errors import AnalysisError
-from preservation.tool_versions import package_version
 from preservation.custody.log import CustodyLog
-from preservation.hashing import file_sha256
 from preservation.records.capture import CaptureRecord
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
+from preservation.tool_versions import package_version
 
 VIDEO_PREFIXES = ("video/",)
 FRAME_SIDE = 64  # frames are scaled to 64x64 grey: phash samples 32x32, dhash 9x8

@@ -26,8 +26,8 @@ from preservation.records.step import VerificationStep
 from preservation.records.times import now_text
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
-from verification.steps.step_types import STEP_TYPES
 from verification.steps.recording import superseded_by
+from verification.steps.step_types import STEP_TYPES
 
 STATUSES = ("unverified", "in_review", "verified", "disputed")
 

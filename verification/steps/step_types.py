@@ -12,8 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints,
-                      ValidationError, field_validator, model_validator)
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
 from collectors.errors import InvalidStep
 
@@ -220,9 +229,11 @@ class PeerReview(CommonFields):
     reviews: list[StepId] = Field(min_length=1, description="step ids reviewed")
     outcome: ReviewOutcome = Field(description="confirmed, disputed or needs_work")
     scope: Text | None = Field(None, description="what was reviewed and how")
-    result: Result | None = Field(None, description="follows the outcome (confirmed: supports, "
-                                                    "disputed: contradicts, needs_work: "
-                                                    "inconclusive)")
+    # Optional here, unlike in CommonFields: left out, it is filled from the outcome by the
+    # validator below, so a validated PeerReview always has one.
+    result: Result | None = Field(None,  # type: ignore[assignment]
+                                  description="follows the outcome (confirmed: supports, "
+                                              "disputed: contradicts, needs_work: inconclusive)")
 
     @model_validator(mode="after")
     def _result_follows_outcome(self) -> PeerReview:
@@ -263,7 +274,7 @@ def validate_fields(step_type: str, fields: dict[str, Any]) -> CommonFields:
         raise InvalidStep(f"{step_type} step refused: {'; '.join(problems)}{hint}") from exc
 
 
-def _problem(error: dict[str, Any]) -> str:
+def _problem(error: ErrorDetails) -> str:
     location = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
     if message.split(":", 1)[0] in error["loc"] or not location:

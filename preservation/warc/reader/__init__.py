@@ -29,32 +29,29 @@ from __future__ import annotations
 
 from preservation.warc.reader.check import check_warc, extract_entity
 from preservation.warc.reader.http_head import Headers
+
 # MAX_HEADER and the problem kinds stay out of __all__, as before the split, but importers
-# compare against the kinds (wr.TORN_MEMBER), so they are importable from here.
-from preservation.warc.reader.limits import MAX_HEADER
-from preservation.warc.reader.problems import (
-    BLOCK_DIGEST_MISMATCH,
-    CONTENT_LENGTH_MISMATCH,
-    CORRUPT_MEMBER,
-    DATA_AFTER_RECORD,
-    HEADER_TOO_LARGE,
-    MALFORMED_CHUNKED,
-    MALFORMED_DIGEST,
-    MALFORMED_HEADER,
-    MALFORMED_HTTP,
-    MISSING_DIGEST,
-    MISSING_FIELD,
-    MISSING_RECORD_END,
-    NOT_GZIP,
-    PAYLOAD_DIGEST_MISMATCH,
-    TORN_MEMBER,
-    UNSUPPORTED_CODING,
-    UNSUPPORTED_DIGEST,
-    UNSUPPORTED_VERSION,
-    ExtractedEntity,
-    WarcCheckReport,
-    WarcProblem,
-)
+# compare against the kinds (wr.TORN_MEMBER), so they are re-exported here ("X as X").
+from preservation.warc.reader.limits import MAX_HEADER as MAX_HEADER
+from preservation.warc.reader.problems import BLOCK_DIGEST_MISMATCH as BLOCK_DIGEST_MISMATCH
+from preservation.warc.reader.problems import CONTENT_LENGTH_MISMATCH as CONTENT_LENGTH_MISMATCH
+from preservation.warc.reader.problems import CORRUPT_MEMBER as CORRUPT_MEMBER
+from preservation.warc.reader.problems import DATA_AFTER_RECORD as DATA_AFTER_RECORD
+from preservation.warc.reader.problems import HEADER_TOO_LARGE as HEADER_TOO_LARGE
+from preservation.warc.reader.problems import MALFORMED_CHUNKED as MALFORMED_CHUNKED
+from preservation.warc.reader.problems import MALFORMED_DIGEST as MALFORMED_DIGEST
+from preservation.warc.reader.problems import MALFORMED_HEADER as MALFORMED_HEADER
+from preservation.warc.reader.problems import MALFORMED_HTTP as MALFORMED_HTTP
+from preservation.warc.reader.problems import MISSING_DIGEST as MISSING_DIGEST
+from preservation.warc.reader.problems import MISSING_FIELD as MISSING_FIELD
+from preservation.warc.reader.problems import MISSING_RECORD_END as MISSING_RECORD_END
+from preservation.warc.reader.problems import NOT_GZIP as NOT_GZIP
+from preservation.warc.reader.problems import PAYLOAD_DIGEST_MISMATCH as PAYLOAD_DIGEST_MISMATCH
+from preservation.warc.reader.problems import TORN_MEMBER as TORN_MEMBER
+from preservation.warc.reader.problems import UNSUPPORTED_CODING as UNSUPPORTED_CODING
+from preservation.warc.reader.problems import UNSUPPORTED_DIGEST as UNSUPPORTED_DIGEST
+from preservation.warc.reader.problems import UNSUPPORTED_VERSION as UNSUPPORTED_VERSION
+from preservation.warc.reader.problems import ExtractedEntity, WarcCheckReport, WarcProblem
 from preservation.warc.reader.records import WarcRecord, iter_records
 
 __all__ = [

@@ -8,7 +8,7 @@ reading state.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from collectors.errors import WarcFormatError
 from preservation.warc.reader.digests import Verifier

@@ -7,7 +7,7 @@ member still ends cleanly, and says where the sound part of the file ends when i
 from __future__ import annotations
 
 import os
-from typing import BinaryIO
+from typing import IO
 
 from collectors.errors import UsageError, WarcFormatError
 from preservation.warc.reader.gzip_members import Member, Source
@@ -67,7 +67,7 @@ def _skip_rest(member: Member, problems: list[WarcProblem]) -> bool:
 
 
 def extract_entity(
-    path: str | os.PathLike[str], offset: int, dest: BinaryIO, *, require_digest: bool = True
+    path: str | os.PathLike[str], offset: int, dest: IO[bytes], *, require_digest: bool = True
 ) -> ExtractedEntity:
     """Write the entity of the record at `offset` to dest, verified; see WarcRecord.write_entity.
 

@@ -60,9 +60,8 @@ class Member:
     def error(
         self, problem: str, expected: str | None = None, found: str | None = None
     ) -> WarcFormatError:
-        return WarcFormatError(
-            self.path, self.offset, problem, record_id=self.record_id, expected=expected, found=found
-        )
+        return WarcFormatError(self.path, self.offset, problem, record_id=self.record_id,
+                               expected=expected, found=found)
 
     def read(self, n: int) -> bytes:
         """Up to n (> 0) inflated bytes; b"" once the member has ended with a good trailer."""

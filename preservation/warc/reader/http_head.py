@@ -8,8 +8,8 @@ bytes, while the block streams past.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from preservation.warc.reader.limits import MAX_HEADER
 
@@ -94,16 +94,16 @@ class HttpHead:
             self.error = f"bad start line {text[0][:80]!r}"
             return
         fields: list[tuple[str, str]] = []
-        for raw, line in zip(lines[1:], text[1:]):
+        for raw, line in zip(lines[1:], text[1:], strict=True):
             if line[:1] in (" ", "\t") and fields:  # obs-fold continues the previous field
                 name, value = fields[-1]
                 fields[-1] = (name, value + " " + line.strip(" \t"))
                 continue
-            name, sep, value = raw.partition(b":")
-            if not sep or not TOKEN.fullmatch(name) or b"\r" in raw:
+            raw_name, sep, raw_value = raw.partition(b":")
+            if not sep or not TOKEN.fullmatch(raw_name) or b"\r" in raw:
                 self.error = f"bad header line {line[:80]!r}"
                 return
-            fields.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
+            fields.append((raw_name.decode("latin-1"), raw_value.strip(b" \t").decode("latin-1")))
         self.headers = Headers(tuple(fields))
 
 

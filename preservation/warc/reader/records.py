@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import BinaryIO, Iterator
+from collections.abc import Generator, Iterator
+from typing import IO
 
 from collectors.errors import ProtocolError, UsageError, WarcFormatError
 from collectors.http.chunked import ChunkedDecoder
@@ -111,7 +112,7 @@ class WarcRecord:
         yield from self._block.pieces(chunk_size)
         self._finish()
 
-    def write_entity(self, dest: BinaryIO, chunk_size: int = 1 << 20) -> ExtractedEntity:
+    def write_entity(self, dest: IO[bytes], chunk_size: int = 1 << 20) -> ExtractedEntity:
         """Write the entity body to dest while verifying the whole record.
 
         For application/http: the bytes after the HTTP header, de-chunked when the
@@ -171,7 +172,8 @@ class WarcRecord:
         try:
             return decoder.feed(data)
         except ProtocolError as exc:
-            raise self._member.error(MALFORMED_CHUNKED, "chunked transfer coding", str(exc)) from None
+            raise self._member.error(
+                MALFORMED_CHUNKED, "chunked transfer coding", str(exc)) from None
 
     def _finish(self) -> None:
         # Private: advancing past a record finishes it (iter_records, check_warc); callers
@@ -189,7 +191,7 @@ def open_record(
 
 def iter_records(
     path: str | os.PathLike[str], *, offset: int = 0, require_digest: bool = True
-) -> Iterator[WarcRecord]:
+) -> Generator[WarcRecord, None, None]:
     """Yield the records of a gzip WARC from `offset` (a member boundary) on. Only reads.
 
     Raises WarcFormatError at the first problem: while a record's block is streamed, or

@@ -45,7 +45,8 @@ def read_header(member: Member) -> tuple[bytes, bytes]:
 def parse_header(raw: bytes, member: Member) -> tuple[str, Headers]:
     lines = raw[:-4].split(b"\r\n")
     if lines[0] not in _VERSIONS:
-        problem = UNSUPPORTED_VERSION if re.fullmatch(rb"WARC/\d+\.\d+", lines[0]) else MALFORMED_HEADER
+        known_syntax = re.fullmatch(rb"WARC/\d+\.\d+", lines[0])
+        problem = UNSUPPORTED_VERSION if known_syntax else MALFORMED_HEADER
         raise member.error(problem, "WARC/1.0 or WARC/1.1", repr(lines[0][:40]))
     fields: list[tuple[str, str]] = []
     for line in lines[1:]:
@@ -55,7 +56,8 @@ def parse_header(raw: bytes, member: Member) -> tuple[str, Headers]:
             continue
         name_b, sep, value_b = line.partition(b":")
         if not sep or not TOKEN.fullmatch(name_b) or b"\r" in line or b"\n" in line:
-            raise member.error(MALFORMED_HEADER, "Name: value lines ending in CRLF", repr(line[:80]))
+            raise member.error(
+                MALFORMED_HEADER, "Name: value lines ending in CRLF", repr(line[:80]))
         fields.append((name_b.decode("ascii"), _utf8(value_b.strip(b" \t"), member)))
     headers = Headers(tuple(fields))
     member.record_id = headers.get("WARC-Record-ID")
