@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from evidence_builder import capture_run  # noqa: E402
+from flows.application.cases import open_case  # noqa: E402
 from flows.application.environment import open_store  # noqa: E402
-from flows.cli.core_commands import case_new  # noqa: E402
 from flows.demo import SiteServer  # noqa: E402
 from preservation.integrity.audit import audit_store  # noqa: E402
 
@@ -44,7 +44,7 @@ def main() -> None:
             tags.append(f'<img src="/i{number}.jpg">')
         (site / "page.html").write_text("<html>" + "".join(tags) + "</html>")
         home = Path(work) / "home"
-        case_new(home, "bench", "Audit benchmark", None, "bench")
+        open_case(home, "bench", "Audit benchmark", by="bench")
         with SiteServer(site) as server:
             capture_run(home, "bench", [server.url + "page.html"], analyse=False, who="bench")
         store = open_store(home)

@@ -48,7 +48,7 @@ def main() -> None:
         from prefect.testing.utilities import prefect_test_harness
 
         from failure_site import FailureSiteServer
-        from flows.cli.core_commands import case_new
+        from flows.application.cases import open_case
         from flows.demo.server import SITE_ROOT
         from flows.orchestration.capture_flow import capture
 
@@ -62,7 +62,7 @@ def main() -> None:
             for concurrency in (1, 4):
                 set_domain_limit(site.url, concurrency)
                 home = Path(tmp) / f"home-{concurrency}"
-                case_new(home, "bench", "Benchmark", None, "bench")
+                open_case(home, "bench", "Benchmark", by="bench")
                 for name, urls in workloads.items():
                     # Distinct query strings defeat nothing (no cache exists); they only make
                     # repeated URLs separate captures, as a watch list would.

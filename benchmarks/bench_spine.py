@@ -441,7 +441,7 @@ def capture_ours(urls: list[str], home: Path, assembly: str) -> dict[str, Any]:
         for url in urls:
             outcome = capture_url(store, "bench", url, make_collector, context, custody)
             statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
-            items += len(outcome.record["items"])
+            items += len(outcome.record.items)
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     warcs = (store.local_root / "warcs").rglob("*.warc.gz")
@@ -500,14 +500,14 @@ def prefect_child(spec_path: str) -> None:
             records.append((record.created, record.name, record.getMessage(), task))
 
     t0 = time.time()
-    from flows.cli.core_commands import case_new
+    from flows.application.cases import open_case
     from flows.orchestration.capture_flow import capture
     imported = time.time()
     keep = Keep(logging.INFO)
     for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).addHandler(keep)
     with contextlib.redirect_stdout(io.StringIO()):
-        case_new(Path(spec["home"]), "bench", "Benchmark capture (flow)", None, "bench")
+        open_case(Path(spec["home"]), "bench", "Benchmark capture (flow)", by="bench")
     case_made = time.time()
     # Static mode and no media capture: the same capture as the rows before (the flow's "auto"
     # would use Chromium when it is installed).

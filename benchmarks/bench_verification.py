@@ -24,14 +24,16 @@ from catalog.queries.sql import locate_item, run_query  # noqa: E402
 from catalog.reports.evidence_report import make_report  # noqa: E402
 from catalog.storage.segments import segments_dir, write_segment  # noqa: E402
 from catalog.storage.views import ensure_catalog  # noqa: E402
+from flows.application.cases import open_case  # noqa: E402
 from flows.application.environment import open_store  # noqa: E402
-from flows.cli.core_commands import case_new  # noqa: E402
 from flows.demo import SiteServer  # noqa: E402
 from preservation.custody.log import Actor, CustodyLog  # noqa: E402
 from preservation.ids import new_id  # noqa: E402
+from preservation.records.capture import CapturedItem, CaptureRecord  # noqa: E402
+from preservation.records.step import VerificationStep  # noqa: E402
 from preservation.tool_versions import BEARWITNESS_VERSION  # noqa: E402
 from verification.checks.automated_checks import run_automated_checks  # noqa: E402
-from verification.steps.recording import capture_item_resolver, load_steps, record_step  # noqa: E402
+from verification.steps.recording import capture_item_resolver, record_step  # noqa: E402
 from verification.steps.status import StatusPolicy, derive_status  # noqa: E402
 
 
@@ -71,7 +73,7 @@ def bench_neighbours(home: Path, images: int, probes: int) -> None:
 
 
 def bench_steps_and_report(home: Path, steps: int) -> None:
-    case_new(home, "demo", "Benchmark", None, "bench")
+    open_case(home, "demo", "Benchmark", by="bench")
     store = open_store(home)
     sys.path.insert(0, str(ROOT / "tests"))
     from verification_support import capture_plain, common, item_of  # noqa: E402
@@ -80,7 +82,8 @@ def bench_steps_and_report(home: Path, steps: int) -> None:
         pages = ["index.html", "reports/market-shelling.html", "reports/reposts-roundup.html",
                  "reports/checkpoint-closure.html", "reports/night-convoy.html"]
         started = time.perf_counter()
-        records = capture_plain(home, "demo", [site.url + p for p in pages])
+        records = [CaptureRecord.from_dict(r)
+                   for r in capture_plain(home, "demo", [site.url + p for p in pages])]
         elapsed = time.perf_counter() - started
     machine = run_query(home, "SELECT count(*) FROM verification_steps WHERE automated").rows[0][0]
     print(f"demo site captured, analysed and checked ({machine} machine steps) in "
@@ -97,10 +100,13 @@ def bench_steps_and_report(home: Path, steps: int) -> None:
     found = capture_item_resolver(store, lambda i: locate_item(home, i))(item_id)
     _timed("locate an item through the catalog (what each CLI call does once)",
            time.perf_counter() - started, 1, "lookups")
+    assert found is not None
     record = found[0]
 
-    def resolve(_item_id: str) -> tuple[dict, dict]:
+    def resolve(_item_id: str) -> tuple[CaptureRecord, CapturedItem]:
+        assert found is not None
         return found
+
     segment = new_id("bench")
     with CustodyLog(store.custody_dir(), segment,
                     Actor("bench", "bearwitness", BEARWITNESS_VERSION)) as custody:
@@ -114,8 +120,8 @@ def bench_steps_and_report(home: Path, steps: int) -> None:
     print(f"{'':<58} (each step reads the capture's earlier steps: the cost grows with them)")
     land_custody(home, store.custody_dir() / f"{segment}.jsonl")
     started = time.perf_counter()
-    reland_capture(home, store, record["case_id"], record["capture_id"])
-    held = len(load_steps(store, record["case_id"], record["capture_id"]))
+    reland_capture(home, store, record.case_id, record.capture_id)
+    held = len(store.steps(record.case_id, record.capture_id))
     _timed(f"re-land one capture holding {held} steps", time.perf_counter() - started,
            1, "segments")
     with CustodyLog(store.custody_dir(), new_id("bench"),
@@ -129,10 +135,13 @@ def bench_steps_and_report(home: Path, steps: int) -> None:
 
 
 def bench_status(items: int) -> None:
-    def step(n: int, kind: str, who: str) -> dict:
-        return {"step_id": f"s{n}-{kind}", "step_type": kind, "analyst": who, "automated": False,
-                "fields": {"result": "supports", "reviews": [f"s{n}-source_analysis"],
-                           "outcome": "confirmed"}}
+    def step(n: int, kind: str, who: str) -> VerificationStep:
+        return VerificationStep(step_id=f"s{n}-{kind}", case_id="c", capture_id="cap",
+                                item_id=f"i{n}", step_type=kind, analyst=who, automated=False,
+                                at="2026-12-01T00:00:00+00:00",
+                                fields={"result": "supports",
+                                        "reviews": [f"s{n}-source_analysis"],
+                                        "outcome": "confirmed"})
     per_item = [[step(n, "source_analysis", "a"), step(n, "geolocation", "b"),
                  step(n, "chronolocation", "b"), step(n, "peer_review", "c")]
                 for n in range(items)]

@@ -17,7 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from collectors.errors import IntegrityError, UnknownCase, UnknownRecord, UnreadableRecord
+from collectors.errors import (
+    IntegrityError,
+    ObjectExists,
+    UnknownCase,
+    UnknownRecord,
+    UnreadableRecord,
+)
 from preservation.hashing import file_sha256
 from preservation.records.capture import CaptureRecord
 from preservation.records.case import Assessment, Case, CaseDocument, Inquiry, StatusPolicyRecord
@@ -79,16 +85,19 @@ class EvidenceStore:
         """Place `source` at its content address; returns (key, created). An existing copy
         is reused only after its bytes are checked against the name."""
         key = layout.working_copy_key(sha256)
-        if self.exists(key):
-            found = self.sha256(key)
-            if found != sha256:
-                raise IntegrityError(f"working copy {key} holds sha256:{found}, "
-                                     f"not sha256:{sha256}")
-            return key, False
-        if file_sha256(source) != sha256:
-            raise IntegrityError(f"refusing to store {source} as sha256:{sha256}: bytes differ")
-        self.put_file(key, source)
-        return key, True
+        if not self.exists(key):
+            if file_sha256(source) != sha256:
+                raise IntegrityError(f"refusing to store {source} as sha256:{sha256}: "
+                                     "bytes differ")
+            try:
+                self.put_file(key, source)
+                return key, True
+            except ObjectExists:
+                pass  # a parallel capture stored the same bytes first: checked below
+        found = self.sha256(key)
+        if found != sha256:
+            raise IntegrityError(f"working copy {key} holds sha256:{found}, not sha256:{sha256}")
+        return key, False
 
     def document(self, kind: type[R], key: str) -> R:
         return kind.from_json(self.read_bytes(key), where=key)
