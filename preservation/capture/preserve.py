@@ -99,6 +99,11 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
     warc = WarcReference(path=layout.warc_key(case_id, capture_id), size=collected.closed.size,
                          sha256=collected.closed.sha256, sha512=collected.closed.sha512,
                          records=collected.closed.records)
+    try:
+        store.commit_staged(warc.path)  # written in staging unless the store is local
+    except BaseException:
+        store.remove_spool(capture_id)
+        raise
     _record_warc(custody, case_id, capture_id, url, collector.mode, collected.result, warc)
     try:
         working = _extract_working_copies(store, collected.closed, collected.recorder.items, spool)
@@ -121,6 +126,7 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
     key = store.put_document(layout.capture_record_key(case_id, capture_id), record)
     custody.record("store", capture_id, case_id=case_id, object_path=key,
                    sha256=f"sha256:{store.sha256(key)}", purpose="capture record")
+    store.drop_staged(warc.path)
     return CaptureOutcome(record, {sha: store.local_file(k) for sha, k in working.items()})
 
 

@@ -10,12 +10,14 @@ moves an object: its old path is then expected to be gone.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from collectors.errors import StoreError
 from preservation.capture.capture_lock import take_abandoned
@@ -29,6 +31,7 @@ from preservation.integrity.problems import (
     MISSING_COLLECT,
     MISSING_OBJECT,
     ORPHAN_COLLECT,
+    REPLACED_OBJECT,
     UNRECORDED_OBJECT,
     WARC_RECORD,
     AuditProblem,
@@ -37,9 +40,10 @@ from preservation.integrity.run_manifest import check_manifest
 from preservation.integrity.timestamps import verify_timestamp
 from preservation.records.capture import CaptureRecord
 from preservation.store import layout
+from preservation.store.backend import StoredObject
 from preservation.store.durable_files import TEMP_SUFFIX
 from preservation.store.evidence_store import EvidenceStore
-from preservation.warc.reader import check_warc
+from preservation.warc.reader import WarcProblem, check_warc_stream
 from preservation.warc.writer import OPEN_SUFFIX
 
 _RECORDING_ACTIONS = ("store", "derive", "transfer")
@@ -83,17 +87,20 @@ def _now() -> str:
 def audit_store(store: EvidenceStore, *, case_id: str | None = None,
                 progress: Progress | None = None, tsa_trust: Path | None = None) -> AuditReport:
     """Check the whole store (or the objects of one case: the custody log is always checked
-    whole, since chains span cases). Nothing is written."""
+    whole, since chains span cases). Nothing is written. On object storage the custody log
+    and every object are read afresh from the bucket (the first version of each key)."""
     report = AuditReport(_now(), case_id=case_id)
-    custody = check_custody(store.custody_dir(), store.custody_segments())
+    with store.custody_snapshot() as snapshot:
+        custody = check_custody(snapshot.directory, snapshot.segments, shared=store.remote)
+        segment_hashes = _segment_hashes(snapshot.segments)
     report.segments, report.events = custody.segments, len(custody.events)
     report.problems += custody.problems
     recorded, moved = _recorded_objects(custody)
     report.problems += _conflicts(recorded)
     wanted = _case_paths(store, custody, case_id) if case_id else None
-    keys = [k for k in store.object_keys() if wanted is None or k in wanted]
-    _check_files(store, keys, recorded, report, progress)
-    present = set(keys)
+    objects = [o for o in store.object_states() if wanted is None or o.key in wanted]
+    _check_files(store, objects, recorded, report, progress, custody)
+    present = {o.key for o in objects}
     for path, events in sorted(recorded.items()):
         if path in present or path in moved or (wanted is not None and path not in wanted):
             continue
@@ -104,8 +111,9 @@ def audit_store(store: EvidenceStore, *, case_id: str | None = None,
             report.objects.append(ObjectCheck(path, events[0].get("object_id"),
                                               events[0].get("case_id"),
                                               events[0].get("sha256"), None, False))
+    report.problems += _staged_leftovers(store)
     report.problems += _check_captures(store, custody, recorded, case_id)
-    report.problems += _check_timestamps(store, custody, report, tsa_trust)
+    report.problems += _check_timestamps(store, custody, report, tsa_trust, segment_hashes)
     report.ended_at = _now()
     return report
 
@@ -148,8 +156,10 @@ def _case_paths(store: EvidenceStore, custody: CustodyState, case_id: str) -> se
     return paths
 
 
-def _live_captures_since(store: EvidenceStore) -> float | None:
-    """When the oldest capture still running began (its lock file's time), or None."""
+def _live_since(store: EvidenceStore, custody: CustodyState) -> float | None:
+    """When the oldest writer that may still be storing objects began: a capture still
+    running here (its lock file's time) or, on object storage, a segment opened elsewhere and
+    not sealed yet. None when there is none."""
     times = []
     for lock in store.capture_locks():
         held = take_abandoned(lock)
@@ -161,55 +171,128 @@ def _live_captures_since(store: EvidenceStore) -> float | None:
         else:
             with held:
                 pass
+    for opened_at in custody.elsewhere.values():
+        with contextlib.suppress(ValueError):
+            times.append(datetime.fromisoformat(opened_at.replace("Z", "+00:00")).timestamp())
     return min(times) if times else None
 
 
-def _check_files(store: EvidenceStore, keys: list[str],
+def _check_files(store: EvidenceStore, objects: list[StoredObject],
                  recorded: dict[str, list[dict[str, Any]]], report: AuditReport,
-                 progress: Progress | None) -> None:
-    files = [(key, store.local_file(key)) for key in keys]
-    total = sum(_size(p) for _, p in files)
-    live_since = _live_captures_since(store)
+                 progress: Progress | None, custody: CustodyState) -> None:
+    total = sum(o.size for o in objects)
+    live_since = _live_since(store, custody)
     done = 0
-    for number, (relative, path) in enumerate(files, 1):
+    for number, stored in enumerate(objects, 1):
+        relative = stored.key
         events = recorded.get(relative)
-        if not path.exists():  # moved away (repair running beside us) since listed
-            continue
-        if _in_progress(path) or (not events and live_since is not None
-                                  and path.stat().st_mtime >= live_since):
-            # Being written, or written by a capture still running and not recorded *yet*
-            # (a capture records each object just after storing it).
+        name = relative.rsplit("/", 1)[-1]
+        if store.in_place:
+            path = store.local_path(relative)
+            if not path.exists():  # moved away (repair running beside us) since listed
+                continue
+            if _in_progress(path):
+                report.in_progress.append(relative)
+                continue
+        if not events and live_since is not None and stored.modified >= live_since:
+            # Written by a capture still running and not recorded *yet* (a capture records
+            # each object just after storing it).
             report.in_progress.append(relative)
             continue
-        if path.name.endswith(TEMP_SUFFIX) and path.name.startswith(".") and \
+        if name.endswith(TEMP_SUFFIX) and name.startswith(".") and \
                 not relative.startswith("quarantine/"):
             report.problems.append(AuditProblem(INTERRUPTED, relative, "temporary file of an "
                                                 "interrupted write: run `bearwitness repair`"))
-        elif path.name.endswith(OPEN_SUFFIX) and relative.startswith("warcs/"):
+        elif name.endswith(OPEN_SUFFIX) and relative.startswith("warcs/"):
             report.problems.append(AuditProblem(INTERRUPTED, relative, "WARC of an interrupted "
                                                 "capture: run `bearwitness repair`"))
         elif not events:
             report.problems.append(AuditProblem(UNRECORDED_OBJECT, relative, "in the store but "
                                                 "no custody event records it"))
-        sha256, sha512 = _hash(path)
-        done += path.stat().st_size
-        report.bytes_hashed += path.stat().st_size
+        if stored.versions > 1 or stored.hidden:
+            report.problems.append(AuditProblem(
+                REPLACED_OBJECT, relative, f"{stored.versions} versions under the key"
+                + (", the current one a delete marker" if stored.hidden else "")
+                + ": something was put over the write-once original (checked: the original)"))
+        try:
+            sha256, sha512, warc_problems = _read_and_check(store, stored)
+        except FileNotFoundError:
+            continue  # moved away since listed
+        done += stored.size
+        report.bytes_hashed += stored.size
         if events:
             _compare(relative, events, sha256, sha512, report)
-        if path.name.endswith((".warc.gz", f".warc.gz{OPEN_SUFFIX}")):
-            for problem in check_warc(path).problems:
-                report.problems.append(AuditProblem(WARC_RECORD, relative, problem.problem,
-                                                    problem.offset, problem.expected,
-                                                    problem.found))
+        for problem in warc_problems:
+            report.problems.append(AuditProblem(WARC_RECORD, relative, problem.problem,
+                                                problem.offset, problem.expected,
+                                                problem.found))
         if progress:
-            progress(number, len(files), done, total)
+            progress(number, len(objects), done, total)
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
+def _read_and_check(store: EvidenceStore, stored: StoredObject
+                    ) -> tuple[str, str, list[WarcProblem]]:
+    """SHA-256 and SHA-512 of the object's first version, and for a WARC the strict
+    reader's problems, in one streaming read."""
+    name = stored.key.rsplit("/", 1)[-1]
+    with store.backend.open_version(stored.key, stored.version) as handle:
+        reader = _HashingReader(handle)
+        problems: list[WarcProblem] = []
+        if name.endswith((".warc.gz", f".warc.gz{OPEN_SUFFIX}")):
+            problems = check_warc_stream(reader, stored.key, stored.size).problems
+        reader.drain()
+    sha256, sha512 = reader.digests()
+    return sha256, sha512, problems
+
+
+class _HashingReader(io.RawIOBase):
+    """Hashes every byte read through it (the strict reader stops early on a torn file:
+    `drain` hashes the rest)."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self._sha256 = hashlib.sha256()
+        self._sha512 = hashlib.sha512()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size if size is not None and size >= 0 else _CHUNK)
+        self._sha256.update(data)
+        self._sha512.update(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def drain(self) -> None:
+        while self.read(_CHUNK):
+            pass
+
+    def digests(self) -> tuple[str, str]:
+        return "sha256:" + self._sha256.hexdigest(), "sha512:" + self._sha512.hexdigest()
+
+
+def _staged_leftovers(store: EvidenceStore) -> list[AuditProblem]:
+    """What dead captures left in staging (object storage, encrypted cases): not in the store
+    yet, nor set aside; `repair` does that."""
+    problems = []
+    for key in store.staging_keys("warcs/"):
+        capture_id = key.rsplit("/", 1)[-1].split(".warc.gz")[0]
+        lock = store.capture_lock_path(capture_id)
+        held = take_abandoned(lock)
+        if held is None and lock.exists():
+            continue  # still being written
+        if held is not None:
+            with held:
+                pass
+        problems.append(AuditProblem(INTERRUPTED, f"tmp/staging/{key}", "WARC of an "
+                                     "interrupted capture, never stored: run `bearwitness "
+                                     "repair`"))
+    return problems
 
 
 def _in_progress(path: Path) -> bool:
@@ -217,15 +300,6 @@ def _in_progress(path: Path) -> bool:
     if not (path.name.endswith(OPEN_SUFFIX) or path.name.endswith(TEMP_SUFFIX)):
         return False
     return not path.exists() or writer_is_alive(path)
-
-
-def _hash(path: Path) -> tuple[str, str]:
-    sha256, sha512 = hashlib.sha256(), hashlib.sha512()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            sha256.update(chunk)
-            sha512.update(chunk)
-    return "sha256:" + sha256.hexdigest(), "sha512:" + sha512.hexdigest()
 
 
 def _compare(relative: str, events: list[dict[str, Any]], sha256: str, sha512: str,
@@ -294,12 +368,12 @@ def _check_captures(store: EvidenceStore, custody: CustodyState,
 
 
 def _check_timestamps(store: EvidenceStore, custody: CustodyState, report: AuditReport,
-                      tsa_trust: Path | None) -> list[AuditProblem]:
+                      tsa_trust: Path | None,
+                      segment_hashes: dict[str, str]) -> list[AuditProblem]:
     run_ids = store.manifest_run_ids()
     if not run_ids:
         return []
     by_hash = {e.get("event_hash"): e for e in custody.events}
-    segment_hashes = _segment_hashes(store)
     problems: list[AuditProblem] = []
     for run_id in run_ids:
         report.timestamps += 1
@@ -308,9 +382,9 @@ def _check_timestamps(store: EvidenceStore, custody: CustodyState, report: Audit
     return problems
 
 
-def _segment_hashes(store: EvidenceStore) -> dict[str, str]:
+def _segment_hashes(segments: list[Path]) -> dict[str, str]:
     hashes = {}
-    for path in store.custody_segments():
+    for path in segments:
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
             while chunk := handle.read(_CHUNK):

@@ -80,8 +80,8 @@ class _Repair:
     @property
     def custody(self) -> CustodyLog:
         if self._custody is None:  # opened only when there is something to record
-            self._custody = CustodyLog(self.store.custody_dir(), self.report.segment,
-                                       self.actor, run_id=self.run_id)
+            self._custody = self.store.custody_log(self.report.segment,
+                                                   self.actor, run_id=self.run_id)
         return self._custody
 
     def move(self, path: Path, object_id: str, case_id: str | None, why: str) -> Path:

@@ -6,24 +6,41 @@ above this layer. Keys and the layout are in preservation/store/layout.py.
 
 What is local whatever the backend: the custody log being appended to, and `tmp/` (spool files,
 locks and scratch of captures in progress) — both on this machine, under `local_root`.
+
+With a backend that does not keep objects in place under `local_root` (object storage, an
+encrypted case), a capture's WARC is written in `tmp/staging/` and stored when it is closed
+(`commit_staged`); plaintext that tools need is materialized in the private temporary area
+(`tmp/private/`, preservation/store/private_area.py) and nowhere else. On object storage the
+custody log is published there too: each sealed segment write-once in the bucket, the
+segment index as one object per entry (preservation/custody/object_index.py); readers get
+local copies (`custody_segments`, `custody_index_dir`), the audit a fresh snapshot
+(`custody_snapshot`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from collectors.errors import (
     IntegrityError,
     ObjectExists,
+    StoreError,
     UnknownCase,
     UnknownRecord,
     UnreadableRecord,
 )
+from preservation.custody.index import FileIndex, SegmentIndex
+from preservation.custody.log import Actor, CustodyLog, StoredForm
+from preservation.custody.object_index import ObjectIndex
 from preservation.hashing import file_sha256
 from preservation.records.capture import CaptureRecord
 from preservation.records.case import Assessment, Case, CaseDocument, Inquiry, StatusPolicyRecord
@@ -31,17 +48,56 @@ from preservation.records.document import Document
 from preservation.records.run_report import RunReport
 from preservation.records.step import VerificationStep
 from preservation.store import layout
-from preservation.store.backend import LocalDirectory, StoreBackend
+from preservation.store.backend import LocalDirectory, StoreBackend, StoredObject
 from preservation.store.layout import check_id
+from preservation.store.object_backend import ObjectStorageBackend
+from preservation.store.private_area import PrivateArea
 
 R = TypeVar("R", bound=Document)
 OPEN_WARC_SUFFIX = ".warc.gz.open"
+STAGING_DIR = "staging"
+MIRROR_DIR = "mirror"
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CustodySnapshot:
+    """The custody log as files to check: `directory` holds `index/segments.jsonl`;
+    `segments` are the segment files (copies of the stored ones, and the live or dead
+    segments that exist only on this machine, in place, so that their writers' locks show)."""
+
+    directory: Path
+    segments: list[Path]
+    stored: frozenset[str]  # segments read from the store (the rest exist only here)
 
 
 class EvidenceStore:
-    def __init__(self, root: Path, backend: StoreBackend | None = None) -> None:
+    def __init__(self, root: Path, backend: StoreBackend | None = None, *,
+                 objects: ObjectStorageBackend | None = None,
+                 private: PrivateArea | None = None,
+                 stored_form: StoredForm | None = None) -> None:
         self.local_root = root  # custody log and tmp/ live here, whatever the backend
         self.backend: StoreBackend = backend or LocalDirectory(root)
+        # The raw bucket, for what is never encrypted (custody segments and the index).
+        self.objects = objects
+        self.private = private or PrivateArea(root / "tmp")
+        self.stored_form = stored_form
+        self._local_copies: dict[str, Path] = {}  # key → plaintext on this machine
+
+    @property
+    def remote(self) -> bool:
+        """Objects live in object storage (shared by machines), not under local_root."""
+        return self.objects is not None
+
+    @property
+    def in_place(self) -> bool:
+        """Objects are the files under local_root themselves (the plain local store)."""
+        backend = self.backend
+        return isinstance(backend, LocalDirectory) and backend.root == self.local_root
+
+    @property
+    def location(self) -> str:
+        return self.backend.location
 
     # ------------------------------------------------------------ objects
 
@@ -61,7 +117,12 @@ class EvidenceStore:
         return self.backend.keys(prefix, suffix=suffix)
 
     def local_file(self, key: str) -> Path:
-        """A file holding the object, for tools that read files (exiftool, ffmpeg, zip)."""
+        """A file holding the object, for tools that read files (exiftool, ffmpeg, zip): the
+        stored file itself on the local store, else a plaintext copy in the private
+        temporary area (the one this process stored it from, or one materialized now)."""
+        known = self._local_copies.get(key)
+        if known is not None and known.exists():
+            return known
         return self.backend.local_file(key)
 
     def put_bytes(self, key: str, data: bytes) -> str:
@@ -72,6 +133,146 @@ class EvidenceStore:
         self.backend.put_file(key, source)
         return key
 
+    def put_file_keeping_copy(self, key: str, source: Path) -> str:
+        """Store `source`; where objects are not in place, move it into the private area as
+        this process's plaintext copy of `key` (analysis reads it next, without a download
+        or a key)."""
+        self.put_file(key, source)
+        if not self.in_place:
+            copy = self.private.new_file(prefix="stored-")
+            os.replace(source, copy)
+            self._local_copies[key] = copy
+        return key
+
+    # ------------------------------------------------------------ writing outside the store
+
+    def staging_path(self, key: str) -> Path:
+        """Where an object that is written in place over time (a WARC) is written: its place
+        in the store on the local store, else `tmp/staging/<key>` until `commit_staged`."""
+        if self.in_place:
+            return self.local_path(key)
+        return LocalDirectory(self.tmp_dir() / STAGING_DIR).path(key)
+
+    def staging_keys(self, prefix: str, *, suffix: str = "") -> list[str]:
+        """Keys of what lies in staging (nothing on the local store: it writes in place)."""
+        if self.in_place:
+            return []
+        return LocalDirectory(self.tmp_dir() / STAGING_DIR).keys(prefix, suffix=suffix)
+
+    def commit_staged(self, key: str) -> None:
+        """Store a finished staged file under its key (nothing to do on the local store).
+        The staged file stays as this process's plaintext copy until `drop_staged`."""
+        if self.in_place:
+            return
+        path = self.staging_path(key)
+        self.put_file(key, path)
+        self._local_copies[key] = path
+
+    def drop_staged(self, key: str) -> None:
+        """Remove a staged file once its object is stored (its capture is committed)."""
+        if self.in_place:
+            return
+        self._local_copies.pop(key, None)
+        self.staging_path(key).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Remove this process's plaintext copies (the private area)."""
+        self._local_copies.clear()
+        self.private.close()
+
+    # ------------------------------------------------------------ the custody log
+
+    def custody_index(self) -> SegmentIndex:
+        return ObjectIndex(self.objects) if self.objects is not None \
+            else FileIndex(self.custody_dir())
+
+    def custody_log(self, segment: str, actor: Actor, *, run_id: str | None = None,
+                    segment_kind: str = "run") -> CustodyLog:
+        """A new custody segment of this store: written here, registered and sealed in the
+        store's index, published write-once on object storage."""
+        return CustodyLog(self.custody_dir(), segment, actor, run_id=run_id,
+                          segment_kind=segment_kind, index=self.custody_index(),
+                          publish=self.publish_segment if self.remote else None,
+                          stored_form=self.stored_form)
+
+    def publish_segment(self, path: Path) -> None:
+        """Store a finished segment in the bucket (object storage); a copy already there
+        must hold the same bytes (a repair finishing what a dead writer began)."""
+        if self.objects is None:
+            return
+        key = layout.custody_segment_key(path.stem)
+        try:
+            self.objects.put_file(key, path)
+        except ObjectExists:
+            with self.objects.open_read(key) as handle:
+                stored = _stream_sha256(handle)
+            if stored != file_sha256(path):
+                raise StoreError(f"{self.objects.location}{key} exists with other bytes than "
+                                 f"{path}; run `bearwitness audit`") from None
+
+    def custody_index_dir(self) -> Path:
+        """A directory whose `index/segments.jsonl` is the segment index: the custody folder
+        itself on a local store, else a local copy of the store's index, brought up to date."""
+        if self.objects is None:
+            return self.custody_dir()
+        mirror = self.local_root / MIRROR_DIR / "custody"
+        ObjectIndex(self.objects).mirror(mirror)
+        return mirror
+
+    def custody_segment_path(self, segment: str) -> Path:
+        """A local file holding one segment (a copy of the stored one on object storage)."""
+        check_id("segment", segment)
+        local = self.custody_dir() / f"{segment}.jsonl"
+        if self.objects is None or local.exists():
+            return local
+        return self._mirrored_segment(segment)
+
+    def _mirrored_segment(self, segment: str) -> Path:
+        assert self.objects is not None
+        target = self.local_root / MIRROR_DIR / "custody" / f"{segment}.jsonl"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _download(self.objects, layout.custody_segment_key(segment), target)
+        return target
+
+    def stored_segments(self, prefix: str = "") -> list[str]:
+        """Names of the segments stored in the bucket (object storage only)."""
+        if self.objects is None:
+            return []
+        return [key.removeprefix("custody/").removesuffix(".jsonl")
+                for key in self.objects.keys(f"custody/{prefix}", suffix=".jsonl")
+                if "/" not in key.removeprefix("custody/")]
+
+    @contextlib.contextmanager
+    def custody_snapshot(self) -> Iterator[CustodySnapshot]:
+        """The custody log to check (the audit): on a local store the files themselves; on
+        object storage every stored segment and index entry read afresh into the private
+        area — never a cached copy — plus the segments that exist only on this machine."""
+        if self.objects is None:
+            yield CustodySnapshot(self.custody_dir(), self.custody_segments(), frozenset())
+            return
+        folder = Path(tempfile.mkdtemp(prefix="custody-", dir=self.private.folder()))
+        try:
+            ObjectIndex(self.objects).snapshot(folder)
+            stored = self.stored_segments()
+            paths = []
+            for name in stored:
+                target = folder / f"{name}.jsonl"
+                _download(self.objects, layout.custody_segment_key(name), target)
+                paths.append(target)
+            paths += [p for p in self._written_here() if p.stem not in set(stored)]
+            yield CustodySnapshot(folder, sorted(paths, key=lambda p: p.name),
+                                  frozenset(stored))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _written_here(self, prefix: str = "") -> list[Path]:
+        folder = self.custody_dir()
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir()
+                      if p.name.endswith(".jsonl") and p.name.startswith(prefix))
+
     def put_document(self, key: str, document: Document | dict[str, Any]) -> str:
         """Store a JSON document write-once (refuses to replace an existing one)."""
         data = document.to_dict() if isinstance(document, Document) else document
@@ -79,7 +280,14 @@ class EvidenceStore:
         return self.put_bytes(key, text.encode() + b"\n")
 
     def sha256(self, key: str) -> str:
-        return file_sha256(self.local_file(key))
+        """SHA-256 of the object's (plaintext) bytes."""
+        known = self._local_copies.get(key)
+        if known is not None and known.exists():
+            return file_sha256(known)
+        if self.in_place:
+            return file_sha256(self.local_file(key))
+        with self.open_read(key) as handle:
+            return _stream_sha256(handle)
 
     def put_working_copy(self, sha256: str, source: Path) -> tuple[str, bool]:
         """Place `source` at its content address; returns (key, created). An existing copy
@@ -90,7 +298,7 @@ class EvidenceStore:
                 raise IntegrityError(f"refusing to store {source} as sha256:{sha256}: "
                                      "bytes differ")
             try:
-                self.put_file(key, source)
+                self.put_file_keeping_copy(key, source)
                 return key, True
             except ObjectExists:
                 pass  # a parallel capture stored the same bytes first: checked below
@@ -229,6 +437,11 @@ class EvidenceStore:
         return [key for key in self.keys("")
                 if "/" not in key or key.split("/", 1)[0] not in layout.NOT_OBJECTS]
 
+    def object_states(self) -> list[StoredObject]:
+        """Every stored object with its size, time and versions (what the audit reads)."""
+        return [o for o in self.backend.stat_all("")
+                if "/" not in o.key or o.key.split("/", 1)[0] not in layout.NOT_OBJECTS]
+
     def watched_cases(self) -> list[str]:
         folder = self.local_root / "watch"
         return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
@@ -262,19 +475,23 @@ class EvidenceStore:
 
     def warc_writing_path(self, case_id: str, capture_id: str) -> Path:
         """Where a capture's WARC is written (as `….open` until closed); on the local
-        backend that is its place in the store."""
-        return self.local_root / layout.warc_key(case_id, capture_id)
+        backend that is its place in the store, else staging (see `staging_path`)."""
+        return self.staging_path(layout.warc_key(case_id, capture_id))
 
     def custody_dir(self) -> Path:
+        """Where this machine writes its custody segments."""
         return self.local_root / "custody"
 
     def custody_segments(self, prefix: str = "") -> list[Path]:
-        """The custody segment files (`<segment>.jsonl`), optionally those of one run."""
-        folder = self.custody_dir()
-        if not folder.is_dir():
-            return []
-        return sorted(p for p in folder.iterdir()
-                      if p.name.endswith(".jsonl") and p.name.startswith(prefix))
+        """The custody segment files (`<segment>.jsonl`), optionally those of one run: on
+        object storage, local copies of the stored ones plus those written here only."""
+        written = self._written_here(prefix)
+        if self.objects is None:
+            return written
+        here = {p.stem: p for p in written}
+        stored = [here.pop(name) if name in here else self._mirrored_segment(name)
+                  for name in self.stored_segments(prefix)]
+        return sorted([*stored, *here.values()], key=lambda p: p.name)
 
     def tmp_dir(self) -> Path:
         return self.local_root / "tmp"
@@ -295,3 +512,18 @@ class EvidenceStore:
 
     def remove_spool(self, name: str) -> None:
         shutil.rmtree(self.spool_dir(name), ignore_errors=True)
+
+
+def _stream_sha256(handle: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while chunk := handle.read(_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download(objects: ObjectStorageBackend, key: str, target: Path) -> None:
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    with objects.open_read(key) as source, open(temporary, "wb") as handle:
+        while chunk := source.read(_CHUNK):
+            handle.write(chunk)
+    os.replace(temporary, target)
