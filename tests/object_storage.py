@@ -11,6 +11,7 @@ it), and GetObjectRetention (500).
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ class MotoServer:
         self.endpoint = ""
 
     def __enter__(self) -> MotoServer:
+        # One log line per request would bury a failing test's output.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"

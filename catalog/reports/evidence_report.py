@@ -170,7 +170,7 @@ def _custody_trail(home: Path, store: EvidenceStore, record: CaptureRecord,
                            "ORDER BY segment", [*sorted(objects), item.item_id]).rows
     events, chains = [], []
     for (segment,) in rows:
-        path = store.custody_dir() / f"{segment}.jsonl"
+        path = store.custody_segment_path(segment)
         if not path.exists():
             chains.append({"segment": segment, "problems": ["segment missing from the store"]})
             continue

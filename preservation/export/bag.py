@@ -174,7 +174,7 @@ def _add_custody(store: EvidenceStore, bag: _BagWriter, paths: set[str],
                  object_ids: set[str]) -> None:
     """The events about the exported objects, whole; their segments and the index with the
     other events reduced to hash stubs."""
-    custody_dir = store.custody_dir()
+    custody_dir = store.custody_index_dir()
     disclosed: list[dict[str, Any]] = []
     segments_used: set[str] = set()
     shas = {p.rsplit("/", 1)[-1] for p in paths if p.startswith("work/")}

@@ -93,8 +93,12 @@ def audit_store(store: EvidenceStore, *, case_id: str | None = None,
     with store.custody_snapshot() as snapshot:
         custody = check_custody(snapshot.directory, snapshot.segments, shared=store.remote)
         segment_hashes = _segment_hashes(snapshot.segments)
+        replaced = snapshot.replaced
     report.segments, report.events = custody.segments, len(custody.events)
     report.problems += custody.problems
+    report.problems += [AuditProblem(REPLACED_OBJECT, o.key, f"{o.versions} versions under the "
+                                     "key: something was put over the write-once original "
+                                     "(checked: the original)") for o in replaced]
     recorded, moved = _recorded_objects(custody)
     report.problems += _conflicts(recorded)
     wanted = _case_paths(store, custody, case_id) if case_id else None

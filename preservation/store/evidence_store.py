@@ -26,6 +26,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -40,7 +41,7 @@ from collectors.errors import (
 )
 from preservation.custody.index import FileIndex, SegmentIndex
 from preservation.custody.log import Actor, CustodyLog, StoredForm
-from preservation.custody.object_index import ObjectIndex
+from preservation.custody.object_index import ENTRIES_PREFIX, ObjectIndex
 from preservation.hashing import file_sha256
 from preservation.records.capture import CaptureRecord
 from preservation.records.case import Assessment, Case, CaseDocument, Inquiry, StatusPolicyRecord
@@ -69,6 +70,7 @@ class CustodySnapshot:
     directory: Path
     segments: list[Path]
     stored: frozenset[str]  # segments read from the store (the rest exist only here)
+    replaced: tuple[StoredObject, ...] = ()  # custody keys written over after they were stored
 
 
 class EvidenceStore:
@@ -232,7 +234,8 @@ class EvidenceStore:
         target = self.local_root / MIRROR_DIR / "custody" / f"{segment}.jsonl"
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            _download(self.objects, layout.custody_segment_key(segment), target)
+            with contextlib.suppress(FileNotFoundError):  # not stored (yet): no file either
+                _download(self.objects, layout.custody_segment_key(segment), target)
         return target
 
     def stored_segments(self, prefix: str = "") -> list[str]:
@@ -246,23 +249,41 @@ class EvidenceStore:
     @contextlib.contextmanager
     def custody_snapshot(self) -> Iterator[CustodySnapshot]:
         """The custody log to check (the audit): on a local store the files themselves; on
-        object storage every stored segment and index entry read afresh into the private
-        area — never a cached copy — plus the segments that exist only on this machine."""
+        object storage the first (write-once) version of every stored segment and index
+        entry, read afresh into the private area — never a cached copy — plus the segments
+        that exist only on this machine. Keys with later versions are listed as replaced."""
         if self.objects is None:
             yield CustodySnapshot(self.custody_dir(), self.custody_segments(), frozenset())
             return
+        objects = self.objects
         folder = Path(tempfile.mkdtemp(prefix="custody-", dir=self.private.folder()))
         try:
-            ObjectIndex(self.objects).snapshot(folder)
-            stored = self.stored_segments()
-            paths = []
-            for name in stored:
+            states = objects.stat_all("custody/")
+            entries = [o for o in states if o.key.startswith(ENTRIES_PREFIX)]
+            segments = [o for o in states if o.key.endswith(".jsonl")
+                        and "/" not in o.key.removeprefix("custody/")]
+
+            def first(state: StoredObject) -> bytes:
+                with objects.open_version(state.key, state.version) as handle:
+                    return handle.read()
+
+            with ThreadPoolExecutor(16) as pool:
+                lines = list(pool.map(first, entries))
+                bodies = list(pool.map(first, segments))
+            index = folder / "index" / "segments.jsonl"
+            index.parent.mkdir(parents=True)
+            index.write_bytes(b"".join(lines))
+            paths, stored = [], set()
+            for state, body in zip(segments, bodies, strict=True):
+                name = state.key.removeprefix("custody/").removesuffix(".jsonl")
                 target = folder / f"{name}.jsonl"
-                _download(self.objects, layout.custody_segment_key(name), target)
+                target.write_bytes(body)
                 paths.append(target)
-            paths += [p for p in self._written_here() if p.stem not in set(stored)]
+                stored.add(name)
+            paths += [p for p in self._written_here() if p.stem not in stored]
+            replaced = tuple(o for o in states if o.versions > 1 or o.hidden)
             yield CustodySnapshot(folder, sorted(paths, key=lambda p: p.name),
-                                  frozenset(stored))
+                                  frozenset(stored), replaced)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
