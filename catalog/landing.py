@@ -33,9 +33,10 @@ from verification.steps.status import current_policy
 Rows = dict[str, list[dict[str, Any]]]
 
 
-def latest_analysis(store: EvidenceStore, sha256: str) -> dict[str, Any] | None:
+def latest_analysis(store: EvidenceStore, sha256: str,
+                    working_copy: str | None = None) -> dict[str, Any] | None:
     """The most recent stored analysis of a working copy, or None."""
-    documents = [d for name, d in sorted(store.analyses(sha256).items())
+    documents = [d for name, d in sorted(store.analyses(sha256, working_copy).items())
                  if not name.startswith("video-frames-")]  # those land on their own
     if not documents:
         return None
@@ -49,10 +50,10 @@ def capture_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
     for item in record.items:
         if not item.working_copy:
             continue
-        video = load_video_document(store, item.sha256)
+        video = load_video_document(store, item.sha256, item.working_copy)
         if video is not None:
             rows["video_frame_hashes"] += video_frame_rows(item.item_id, video)
-        analysis = latest_analysis(store, item.sha256)
+        analysis = latest_analysis(store, item.sha256, item.working_copy)
         if analysis is None:
             continue
         for table, table_rows in analysis_rows(item.item_id, analysis).items():

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -52,10 +53,10 @@ def test_the_server_enforces_what_the_store_relies_on(s3_server: MotoServer) -> 
         version = client.put_object(Bucket=bucket, Key=key, Body=b"x", IfNoneMatch="*",
                                     ChecksumAlgorithm="SHA256", ObjectLockMode=mode,
                                     ObjectLockRetainUntilDate=until)["VersionId"]
-        assert _error(lambda: client.put_object(Bucket=bucket, Key=key, Body=b"y",  # noqa: B023
-                                                IfNoneMatch="*")) == "PreconditionFailed"
-        assert _error(lambda: client.delete_object(Bucket=bucket, Key=key,  # noqa: B023
-                                                   VersionId=version)) == "AccessDenied"
+        assert _error(partial(client.put_object, Bucket=bucket, Key=key, Body=b"y",
+                              IfNoneMatch="*")) == "PreconditionFailed"
+        assert _error(partial(client.delete_object, Bucket=bucket, Key=key,
+                              VersionId=version)) == "AccessDenied"
     # What a versioned bucket cannot stop: a delete marker hides the key, and an
     # unconditional put adds a version; the locked original stays, which the audit reads.
     client.delete_object(Bucket=bucket, Key="locked-COMPLIANCE")
@@ -93,8 +94,8 @@ def test_puts_are_write_once_locked_and_streamed(s3_server: MotoServer, tmp_path
     assert first + rest == big.read_bytes()
     for key in ("p/warcs/c/big.warc.gz", "p/captures/c/one.json"):
         (version,) = client.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
-        assert _error(lambda: client.delete_object(  # noqa: B023
-            Bucket=bucket, Key=key, VersionId=version["VersionId"])) == "AccessDenied"
+        assert _error(partial(client.delete_object, Bucket=bucket, Key=key,
+                              VersionId=version["VersionId"])) == "AccessDenied"
     assert backend.size("warcs/c/big.warc.gz") == 11 << 20
     assert backend.keys("warcs/") == ["warcs/c/big.warc.gz"]
 

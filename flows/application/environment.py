@@ -17,6 +17,7 @@ from pathlib import Path
 
 from collectors.errors import UsageError
 from preservation.custody.log import Actor
+from preservation.store.backend import LocalDirectory, StoreBackend
 from preservation.store.evidence_store import EvidenceStore
 from preservation.store.object_backend import (
     ObjectLocation,
@@ -25,7 +26,8 @@ from preservation.store.object_backend import (
     parse_location,
 )
 from preservation.store.private_area import PrivateArea
-from preservation.store.retention import store_retention
+from preservation.store.protections import CaseProtections
+from preservation.store.sealed_backend import SealedBackend
 from preservation.tool_versions import BEARWITNESS_VERSION
 
 DEFAULT_HOME = "bearwitness-data"
@@ -78,15 +80,24 @@ def bound_location(home: Path) -> ObjectLocation | None:
 
 
 def open_store(home: Path) -> EvidenceStore:
+    """The evidence store of a data home: its backend (the local folder, or the bucket the
+    home belongs to), each case's protection (retention, encryption) over it."""
     root = home / "store"
     root.mkdir(parents=True, exist_ok=True)
     location = bound_location(home)
     private = PrivateArea(root / "tmp")
+    objects = None
+    base: StoreBackend
     if location is None:
-        return EvidenceStore(root, private=private)
-    objects = ObjectStorageBackend(make_client(), location, private,
-                                   retention_for=lambda key: store_retention())
-    return EvidenceStore(root, objects, objects=objects, private=private)
+        base = LocalDirectory(root)
+    else:
+        base = objects = ObjectStorageBackend(make_client(), location, private)
+    protections = CaseProtections(base)
+    if objects is not None:
+        objects.retention_for = protections.retention_for
+    sealed = SealedBackend(base, private, protections)
+    return EvidenceStore(root, sealed, objects=objects, private=private,
+                         stored_form=sealed.stored_form)
 
 
 def default_actor_name() -> str:

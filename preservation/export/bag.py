@@ -151,7 +151,8 @@ def _payload_sources(store: EvidenceStore, case_id: str,
         for item in record.items:
             if item.working_copy:
                 sources[f"items/{item.sha256}"] = item.working_copy
-                for key in store.keys(layout.analysis_prefix(item.sha256), suffix=".json"):
+                for key in store.keys(layout.analysis_prefix_for(item.working_copy,
+                                                                 item.sha256), suffix=".json"):
                     name = key.rsplit("/", 1)[-1]
                     sources[f"verification/{item.sha256}/{name}"] = key
         for key in store.keys(layout.steps_prefix(case_id, capture_id), suffix=".json"):

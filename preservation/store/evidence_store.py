@@ -46,6 +46,7 @@ from preservation.hashing import file_sha256
 from preservation.records.capture import CaptureRecord
 from preservation.records.case import Assessment, Case, CaseDocument, Inquiry, StatusPolicyRecord
 from preservation.records.document import Document
+from preservation.records.protection import CaseProtection
 from preservation.records.run_report import RunReport
 from preservation.records.step import VerificationStep
 from preservation.store import layout
@@ -53,6 +54,7 @@ from preservation.store.backend import LocalDirectory, StoreBackend, StoredObjec
 from preservation.store.layout import check_id
 from preservation.store.object_backend import ObjectStorageBackend
 from preservation.store.private_area import PrivateArea
+from preservation.store.sealed_backend import SealedBackend
 
 R = TypeVar("R", bound=Document)
 OPEN_WARC_SUFFIX = ".warc.gz.open"
@@ -85,17 +87,34 @@ class EvidenceStore:
         self.private = private or PrivateArea(root / "tmp")
         self.stored_form = stored_form
         self._local_copies: dict[str, Path] = {}  # key → plaintext on this machine
+        base = getattr(self.backend, "inner", self.backend)
+        self.in_place = isinstance(base, LocalDirectory) and base.root == root
+        """Objects are the files under local_root themselves (the local store)."""
+        self.sealed: SealedBackend | None = self.backend \
+            if isinstance(self.backend, SealedBackend) else None
 
     @property
     def remote(self) -> bool:
         """Objects live in object storage (shared by machines), not under local_root."""
         return self.objects is not None
 
-    @property
-    def in_place(self) -> bool:
-        """Objects are the files under local_root themselves (the plain local store)."""
-        backend = self.backend
-        return isinstance(backend, LocalDirectory) and backend.root == self.local_root
+    def sealed_case(self, key: str) -> str | None:
+        """The case whose key encrypts the object at `key` (None: stored as is)."""
+        return self.sealed.sealed_case(key) if self.sealed is not None else None
+
+    def is_sealed_case(self, case_id: str) -> bool:
+        protection = self.protection(case_id)
+        return protection is not None and protection.encrypted
+
+    def protection(self, case_id: str) -> CaseProtection | None:
+        if self.sealed is None:
+            return None
+        return self.sealed.protections.of_case(case_id)
+
+    def writes_in_place(self, key: str) -> bool:
+        """The object is written where it is kept (a plaintext object of the local store);
+        else it is staged, and what tools read is a plaintext copy in the private area."""
+        return self.in_place and self.sealed_case(key) is None
 
     @property
     def location(self) -> str:
@@ -110,6 +129,10 @@ class EvidenceStore:
         return self.backend.read_bytes(key)
 
     def size(self, key: str) -> int:
+        """The object's (plaintext) size."""
+        known = self._local_copies.get(key)
+        if known is not None and known.exists():
+            return known.stat().st_size
         return self.backend.size(key)
 
     def open_read(self, key: str) -> BinaryIO:
@@ -140,7 +163,7 @@ class EvidenceStore:
         this process's plaintext copy of `key` (analysis reads it next, without a download
         or a key)."""
         self.put_file(key, source)
-        if not self.in_place:
+        if not self.writes_in_place(key):
             copy = self.private.new_file(prefix="stored-")
             os.replace(source, copy)
             self._local_copies[key] = copy
@@ -151,20 +174,18 @@ class EvidenceStore:
     def staging_path(self, key: str) -> Path:
         """Where an object that is written in place over time (a WARC) is written: its place
         in the store on the local store, else `tmp/staging/<key>` until `commit_staged`."""
-        if self.in_place:
+        if self.writes_in_place(key):
             return self.local_path(key)
         return LocalDirectory(self.tmp_dir() / STAGING_DIR).path(key)
 
     def staging_keys(self, prefix: str, *, suffix: str = "") -> list[str]:
-        """Keys of what lies in staging (nothing on the local store: it writes in place)."""
-        if self.in_place:
-            return []
+        """Keys of what lies in staging."""
         return LocalDirectory(self.tmp_dir() / STAGING_DIR).keys(prefix, suffix=suffix)
 
     def commit_staged(self, key: str) -> None:
         """Store a finished staged file under its key (nothing to do on the local store).
         The staged file stays as this process's plaintext copy until `drop_staged`."""
-        if self.in_place:
+        if self.writes_in_place(key):
             return
         path = self.staging_path(key)
         self.put_file(key, path)
@@ -172,15 +193,24 @@ class EvidenceStore:
 
     def drop_staged(self, key: str) -> None:
         """Remove a staged file once its object is stored (its capture is committed)."""
-        if self.in_place:
+        if self.writes_in_place(key):
             return
         self._local_copies.pop(key, None)
         self.staging_path(key).unlink(missing_ok=True)
 
     def close(self) -> None:
-        """Remove this process's plaintext copies (the private area)."""
+        """Remove this process's plaintext copies (the private area) and forget case keys."""
         self._local_copies.clear()
+        if self.sealed is not None:
+            self.sealed.forget_keys()
         self.private.close()
+
+    def destroy_key_material(self, key: str) -> None:
+        """Destroy key material, every version of it (crypto-shredding, a removed holder).
+        Nothing else in the store can ever be destroyed through here."""
+        if not key.startswith("keys/"):
+            raise StoreError(f"refusing to destroy {key}: only key material is ever destroyed")
+        self.backend.destroy(key)
 
     # ------------------------------------------------------------ the custody log
 
@@ -305,15 +335,18 @@ class EvidenceStore:
         known = self._local_copies.get(key)
         if known is not None and known.exists():
             return file_sha256(known)
-        if self.in_place:
+        if self.writes_in_place(key):
             return file_sha256(self.local_file(key))
         with self.open_read(key) as handle:
             return _stream_sha256(handle)
 
-    def put_working_copy(self, sha256: str, source: Path) -> tuple[str, bool]:
-        """Place `source` at its content address; returns (key, created). An existing copy
-        is reused only after its bytes are checked against the name."""
-        key = layout.working_copy_key(sha256)
+    def put_working_copy(self, sha256: str, source: Path, *,
+                         case_id: str | None = None) -> tuple[str, bool]:
+        """Place `source` at its content address (an encrypted case's own, else the shared
+        one); returns (key, created). An existing copy is reused only after its bytes are
+        checked against the name."""
+        key = layout.sealed_working_copy_key(case_id, sha256) \
+            if case_id and self.is_sealed_case(case_id) else layout.working_copy_key(sha256)
         if not self.exists(key):
             if file_sha256(source) != sha256:
                 raise IntegrityError(f"refusing to store {source} as sha256:{sha256}: "
@@ -414,10 +447,12 @@ class EvidenceStore:
 
     # ------------------------------------------------------------ analysis of working copies
 
-    def analyses(self, sha256: str) -> dict[str, dict[str, Any]]:
-        """analyser → the analysis document stored for a working copy."""
+    def analyses(self, sha256: str, working_copy: str | None = None
+                 ) -> dict[str, dict[str, Any]]:
+        """analyser → the analysis document stored for a working copy (`working_copy`: its
+        key, which says where an encrypted case keeps its analyses)."""
         found = {}
-        for key in self.keys(layout.analysis_prefix(sha256), suffix=".json"):
+        for key in self.keys(layout.analysis_prefix_for(working_copy, sha256), suffix=".json"):
             name = key.rsplit("/", 1)[-1].removesuffix(".json")
             try:
                 found[name] = json.loads(self.read_bytes(key))
@@ -425,9 +460,10 @@ class EvidenceStore:
                 raise UnreadableRecord(f"{key}: not JSON ({exc})") from exc
         return found
 
-    def analysis(self, sha256: str, analyser: str) -> dict[str, Any] | None:
+    def analysis(self, sha256: str, analyser: str,
+                 working_copy: str | None = None) -> dict[str, Any] | None:
         """The analysis of a working copy by one analyser, or None when there is none."""
-        key = layout.analysis_key(sha256, analyser)
+        key = layout.analysis_key_for(working_copy, sha256, analyser)
         if not self.exists(key):
             return None
         try:
@@ -437,7 +473,9 @@ class EvidenceStore:
         return document
 
     def working_copy_keys(self) -> list[str]:
-        return self.keys("work/sha256/")
+        """Every working copy: the shared ones and encrypted cases' own."""
+        own = [k for k in self.keys("cases/") if k.split("/")[2:3] == ["work"]]
+        return sorted(self.keys("work/sha256/") + own)
 
     # ------------------------------------------------------------ runs and their proofs
 
