@@ -122,11 +122,21 @@ def land_store(home: Path, store: EvidenceStore, directory: Path | None = None) 
     Returns the number of segments written."""
     target = directory or segments_dir(home)
     count = 0
+    # An encrypted case whose key is not at hand (or was shredded) lands nothing but its
+    # case row: its records cannot be read, and are never guessed.
+    sealed = set()
     for case in store.cases():
         write_segment(target, f"case-{case.case_id}", {"cases": case_rows(case)})
+        count += 1
+        if not store.readable_case(case.case_id):
+            sealed.add(case.case_id)
+            continue
         write_segment(target, f"records-{case.case_id}", case_record_rows(store, case.case_id))
-        count += 2
-    for record in store.capture_records():
+        count += 1
+    for key in store.capture_record_keys():
+        if key.split("/")[1] in sealed:
+            continue
+        record = store.document(CaptureRecord, key)
         write_segment(target, record.capture_id, capture_segment_rows(store, record))
         count += 1
     for path in store.custody_segments():

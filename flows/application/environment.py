@@ -85,7 +85,7 @@ def open_store(home: Path) -> EvidenceStore:
     root = home / "store"
     root.mkdir(parents=True, exist_ok=True)
     location = bound_location(home)
-    private = PrivateArea(root / "tmp")
+    private = PrivateArea.for_dir(root / "tmp")
     objects = None
     base: StoreBackend
     if location is None:

@@ -37,6 +37,14 @@ from preservation.integrity.problems import (
     AuditProblem,
 )
 from preservation.integrity.run_manifest import check_manifest
+from preservation.integrity.sealed_objects import (
+    CIPHERTEXT_ONLY,
+    SHREDDED,
+    key_problems,
+    read_sealed,
+    shredded_cases,
+    stored_hash_problems,
+)
 from preservation.integrity.timestamps import verify_timestamp
 from preservation.records.capture import CaptureRecord
 from preservation.store import layout
@@ -58,8 +66,9 @@ class ObjectCheck:
     object_id: str | None
     case_id: str | None
     expected: str | None  # sha256:… as recorded
-    found: str | None  # sha256:… now; None when the file is missing
+    found: str | None  # sha256:… now; None when the file is missing (or sealed, unread)
     ok: bool
+    sealed: str | None = None  # encrypted: checked, "ciphertext only" (no key), "shredded"
 
 
 @dataclass
@@ -72,6 +81,8 @@ class AuditReport:
     segments: int = 0
     events: int = 0
     timestamps: int = 0
+    sealed_unread: int = 0  # encrypted objects checked by their ciphertext alone (no key)
+    shredded: int = 0  # objects of crypto-shredded cases (their ciphertext checked)
     in_progress: list[str] = field(default_factory=list)  # live writers, left for next time
     problems: list[AuditProblem] = field(default_factory=list)
 
@@ -90,6 +101,7 @@ def audit_store(store: EvidenceStore, *, case_id: str | None = None,
     whole, since chains span cases). Nothing is written. On object storage the custody log
     and every object are read afresh from the bucket (the first version of each key)."""
     report = AuditReport(_now(), case_id=case_id)
+    store.private.forget()  # what this process read or stored before is read afresh
     with store.custody_snapshot() as snapshot:
         custody = check_custody(snapshot.directory, snapshot.segments, shared=store.remote)
         segment_hashes = _segment_hashes(snapshot.segments)
@@ -116,6 +128,7 @@ def audit_store(store: EvidenceStore, *, case_id: str | None = None,
                                               events[0].get("case_id"),
                                               events[0].get("sha256"), None, False))
     report.problems += _staged_leftovers(store)
+    report.problems += key_problems(store, custody, shredded_cases(custody))
     report.problems += _check_captures(store, custody, recorded, case_id)
     report.problems += _check_timestamps(store, custody, report, tsa_trust, segment_hashes)
     report.ended_at = _now()
@@ -186,6 +199,7 @@ def _check_files(store: EvidenceStore, objects: list[StoredObject],
                  progress: Progress | None, custody: CustodyState) -> None:
     total = sum(o.size for o in objects)
     live_since = _live_since(store, custody)
+    shredded = shredded_cases(custody)
     done = 0
     for number, stored in enumerate(objects, 1):
         relative = stored.key
@@ -218,14 +232,30 @@ def _check_files(store: EvidenceStore, objects: list[StoredObject],
                 REPLACED_OBJECT, relative, f"{stored.versions} versions under the key"
                 + (", the current one a delete marker" if stored.hidden else "")
                 + ": something was put over the write-once original (checked: the original)"))
+        case_id = store.sealed_case(relative)
         try:
-            sha256, sha512, warc_problems = _read_and_check(store, stored)
+            if case_id is not None:
+                sealed = read_sealed(store, stored, case_id, shredded)
+                sha256, sha512, warc_problems = sealed.sha256, sealed.sha512, sealed.warc_problems
+                report.problems += stored_hash_problems(relative, events or [], sealed)
+            else:
+                sha256, sha512, warc_problems = _read_and_check(store, stored)
         except FileNotFoundError:
             continue  # moved away since listed
         done += stored.size
         report.bytes_hashed += stored.size
-        if events:
-            _compare(relative, events, sha256, sha512, report)
+        if case_id is not None and sha256 is None:
+            report.shredded += sealed.state == SHREDDED
+            report.sealed_unread += sealed.state == CIPHERTEXT_ONLY
+            if events:
+                first = events[0]
+                ok = not stored_hash_problems(relative, events, sealed)
+                report.objects.append(ObjectCheck(relative, first.get("object_id"),
+                                                  first.get("case_id"), first.get("sha256"),
+                                                  None, ok, sealed.state))
+        elif events and sha256 is not None and sha512 is not None:
+            _compare(relative, events, sha256, sha512, report,
+                     sealed.state if case_id is not None else None)
         for problem in warc_problems:
             report.problems.append(AuditProblem(WARC_RECORD, relative, problem.problem,
                                                 problem.offset, problem.expected,
@@ -307,7 +337,7 @@ def _in_progress(path: Path) -> bool:
 
 
 def _compare(relative: str, events: list[dict[str, Any]], sha256: str, sha512: str,
-             report: AuditReport) -> None:
+             report: AuditReport, sealed: str | None = None) -> None:
     first = events[0]
     ok = True
     for event in events:
@@ -319,7 +349,7 @@ def _compare(relative: str, events: list[dict[str, Any]], sha256: str, sha512: s
                     f"{event.get('action')} event {event.get('segment')}#{event.get('seq')}",
                     expected=want, found=found))
     report.objects.append(ObjectCheck(relative, first.get("object_id"), first.get("case_id"),
-                                      first.get("sha256"), sha256, ok))
+                                      first.get("sha256"), sha256, ok, sealed))
 
 
 def _check_captures(store: EvidenceStore, custody: CustodyState,
@@ -332,6 +362,16 @@ def _check_captures(store: EvidenceStore, custody: CustodyState,
     quarantined = {e.get("object_id") for e in custody.by_action("transfer")}
     seen = set()
     for relative in store.capture_record_keys(case_id):
+        sealed = store.sealed_case(relative)
+        if sealed is not None and not store.readable_case(sealed):
+            # Without the case key only its ciphertext is checked (above); the record's
+            # collect event is still looked for by the capture id its name holds.
+            capture_id = relative.rsplit("/", 1)[-1].removesuffix(".json")
+            seen.add(capture_id)
+            if capture_id not in collected:
+                problems.append(AuditProblem(MISSING_COLLECT, relative, f"capture {capture_id} "
+                                             "has no collect event in the custody log"))
+            continue
         try:
             record = store.document(CaptureRecord, relative)
         except StoreError as exc:
@@ -404,8 +444,20 @@ def iter_summary(report: AuditReport) -> Iterator[str]:
            f"{len(report.problems)} problems")
     if report.in_progress:
         yield f"  {len(report.in_progress)} files being written right now were left for next time"
+    if report.sealed_unread:
+        yield (f"  {report.sealed_unread} encrypted objects checked by their stored ciphertext "
+               "only (no key holder's identity given: --identity FILE)")
+    if report.shredded:
+        yield (f"  {report.shredded} objects of crypto-shredded cases: shredded (ciphertext "
+               "intact, unreadable by design)")
     for problem in report.problems:
         yield "  " + problem.line()
+
+
+def _result(check: ObjectCheck, failed_paths: set[str]) -> str:
+    if check.ok and check.path not in failed_paths:
+        return "shredded" if check.sealed == SHREDDED else "ok"
+    return "mismatch" if check.found or check.sealed else "missing"
 
 
 def record_fixity(report: AuditReport, custody: CustodyLog) -> None:
@@ -416,15 +468,17 @@ def record_fixity(report: AuditReport, custody: CustodyLog) -> None:
         custody.record("fixity", check.object_id or check.path, case_id=check.case_id,
                        object_path=check.path, sha256=check.found,
                        purpose="fixity check against the hash recorded at storage",
-                       details={"result": "ok" if check.ok and check.path not in failed_paths
-                                else "mismatch" if check.found else "missing",
-                                "expected": check.expected})
+                       details={"result": _result(check, failed_paths),
+                                "expected": check.expected}
+                       | ({"sealed": check.sealed} if check.sealed else {}))
     custody.record("fixity", f"audit:{report.case_id or 'all'}", case_id=report.case_id,
                    purpose="fixity audit of the evidence store",
                    details={"result": "ok" if report.ok else "incident",
                             "objects": len(report.objects), "bytes": report.bytes_hashed,
                             "segments": report.segments, "events": report.events,
                             "timestamps": report.timestamps, "started_at": report.started_at,
+                            "sealed_unread": report.sealed_unread,
+                            "shredded": report.shredded,
                             "ended_at": report.ended_at,
                             "problems": [p.as_dict() for p in report.problems[:1000]],
                             "problem_count": len(report.problems)})

@@ -33,6 +33,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from collectors.errors import (
     IntegrityError,
+    KeyUnavailable,
     ObjectExists,
     StoreError,
     UnknownCase,
@@ -84,9 +85,8 @@ class EvidenceStore:
         self.backend: StoreBackend = backend or LocalDirectory(root)
         # The raw bucket, for what is never encrypted (custody segments and the index).
         self.objects = objects
-        self.private = private or PrivateArea(root / "tmp")
+        self.private = private or PrivateArea.for_dir(root / "tmp")
         self.stored_form = stored_form
-        self._local_copies: dict[str, Path] = {}  # key → plaintext on this machine
         base = getattr(self.backend, "inner", self.backend)
         self.in_place = isinstance(base, LocalDirectory) and base.root == root
         """Objects are the files under local_root themselves (the local store)."""
@@ -105,6 +105,17 @@ class EvidenceStore:
     def is_sealed_case(self, case_id: str) -> bool:
         protection = self.protection(case_id)
         return protection is not None and protection.encrypted
+
+    def readable_case(self, case_id: str) -> bool:
+        """Whether this process can read the case's objects (plaintext, or its key at hand)."""
+        if not self.is_sealed_case(case_id):
+            return True
+        assert self.sealed is not None
+        try:
+            self.sealed.case_key(case_id)
+        except KeyUnavailable:
+            return False
+        return True
 
     def protection(self, case_id: str) -> CaseProtection | None:
         if self.sealed is None:
@@ -130,8 +141,8 @@ class EvidenceStore:
 
     def size(self, key: str) -> int:
         """The object's (plaintext) size."""
-        known = self._local_copies.get(key)
-        if known is not None and known.exists():
+        known = self.private.copy_of(key)
+        if known is not None:
             return known.stat().st_size
         return self.backend.size(key)
 
@@ -145,10 +156,7 @@ class EvidenceStore:
         """A file holding the object, for tools that read files (exiftool, ffmpeg, zip): the
         stored file itself on the local store, else a plaintext copy in the private
         temporary area (the one this process stored it from, or one materialized now)."""
-        known = self._local_copies.get(key)
-        if known is not None and known.exists():
-            return known
-        return self.backend.local_file(key)
+        return self.private.copy_of(key) or self.backend.local_file(key)
 
     def put_bytes(self, key: str, data: bytes) -> str:
         self.backend.put_bytes(key, data)
@@ -166,7 +174,7 @@ class EvidenceStore:
         if not self.writes_in_place(key):
             copy = self.private.new_file(prefix="stored-")
             os.replace(source, copy)
-            self._local_copies[key] = copy
+            self.private.remember(key, copy)
         return key
 
     # ------------------------------------------------------------ writing outside the store
@@ -189,18 +197,17 @@ class EvidenceStore:
             return
         path = self.staging_path(key)
         self.put_file(key, path)
-        self._local_copies[key] = path
+        self.private.remember(key, path)
 
     def drop_staged(self, key: str) -> None:
         """Remove a staged file once its object is stored (its capture is committed)."""
         if self.writes_in_place(key):
             return
-        self._local_copies.pop(key, None)
+        self.private.copies.pop(key, None)
         self.staging_path(key).unlink(missing_ok=True)
 
     def close(self) -> None:
         """Remove this process's plaintext copies (the private area) and forget case keys."""
-        self._local_copies.clear()
         if self.sealed is not None:
             self.sealed.forget_keys()
         self.private.close()
@@ -332,8 +339,8 @@ class EvidenceStore:
 
     def sha256(self, key: str) -> str:
         """SHA-256 of the object's (plaintext) bytes."""
-        known = self._local_copies.get(key)
-        if known is not None and known.exists():
+        known = self.private.copy_of(key)
+        if known is not None:
             return file_sha256(known)
         if self.writes_in_place(key):
             return file_sha256(self.local_file(key))

@@ -105,7 +105,6 @@ class ObjectStorageBackend:
         self.retention_for = retention_for
         self.multipart_threshold = multipart_threshold
         self.part_size = max(part_size, 5 * _CHUNK)  # S3's smallest part but the last
-        self._materialized: dict[str, Path] = {}
 
     @property
     def location(self) -> str:
@@ -223,19 +222,15 @@ class ObjectStorageBackend:
 
     def local_file(self, key: str) -> Path:
         """The object in the private temporary area (downloaded once per process)."""
-        known = self._materialized.get(key)
-        if known is not None and known.exists():
+        known = self.scratch.copy_of(key)
+        if known is not None:
             return known
         target = self.scratch.new_file(prefix="object-")
         with self.open_read(key) as source, open(target, "wb") as handle:
             while chunk := source.read(_CHUNK):
                 handle.write(chunk)
-        self._materialized[key] = target
+        self.scratch.remember(key, target)
         return target
-
-    def remember_local(self, key: str, path: Path) -> None:
-        """A file in the private area known to hold `key`'s bytes (just uploaded from it)."""
-        self._materialized[key] = path
 
     # ------------------------------------------------------------ writes
 

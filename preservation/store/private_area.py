@@ -9,6 +9,11 @@ the owner removes its folder when it closes (and at exit). A process killed befo
 leaves its folder behind, unlocked: the next process that opens the store removes it, so a
 crash never leaves plaintext lying about for longer than until the next command, and never
 blocks one.
+
+One area per store per process (`for_dir`), shared by every EvidenceStore opened on it, with
+what it holds by key (`copies`: files; `documents`: small documents this process stored): a
+capture run opens the store in each of its steps, and analysis reads the plaintext the
+collection step left here instead of downloading or decrypting it again.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import uuid
 from pathlib import Path
 
 PRIVATE_DIR = "private"
+_AREAS: dict[Path, PrivateArea] = {}
+_AREAS_GUARD = threading.Lock()
 
 
 class PrivateArea:
@@ -32,6 +39,36 @@ class PrivateArea:
         self._folder: Path | None = None
         self._lock_fd: int | None = None
         self._guard = threading.Lock()
+        self.copies: dict[str, Path] = {}  # store key → plaintext file in the folder
+        self.documents: dict[str, bytes] = {}  # store key → a small document stored here
+
+    @classmethod
+    def for_dir(cls, tmp_dir: Path) -> PrivateArea:
+        """This process's area under `tmp_dir` (the same object for every caller)."""
+        resolved = tmp_dir.resolve()
+        with _AREAS_GUARD:
+            area = _AREAS.get(resolved)
+            if area is None:
+                area = _AREAS[resolved] = cls(tmp_dir)
+            return area
+
+    def copy_of(self, key: str) -> Path | None:
+        with self._guard:
+            path = self.copies.get(key)
+        return path if path is not None and path.exists() else None
+
+    def remember(self, key: str, path: Path) -> None:
+        with self._guard:
+            self.copies[key] = path
+
+    def forget(self) -> None:
+        """Drop what is known by key (the audit reads everything afresh from the store)."""
+        with self._guard:
+            stale = [p for p in self.copies.values() if p.is_relative_to(self.base)]
+            self.copies.clear()
+            self.documents.clear()
+        for path in stale:
+            path.unlink(missing_ok=True)
 
     def folder(self) -> Path:
         """This process's folder, made (and earlier dead owners' folders swept) on first use."""
@@ -62,6 +99,8 @@ class PrivateArea:
             if self._folder is None:
                 return
             shutil.rmtree(self._folder, ignore_errors=True)
+            self.copies.clear()
+            self.documents.clear()
             lock_path = self._folder.with_name(self._folder.name + ".lock")
             lock_path.unlink(missing_ok=True)
             if self._lock_fd is not None:

@@ -49,8 +49,6 @@ class SealedBackend:
         self._identities = identities
         self._case_keys: dict[str, x25519.Identity] = {}
         self._stored: dict[str, dict[str, Any]] = {}
-        self._documents: dict[str, bytes] = {}
-        self._materialized: dict[str, Path] = {}
         self._guard = threading.Lock()
 
     # ------------------------------------------------------------ what is sealed
@@ -113,7 +111,7 @@ class SealedBackend:
         with self._guard:
             self._stored[key] = _form(hashlib.sha256(sealed).hexdigest(), len(sealed))
             if len(data) <= _KEEP_DOCUMENTS:
-                self._documents[key] = data
+                self.private.documents[key] = data
 
     def put_file(self, key: str, source: Path) -> None:
         case_id = self.sealed_case(key)
@@ -156,8 +154,7 @@ class SealedBackend:
         case_id = self.sealed_case(key)
         if case_id is None:
             return self.inner.read_bytes(key)
-        with self._guard:
-            known = self._documents.get(key)
+        known = self.private.documents.get(key)
         if known is not None:
             return known
         return self._decrypt_bytes(key, self.inner.read_bytes(key), case_id)
@@ -178,6 +175,9 @@ class SealedBackend:
         case_id = self.sealed_case(key)
         if case_id is None:
             return self.inner.open_read(key)
+        known = self.private.documents.get(key)
+        if known is not None:
+            return io.BytesIO(known)
         with self.inner.open_read(key) as sealed:
             return self.decrypting_reader(key, sealed, case_id)
 
@@ -200,9 +200,8 @@ class SealedBackend:
         case_id = self.sealed_case(key)
         if case_id is None:
             return self.inner.local_file(key)
-        with self._guard:
-            known = self._materialized.get(key)
-        if known is not None and known.exists():
+        known = self.private.copy_of(key)
+        if known is not None:
             return known
         target = self.private.new_file(prefix="plain-")
         try:
@@ -216,8 +215,7 @@ class SealedBackend:
             target.unlink(missing_ok=True)
             raise
         os.chmod(target, 0o400)
-        with self._guard:
-            self._materialized[key] = target
+        self.private.remember(key, target)
         return target
 
 

@@ -110,7 +110,9 @@ def build_wacz(store: EvidenceStore, record: CaptureRecord) -> str:
                     archive.writestr(name, data)
             archive.writestr("datapackage.json", datapackage)
             archive.writestr("datapackage-digest.json", digest)
-        store.put_file(target, temporary)
+        # Kept as this process's copy where the store does not hold it in place (object
+        # storage, an encrypted case): the capture hashes it next.
+        store.put_file_keeping_copy(target, temporary)
     finally:
         temporary.unlink(missing_ok=True)
     return target
