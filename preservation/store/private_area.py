@@ -50,7 +50,8 @@ class PrivateArea:
             area = _AREAS.get(resolved)
             if area is None:
                 area = _AREAS[resolved] = cls(tmp_dir)
-            return area
+        sweep_dead_owners(area.base)  # every store opened clears what killed processes left
+        return area
 
     def copy_of(self, key: str) -> Path | None:
         with self._guard:
