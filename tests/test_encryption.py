@@ -143,9 +143,8 @@ def test_a_wrong_or_missing_key_is_a_clear_error_and_writes_nothing(sealed_home,
                     and "private" not in p.parts and "catalog" not in p.parts)
     for identity, message in ((None, "give the identity file"),
                               (keys["bob"][0], "not one of its key holders")):
-        with as_identity(identity):
-            with pytest.raises(KeyUnavailable, match=message):
-                open_store(home).capture_record(CASE, records[0].capture_id)
+        with as_identity(identity), pytest.raises(KeyUnavailable, match=message):
+            open_store(home).capture_record(CASE, records[0].capture_id)
         env = dict(os.environ, PYTHONPATH=str(ROOT), BEARWITNESS_IDENTITY="")
         command = [sys.executable, "-m", "flows.cli.main", "--home", str(home), "export", CASE,
                    "--out", str(tmp_path / "bag"), "--by", "bob"]
@@ -170,9 +169,8 @@ def test_key_holders_added_and_removed_on_record(sealed_home, keys, tmp_path) ->
         add_holder(home, CASE, "bob", keys["bob"][1], by="alice")
     with as_identity(keys["bob"][0]):
         assert open_store(home).capture_record(CASE, record.capture_id).warc == record.warc
-    with pytest.raises(UsageError, match="already holds"):
-        with as_identity(keys["alice"][0]):
-            add_holder(home, CASE, "bob", keys["bob"][1], by="alice")
+    with pytest.raises(UsageError, match="already holds"), as_identity(keys["alice"][0]):
+        add_holder(home, CASE, "bob", keys["bob"][1], by="alice")
     remove_holder(home, CASE, "bob", "left the team", by="alice")
     with as_identity(keys["bob"][0]), pytest.raises(KeyUnavailable):
         open_store(home).capture_record(CASE, record.capture_id)
