@@ -245,3 +245,35 @@ def test_an_encrypted_case_on_object_storage(s3_home: str, site_server, keys) ->
         report = audit_store(open_store(home))
     assert report.ok, [p.line() for p in report.problems]
     assert report.sealed_unread == 0 and report.bytes_hashed > 0
+
+
+def test_export_is_encrypted_for_a_recipient_or_plaintext_on_record(sealed_home, keys,
+                                                                   tmp_path) -> None:
+    from flows.application.integrity import run_export
+
+    home, records = sealed_home
+    with as_identity(keys["alice"][0]):
+        sealed = run_export(home, open_store(home), "alice", CASE, tmp_path / "out",
+                            organization="Org", encrypt_to=[keys["carol"][1]])
+        plain = run_export(home, open_store(home), "alice", CASE, tmp_path / "plain",
+                           organization="Org")
+    assert sealed.path.name.endswith(".tar.age") and sealed.path.parent == tmp_path / "out"
+    assert list((tmp_path / "out").iterdir()) == [sealed.path]  # no plaintext bag beside it
+    opened = tmp_path / "opened"
+    opened.mkdir()
+    subprocess.run(f"age -d -i {keys['carol'][0]} {sealed.path} | tar x -C {opened}",
+                   shell=True, check=True)
+    bag = opened / sealed.external_identifier
+    done = subprocess.run([sys.executable, "-I", str(bag / "verify_bag.py"), str(bag)],
+                          capture_output=True, text=True, cwd="/")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (bag / "data" / "warcs" / f"{records[0].capture_id}.warc.gz").exists()
+    wrong = subprocess.run(["age", "-d", "-i", str(keys["bob"][0]), str(sealed.path)],
+                           capture_output=True)
+    assert wrong.returncode != 0
+    events = {e.object_id: e for path in open_store(home).custody_segments()
+              for e in read_events(path) if e.action == "export"}
+    assert events[sealed.external_identifier].details["encryption"] == "age-x25519"
+    assert events[sealed.external_identifier].details["recipients"] == [keys["carol"][1]]
+    assert events[plain.external_identifier].details["encryption"] == "none"
+    assert list((home / "store" / "tmp" / "private").rglob("bag-*")) == []

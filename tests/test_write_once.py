@@ -37,6 +37,10 @@ ALLOWED = {
     ("preservation/store/durable_files.py", "move_new"): "link to a new name, never replacing",
     ("preservation/export/bag.py", "_write"): "new files in the bag, outside the store ('x')",
     ("preservation/export/bag.py", "_write_tag_files"): "the bag's tag files, outside the store",
+    ("preservation/export/bag.py", "_pack_encrypted"):
+        "an encrypted bag: its tar in the private area, then the .tar.age outside the store",
+    ("preservation/export/bag.py", "export_case"):
+        "removes the private-area folder an encrypted bag was built in",
     ("preservation/integrity/repair.py", "_interrupted_capture"): "moves (link) into quarantine",
     ("preservation/integrity/repair.py", "_interrupted_writes"): "moves (link) into quarantine",
     ("preservation/integrity/repair.py", "_cut_open_warc"):

@@ -26,6 +26,7 @@ from collectors.network.domain_limits import (
     run_in_domain_lanes,
 )
 from collectors.network.retry_policy import RetryPolicy
+from flows.application.access import record_access
 from flows.application.collector_factory import MODES, CollectorFactory
 from flows.application.environment import actor, default_actor_name, open_store
 from flows.application.integrity import configured_tsa, run_repair, run_timestamp
@@ -211,6 +212,11 @@ def analyse(run: CaptureRun, attempts: list[CaptureAttempt], *, workers: int | N
         count = analyse_media(store, records, custody, workers=workers)
         count += analyse_video_frames(store, records, custody)
         run_automated_checks(store, records, custody, CatalogImages(run.home))
+        copies = [i.working_copy for r in records for i in r.items if i.working_copy]
+        if copies:
+            record_access(custody, f"analysis:{run.run_id}", copies,
+                          "automated technical analysis of working copies",
+                          case_id=run.case_id)
     log.info("analysed %d media working copies", count)
     return count
 

@@ -75,12 +75,12 @@ def run_timestamp(home: Path, store: EvidenceStore, who: str, tsa: Tsa, *,
 
 
 def run_export(home: Path, store: EvidenceStore, who: str, case_id: str, out: Path, *,
-               items: list[str] | None = None, organization: str | None = None
-               ) -> ExportedBag:
+               items: list[str] | None = None, organization: str | None = None,
+               encrypt_to: list[str] | None = None) -> ExportedBag:
     segment = new_id("export")
     with store.custody_log(segment, actor(who)) as custody:
         bag = export_case(store, case_id, out, custody, items=items,
                           organization=organization or os.environ.get(ORGANIZATION_VARIABLE)
-                          or who)
+                          or who, encrypt_to=encrypt_to)
     _land(home, store, segment)
     return bag

@@ -7,8 +7,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from catalog.queries.sql import FORMATS as SQL_FORMATS
-from catalog.queries.sql import format_result, run_query
+from catalog.queries.sql import format_result
 from catalog.storage.rebuild import rebuild_catalog
+from flows.application.access import query_catalog
 from flows.application.capture import CaptureOptions
 from flows.application.cases import attach_document, list_cases, open_case
 from flows.application.environment import open_store, resolve_home
@@ -65,7 +66,8 @@ def register(commands: Commands) -> None:
     sql_parser.add_argument("query", metavar="SQL", help="the query (DuckDB SQL over the "
                             "catalog's views, docs/catalog.md)")
     add_format_option(sql_parser, SQL_FORMATS)
-    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format))
+    add_actor_option(sql_parser, "who asks (recorded when the catalog holds encrypted cases)")
+    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format, a.by))
 
     catalog = commands.add_parser("catalog", help="maintain the catalog")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True,
@@ -119,8 +121,8 @@ def capture(home: Path, case_id: str, urls: list[str], options: CaptureOptions, 
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def sql(home: Path, query: str, fmt: str) -> int:
-    print(format_result(run_query(home, query), fmt))
+def sql(home: Path, query: str, fmt: str, by: str | None = None) -> int:
+    print(format_result(query_catalog(home, query, by=by), fmt))
     return EXIT_OK
 
 
