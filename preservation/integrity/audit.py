@@ -10,85 +10,44 @@ moves an object: its old path is then expected to be gone.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from collectors.errors import StoreError
 from preservation.capture.capture_lock import take_abandoned
 from preservation.custody.chain_check import CustodyState, check_custody
-from preservation.custody.log import CustodyLog, writer_is_alive
+from preservation.custody.log import CustodyLog
+from preservation.integrity.audit_report import AuditReport as AuditReport
+from preservation.integrity.audit_report import ObjectCheck as ObjectCheck
+from preservation.integrity.object_checks import Progress as Progress
+from preservation.integrity.object_checks import check_files, staged_leftovers
 from preservation.integrity.problems import (
     CAPTURE_RECORD,
     CONFLICTING_RECORDS,
-    HASH_MISMATCH,
-    INTERRUPTED,
     MISSING_COLLECT,
     MISSING_OBJECT,
     ORPHAN_COLLECT,
     REPLACED_OBJECT,
-    UNRECORDED_OBJECT,
-    WARC_RECORD,
     AuditProblem,
 )
 from preservation.integrity.run_manifest import check_manifest
 from preservation.integrity.sealed_objects import (
-    CIPHERTEXT_ONLY,
     SHREDDED,
     key_problems,
-    read_sealed,
     shredded_cases,
-    stored_hash_problems,
 )
 from preservation.integrity.timestamps import verify_timestamp
 from preservation.records.capture import CaptureRecord
 from preservation.store import layout
-from preservation.store.backend import StoredObject
-from preservation.store.durable_files import TEMP_SUFFIX
 from preservation.store.evidence_store import EvidenceStore
-from preservation.warc.reader import WarcProblem, check_warc_stream
-from preservation.warc.writer import OPEN_SUFFIX
 
 _RECORDING_ACTIONS = ("store", "derive", "transfer")
 _CHUNK = 1024 * 1024
+_READERS = 4
 
-Progress = Callable[[int, int, int, int], None]  # objects done, objects, bytes done, bytes
-
-
-@dataclass(frozen=True)
-class ObjectCheck:
-    path: str
-    object_id: str | None
-    case_id: str | None
-    expected: str | None  # sha256:… as recorded
-    found: str | None  # sha256:… now; None when the file is missing (or sealed, unread)
-    ok: bool
-    sealed: str | None = None  # encrypted: checked, "ciphertext only" (no key), "shredded"
-
-
-@dataclass
-class AuditReport:
-    started_at: str
-    ended_at: str = ""
-    case_id: str | None = None
-    objects: list[ObjectCheck] = field(default_factory=list)
-    bytes_hashed: int = 0
-    segments: int = 0
-    events: int = 0
-    timestamps: int = 0
-    sealed_unread: int = 0  # encrypted objects checked by their ciphertext alone (no key)
-    shredded: int = 0  # objects of crypto-shredded cases (their ciphertext checked)
-    in_progress: list[str] = field(default_factory=list)  # live writers, left for next time
-    problems: list[AuditProblem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 def _now() -> str:
@@ -115,7 +74,7 @@ def audit_store(store: EvidenceStore, *, case_id: str | None = None,
     report.problems += _conflicts(recorded)
     wanted = _case_paths(store, custody, case_id) if case_id else None
     objects = [o for o in store.object_states() if wanted is None or o.key in wanted]
-    _check_files(store, objects, recorded, report, progress, custody)
+    check_files(store, objects, recorded, report, progress, custody)
     present = {o.key for o in objects}
     for path, events in sorted(recorded.items()):
         if path in present or path in moved or (wanted is not None and path not in wanted):
@@ -127,7 +86,7 @@ def audit_store(store: EvidenceStore, *, case_id: str | None = None,
             report.objects.append(ObjectCheck(path, events[0].get("object_id"),
                                               events[0].get("case_id"),
                                               events[0].get("sha256"), None, False))
-    report.problems += _staged_leftovers(store)
+    report.problems += staged_leftovers(store)
     report.problems += key_problems(store, custody, shredded_cases(custody))
     report.problems += _check_captures(store, custody, recorded, case_id)
     report.problems += _check_timestamps(store, custody, report, tsa_trust, segment_hashes)
@@ -171,185 +130,6 @@ def _case_paths(store: EvidenceStore, custody: CustodyState, case_id: str) -> se
     paths |= set(store.object_keys((f"cases/{case_id}/", f"warcs/{case_id}/",
                                     f"captures/{case_id}/")))
     return paths
-
-
-def _live_since(store: EvidenceStore, custody: CustodyState) -> float | None:
-    """When the oldest writer that may still be storing objects began: a capture still
-    running here (its lock file's time) or, on object storage, a segment opened elsewhere and
-    not sealed yet. None when there is none."""
-    times = []
-    for lock in store.capture_locks():
-        held = take_abandoned(lock)
-        if held is None:
-            try:
-                times.append(lock.stat().st_mtime)
-            except FileNotFoundError:
-                continue
-        else:
-            with held:
-                pass
-    for opened_at in custody.elsewhere.values():
-        with contextlib.suppress(ValueError):
-            times.append(datetime.fromisoformat(opened_at.replace("Z", "+00:00")).timestamp())
-    return min(times) if times else None
-
-
-def _check_files(store: EvidenceStore, objects: list[StoredObject],
-                 recorded: dict[str, list[dict[str, Any]]], report: AuditReport,
-                 progress: Progress | None, custody: CustodyState) -> None:
-    total = sum(o.size for o in objects)
-    live_since = _live_since(store, custody)
-    shredded = shredded_cases(custody)
-    done = 0
-    for number, stored in enumerate(objects, 1):
-        relative = stored.key
-        events = recorded.get(relative)
-        name = relative.rsplit("/", 1)[-1]
-        if store.in_place:
-            path = store.local_path(relative)
-            if not path.exists():  # moved away (repair running beside us) since listed
-                continue
-            if _in_progress(path):
-                report.in_progress.append(relative)
-                continue
-        if not events and live_since is not None and stored.modified >= live_since:
-            # Written by a capture still running and not recorded *yet* (a capture records
-            # each object just after storing it).
-            report.in_progress.append(relative)
-            continue
-        if name.endswith(TEMP_SUFFIX) and name.startswith(".") and \
-                not relative.startswith("quarantine/"):
-            report.problems.append(AuditProblem(INTERRUPTED, relative, "temporary file of an "
-                                                "interrupted write: run `bearwitness repair`"))
-        elif name.endswith(OPEN_SUFFIX) and relative.startswith("warcs/"):
-            report.problems.append(AuditProblem(INTERRUPTED, relative, "WARC of an interrupted "
-                                                "capture: run `bearwitness repair`"))
-        elif not events:
-            report.problems.append(AuditProblem(UNRECORDED_OBJECT, relative, "in the store but "
-                                                "no custody event records it"))
-        if stored.versions > 1 or stored.hidden:
-            report.problems.append(AuditProblem(
-                REPLACED_OBJECT, relative, f"{stored.versions} versions under the key"
-                + (", the current one a delete marker" if stored.hidden else "")
-                + ": something was put over the write-once original (checked: the original)"))
-        case_id = store.sealed_case(relative)
-        try:
-            if case_id is not None:
-                sealed = read_sealed(store, stored, case_id, shredded)
-                sha256, sha512, warc_problems = sealed.sha256, sealed.sha512, sealed.warc_problems
-                report.problems += stored_hash_problems(relative, events or [], sealed)
-            else:
-                sha256, sha512, warc_problems = _read_and_check(store, stored)
-        except FileNotFoundError:
-            continue  # moved away since listed
-        done += stored.size
-        report.bytes_hashed += stored.size
-        if case_id is not None and sha256 is None:
-            report.shredded += sealed.state == SHREDDED
-            report.sealed_unread += sealed.state == CIPHERTEXT_ONLY
-            if events:
-                first = events[0]
-                ok = not stored_hash_problems(relative, events, sealed)
-                report.objects.append(ObjectCheck(relative, first.get("object_id"),
-                                                  first.get("case_id"), first.get("sha256"),
-                                                  None, ok, sealed.state))
-        elif events and sha256 is not None and sha512 is not None:
-            _compare(relative, events, sha256, sha512, report,
-                     sealed.state if case_id is not None else None)
-        for problem in warc_problems:
-            report.problems.append(AuditProblem(WARC_RECORD, relative, problem.problem,
-                                                problem.offset, problem.expected,
-                                                problem.found))
-        if progress:
-            progress(number, len(objects), done, total)
-
-
-def _read_and_check(store: EvidenceStore, stored: StoredObject
-                    ) -> tuple[str, str, list[WarcProblem]]:
-    """SHA-256 and SHA-512 of the object's first version, and for a WARC the strict
-    reader's problems, in one streaming read."""
-    name = stored.key.rsplit("/", 1)[-1]
-    with store.backend.open_version(stored.key, stored.version) as handle:
-        reader = _HashingReader(handle)
-        problems: list[WarcProblem] = []
-        if name.endswith((".warc.gz", f".warc.gz{OPEN_SUFFIX}")):
-            problems = check_warc_stream(reader, stored.key, stored.size).problems
-        reader.drain()
-    sha256, sha512 = reader.digests()
-    return sha256, sha512, problems
-
-
-class _HashingReader(io.RawIOBase):
-    """Hashes every byte read through it (the strict reader stops early on a torn file:
-    `drain` hashes the rest)."""
-
-    def __init__(self, source: BinaryIO) -> None:
-        self._source = source
-        self._sha256 = hashlib.sha256()
-        self._sha512 = hashlib.sha512()
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._source.read(size if size is not None and size >= 0 else _CHUNK)
-        self._sha256.update(data)
-        self._sha512.update(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
-
-    def drain(self) -> None:
-        while self.read(_CHUNK):
-            pass
-
-    def digests(self) -> tuple[str, str]:
-        return "sha256:" + self._sha256.hexdigest(), "sha512:" + self._sha512.hexdigest()
-
-
-def _staged_leftovers(store: EvidenceStore) -> list[AuditProblem]:
-    """What dead captures left in staging (object storage, encrypted cases): not in the store
-    yet, nor set aside; `repair` does that."""
-    problems = []
-    for key in store.staging_keys("warcs/"):
-        capture_id = key.rsplit("/", 1)[-1].split(".warc.gz")[0]
-        lock = store.capture_lock_path(capture_id)
-        held = take_abandoned(lock)
-        if held is None and lock.exists():
-            continue  # still being written
-        if held is not None:
-            with held:
-                pass
-        problems.append(AuditProblem(INTERRUPTED, f"tmp/staging/{key}", "WARC of an "
-                                     "interrupted capture, never stored: run `bearwitness "
-                                     "repair`"))
-    return problems
-
-
-def _in_progress(path: Path) -> bool:
-    """A file some live writer holds under flock (a WARC being written, a temporary file)."""
-    if not (path.name.endswith(OPEN_SUFFIX) or path.name.endswith(TEMP_SUFFIX)):
-        return False
-    return not path.exists() or writer_is_alive(path)
-
-
-def _compare(relative: str, events: list[dict[str, Any]], sha256: str, sha512: str,
-             report: AuditReport, sealed: str | None = None) -> None:
-    first = events[0]
-    ok = True
-    for event in events:
-        for want, found in ((event.get("sha256"), sha256), (event.get("sha512"), sha512)):
-            if want and want != found:
-                ok = False
-                report.problems.append(AuditProblem(
-                    HASH_MISMATCH, relative, f"differs from the hash recorded by "
-                    f"{event.get('action')} event {event.get('segment')}#{event.get('seq')}",
-                    expected=want, found=found))
-    report.objects.append(ObjectCheck(relative, first.get("object_id"), first.get("case_id"),
-                                      first.get("sha256"), sha256, ok, sealed))
 
 
 def _check_captures(store: EvidenceStore, custody: CustodyState,

@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collectors.errors import KeyUnavailable
 from preservation.capture.capture_lock import HeldLock, take_abandoned
 from preservation.custody.index import load_index
 from preservation.custody.log import Actor, CustodyLog, read_segment, seal_segment, writer_is_alive
@@ -94,7 +95,7 @@ class _Repair:
         a spool file) under `quarantine/<repair_id>/<key>`; returns the quarantine key."""
         relative = key or self.store.local_key(path)
         target = layout.quarantine_prefix(self.report.repair_id) + relative
-        if self.store.in_place:
+        if self.store.writes_in_place(relative):
             move_new(path, self.store.local_path(target))
             digests = file_digests(self.store.local_path(target))
         else:
@@ -108,12 +109,17 @@ class _Repair:
         self.report.actions.append(RepairAction("quarantined", relative, why, target))
         return target
 
-    def set_aside_in_place(self, key: str, object_id: str, case_id: str | None,
-                           why: str) -> None:
-        """An object already stored where nothing can be moved (object lock): recorded as
-        set aside, where it is."""
+    def set_aside_in_place(self, key: str, object_id: str, case_id: str | None, why: str,
+                           segment: str | None) -> None:
+        """An object already stored where it is not moved (object lock; a sealed object):
+        recorded as set aside, where it is, with its hash — read from the store, or, for a
+        sealed object without a key here, as the dead writer recorded it."""
+        try:
+            sha256: str | None = f"sha256:{self.store.sha256(key)}"
+        except KeyUnavailable:
+            sha256 = _recorded_hash(self.store, segment, key)
         self.custody.record("transfer", object_id, case_id=case_id, object_path=key,
-                            sha256=f"sha256:{self.store.sha256(key)}",
+                            sha256=sha256,
                             purpose=f"quarantine: {why}",
                             details={"from": key, "in_place": True})
         self.report.actions.append(RepairAction("quarantined", key, f"{why} (set aside in "
@@ -201,22 +207,47 @@ def _interrupted_capture(repair: _Repair, held: HeldLock) -> None:
     if open_warc.exists():
         _cut_open_warc(repair, open_warc, capture_id, case_id)
     for key in (warc_key, layout.wacz_key(case_id, capture_id), record_key):
-        here = store.staging_path(key)
-        if not store.in_place and store.exists(key):
-            repair.set_aside_in_place(key, capture_id, case_id, why)
-            here.unlink(missing_ok=True)  # the staged copy of what is stored
-        elif here.exists():
-            repair.move(here, capture_id, case_id, why, key)
+        if store.writes_in_place(key):  # the local store's own file: moved into quarantine
+            if store.local_path(key).exists():
+                repair.move(store.local_path(key), capture_id, case_id, why, key)
+            continue
+        staged = store.staging_path(key)
+        if store.exists(key):  # stored (a bucket, or sealed): it stays where it is
+            repair.set_aside_in_place(key, capture_id, case_id, why, held.info.get("segment"))
+            staged.unlink(missing_ok=True)  # the staged copy of what is stored
+        elif staged.exists():
+            repair.move(staged, capture_id, case_id, why, key)
     spool = store.spool_dir(capture_id)
     if spool.is_dir():
         files, folders = store.spool_contents(capture_id)
+        sealed = store.is_sealed_case(case_id)
         for leftover in files:
-            repair.move(leftover, capture_id, case_id, f"{why} (download in progress)",
-                        store.local_key(leftover))
+            # An encrypted case's downloads are set aside under its own folder, so that the
+            # case key seals them too.
+            key = f"warcs/{case_id}/{capture_id}.spool/{leftover.relative_to(spool)}" \
+                if sealed else store.local_key(leftover)
+            repair.move(leftover, capture_id, case_id, f"{why} (download in progress)", key)
         for directory in folders:
             directory.rmdir()
         spool.rmdir()
     held.done()
+
+
+def _recorded_hash(store: EvidenceStore, segment: str | None, relative: str) -> str | None:
+    """The sha256 a segment written here recorded for `relative`, if any."""
+    path = store.custody_dir() / f"{segment}.jsonl" if segment else None
+    if path is None or not path.exists():
+        return None
+    found = None
+    with open(path, "rb") as handle:
+        for line in handle:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                break
+            if event.get("object_path") == relative and event.get("sha256"):
+                found = event["sha256"]
+    return str(found) if found else None
 
 
 def _recorded(store: EvidenceStore, segment: str | None, relative: str) -> bool:
@@ -304,9 +335,10 @@ def _check_readable(path: Path) -> None:
 
 
 def _open_warc_keys(store: EvidenceStore) -> list[str]:
+    """`.open` WARCs written in place (the local store's plaintext cases) and in staging."""
     suffix = f".warc.gz{OPEN_SUFFIX}"
-    return store.local_keys("warcs/", suffix=suffix) if store.in_place \
-        else store.staging_keys("warcs/", suffix=suffix)
+    here = store.local_keys("warcs/", suffix=suffix) if store.in_place else []
+    return sorted(set(here) | set(store.staging_keys("warcs/", suffix=suffix)))
 
 
 def _interrupted_writes(repair: _Repair) -> None:
