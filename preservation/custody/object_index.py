@@ -44,9 +44,18 @@ def _seq_of(key: str) -> int:
 
 
 class ObjectIndex:
-    def __init__(self, backend: ObjectStorageBackend) -> None:
+    def __init__(self, backend: ObjectStorageBackend, mirror_dir: Path | None = None) -> None:
         self.backend = backend
         self._head: dict[str, Any] | None = None  # the newest entry this process has seen
+        # A local copy (`mirror`) says how far the index reached when it was made: entries
+        # are never removed, so listing can start there instead of at the first entry.
+        self._mirror_dir = mirror_dir
+
+    def _known_seq(self) -> int | None:
+        if self._mirror_dir is None:
+            return None
+        count = _line_count(self._mirror_dir / INDEX_DIR / INDEX_FILE)
+        return count - 1 if count else None
 
     def _read(self, key: str) -> dict[str, Any]:
         try:
@@ -59,12 +68,18 @@ class ObjectIndex:
 
     def head(self) -> dict[str, Any] | None:
         """The newest entry (listing only what sorts after the head already known)."""
-        start = entry_key(self._head["seq"]) if self._head else None
+        known = self._head["seq"] if self._head else self._known_seq()
+        start = entry_key(known) if known is not None else None
         newer = self.backend.keys_after(ENTRIES_PREFIX, start)
-        if newer:
-            self._head = self._read(newer[-1])
-            if self._head["seq"] != _seq_of(newer[-1]):
-                raise IntegrityError(f"{self.backend.location}{newer[-1]} holds entry "
+        if newer or (self._head is None and start is not None):
+            last = newer[-1] if newer else str(start)
+            try:
+                self._head = self._read(last)
+            except FileNotFoundError:  # a local copy longer than the index: list it all
+                self._mirror_dir, self._head = None, None
+                return self.head()
+            if self._head["seq"] != _seq_of(last):
+                raise IntegrityError(f"{self.backend.location}{last} holds entry "
                                      f"{self._head['seq']}; run `bearwitness audit`")
         return self._head
 

@@ -222,8 +222,9 @@ class EvidenceStore:
     # ------------------------------------------------------------ the custody log
 
     def custody_index(self) -> SegmentIndex:
-        return ObjectIndex(self.objects) if self.objects is not None \
-            else FileIndex(self.custody_dir())
+        if self.objects is None:
+            return FileIndex(self.custody_dir())
+        return ObjectIndex(self.objects, self.local_root / MIRROR_DIR / "custody")
 
     def custody_log(self, segment: str, actor: Actor, *, run_id: str | None = None,
                     segment_kind: str = "run") -> CustodyLog:
@@ -363,6 +364,17 @@ class EvidenceStore:
                 return key, True
             except ObjectExists:
                 pass  # a parallel capture stored the same bytes first: checked below
+        sealed = self.sealed_case(key)
+        if sealed is not None and not self.readable_case(sealed):
+            # An encrypted case's copy, and no key here to read it back: the bytes just
+            # extracted are checked against the name instead (the audit checks the stored
+            # ciphertext), and kept as this process's copy for analysis.
+            if file_sha256(source) != sha256:
+                raise IntegrityError(f"refusing {source} as sha256:{sha256}: bytes differ")
+            copy = self.private.new_file(prefix="stored-")
+            os.replace(source, copy)
+            self.private.remember(key, copy)
+            return key, False
         found = self.sha256(key)
         if found != sha256:
             raise IntegrityError(f"working copy {key} holds sha256:{found}, not sha256:{sha256}")
