@@ -26,8 +26,8 @@ from preservation.integrity.repair import repair_store
 from preservation.warc.reader import check_warc, check_warc_stream
 from test_crash_safety import CASE, run_child, site  # noqa: F401 - `site` is a fixture
 
-KILLS = 8
-MAX_ATTEMPTS = 16
+KILLS = 6
+MAX_ATTEMPTS = 12
 
 
 def _records_survive(store, child) -> int:  # type: ignore[no-untyped-def]

@@ -79,6 +79,16 @@ ALLOWED = {
     ("preservation/store/private_area.py", "folder"): "the private temporary area, in tmp/",
     ("preservation/store/private_area.py", "sweep_dead_owners"):
         "private folders of killed processes, in tmp/",
+    ("preservation/store/private_area.py", "forget"):
+        "this process's plaintext copies in the private area",
+    ("preservation/store/evidence_store.py", "put_working_copy"):
+        "moves the extracted file into the private area as this process's copy",
+    ("preservation/store/sealed_backend.py", "decrypting_reader"):
+        "plaintext decrypted into the private area, unlinked once open",
+    ("preservation/store/sealed_backend.py", "local_file"):
+        "plaintext decrypted into the private area for a tool",
+    ("preservation/store/sealed_backend.py", "put_file"):
+        "the ciphertext written in the private area before it is stored",
 }
 
 
