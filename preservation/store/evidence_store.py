@@ -179,6 +179,18 @@ class EvidenceStore:
 
     # ------------------------------------------------------------ writing outside the store
 
+    def scratch_file(self, key: str, *, prefix: str) -> Path:
+        """An empty file to build the object `key` in before it is stored: in tmp/ where the
+        object is written in place, else in the private area (it holds plaintext of an
+        encrypted case, and a process killed while building it leaves nothing elsewhere)."""
+        if self.writes_in_place(key):
+            scratch = self.tmp_dir()
+            scratch.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=scratch, prefix=prefix)
+            os.close(fd)
+            return Path(name)
+        return self.private.new_file(prefix=prefix)
+
     def staging_path(self, key: str) -> Path:
         """Where an object that is written in place over time (a WARC) is written: its place
         in the store on the local store, else `tmp/staging/<key>` until `commit_staged`."""
