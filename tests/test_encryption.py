@@ -1,8 +1,9 @@
 """Per-case encryption at rest (preservation/store/sealed_backend.py) with real age keys made by
 Debian's `age-keygen`: capture needs no key, plaintext never lands outside the private
-temporary area, the audit checks ciphertext without a key and plaintext with one, key holders
-come and go on record, a wrong or missing key is a clear error that writes nothing, tampering
-with ciphertext is caught, and shredding leaves checkable, unreadable ciphertext."""
+temporary area (the store and the system temporary directory are scanned), the audit checks
+ciphertext without a key and plaintext with one, key holders come and go on record, a wrong or
+missing key is a clear error that writes nothing, tampering with ciphertext is caught, and
+shredding leaves checkable, unreadable ciphertext."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -50,10 +52,18 @@ def keys(tmp_path_factory) -> dict[str, tuple[Path, str]]:
 @pytest.fixture(scope="module")
 def sealed_home(tmp_path_factory, site_server, keys) -> tuple[Path, list]:
     home = tmp_path_factory.mktemp("sealed") / "home"
-    with environment({"BEARWITNESS_IDENTITY": ""}):
-        open_case(home, CASE, "Sealed fixture", by="alice",
-                  key_holders={"alice": keys["alice"][1]})
-        attempts = capture_urls(home, CASE, [site_server.url + PAGE], STATIC, collector="alice")
+    # The system temporary directory of the capture and of the tools it runs, scanned after.
+    system_temp = home.parent / "system-temp"
+    system_temp.mkdir()
+    saved, tempfile.tempdir = tempfile.tempdir, str(system_temp)
+    try:
+        with environment({"BEARWITNESS_IDENTITY": "", "TMPDIR": str(system_temp)}):
+            open_case(home, CASE, "Sealed fixture", by="alice",
+                      key_holders={"alice": keys["alice"][1]})
+            attempts = capture_urls(home, CASE, [site_server.url + PAGE], STATIC,
+                                    collector="alice")
+    finally:
+        tempfile.tempdir = saved
     records = [a.record for a in attempts if a.record is not None]
     assert records and records[0].status == "complete"
     return home, records
@@ -76,6 +86,7 @@ def test_capture_needs_no_key_and_leaves_no_plaintext(sealed_home, site_server) 
     plaintext = {i.sha256 for r in records for i in r.items} | {records[0].warc.sha256}
     outside = [p for p in store_root.rglob("*") if p.is_file()
                and "private" not in p.relative_to(store_root).parts]
+    outside += [p for p in (home.parent / "system-temp").rglob("*") if p.is_file()]
     assert outside
     for path in outside:
         data = path.read_bytes()
