@@ -140,7 +140,7 @@ def _trust_proxy_ca(ydl: Any, ca_file: Path) -> None:
 
 def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: InterceptionCA,
                 spool: Path, *, timeout: float = 30.0, subtitles: bool = True,
-                thumbnail: bool = True) -> MediaOutcome:
+                thumbnail: bool = True, cookie_file: Path | None = None) -> MediaOutcome:
     """Run yt-dlp on `url` through a recording proxy. Never raises for a page without media or
     a failed download: those are problems in the outcome."""
     import yt_dlp
@@ -169,6 +169,8 @@ def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercepti
         "format": "best/bestvideo+bestaudio",  # prefer one file as served: no merge needed
         "compat_opts": ["no-certifi"], "logger": log,
     }
+    if cookie_file is not None:  # a persona's session: a private copy yt-dlp may write back
+        params["cookiefile"] = str(cookie_file)
     with RecordingProxy(client, sink, ca, roles) as proxy:
         params["proxy"] = proxy.url
         try:

@@ -178,7 +178,8 @@ def _interrupted_capture(repair: _Repair, held: HeldLock) -> None:
     open_warc = warc.with_name(warc.name + OPEN_SUFFIX)
     if open_warc.exists():
         _cut_open_warc(repair, open_warc, capture_id, case_id)
-    for path in (warc, store.local_path(layout.wacz_key(case_id, capture_id)), record_path):
+    for path in (warc, store.local_path(layout.wacz_key(case_id, capture_id)),
+                 store.local_path(layout.posts_key(case_id, capture_id)), record_path):
         if path.exists():
             repair.move(path, capture_id, case_id, why)
     spool = store.spool_dir(capture_id)
