@@ -74,10 +74,10 @@ class Telegram:
             return Reading.unreadable("no answer from Telegram")
         page = parse(source.text())
         sources = (source.url,)
-        stated = _stated(page, responses)
+        stated = _stated(page, source, responses)
         if stated is not None:
-            state, words = stated
-            return Reading.stated(state, words, sources,
+            state, words, said_by = stated
+            return Reading.stated(state, words, tuple(dict.fromkeys((said_by, *sources))),
                                   [Account(NAME, handle=address.account, state=state,
                                            state_text=words)] if state == "suspended" else [])
         messages = [m for m in page.select(".tgme_widget_message[data-post]")
@@ -93,28 +93,30 @@ class Telegram:
                        sources=sources)
 
 
-def _stated(page: BeautifulSoup, responses: Sequence[PlatformResponse]
-            ) -> tuple[PostState, str] | None:
-    """Telegram's own words when the post or channel is not shown."""
+def _stated(page: BeautifulSoup, source: PlatformResponse,
+            responses: Sequence[PlatformResponse]) -> tuple[PostState, str, str] | None:
+    """Telegram's own words when the post or channel is not shown, and which answer said
+    them."""
     error = page.select_one(".tgme_widget_message_error")
     words = text_with_breaks(error) if isinstance(error, Tag) else None
+    said_by = source.url
     for response in responses:  # the page a person sees says why a channel is not shown
         if "embed=1" in response.url:
             continue
         description = parse(response.text()).select_one(".tgme_page_description")
         text = text_with_breaks(description) if isinstance(description, Tag) else None
         if text and "can't be displayed" in text.replace("\u2019", "'"):
-            words = text
+            words, said_by = text, response.url
     if not words:
         return None
     lowered = words.replace("\u2019", "'").lower()
     if "your country" in lowered or "local laws" in lowered:
-        return "withheld", words
+        return "withheld", words, said_by
     if "can't be displayed" in lowered or "violat" in lowered:
-        return "suspended", words
+        return "suspended", words, said_by
     if "private" in lowered:
-        return "private", words
-    return "unavailable", words
+        return "private", words, said_by
+    return "unavailable", words, said_by
 
 
 def _post(message: Tag) -> Post:

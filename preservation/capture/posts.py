@@ -43,7 +43,7 @@ def derive_posts(capture_id: str, case_id: str, url: str, warc_path: Path, warc_
     posts = tuple(_record(p, reading, items, sources) for p in reading.posts)
     return CapturePosts(
         capture_id=capture_id, case_id=case_id, requested_url=url, platform=platform.name,
-        view=address.view, reader=f"bearwitness.platforms.{platform.name}",
+        view=address.view, post_id=address.post_id, reader=f"bearwitness.platforms.{platform.name}",
         reader_version=platform.version, bearwitness_version=BEARWITNESS_VERSION,
         derived_at=utc_text(datetime.now(UTC)), state=reading.state,
         state_text=reading.state_text, problem=reading.problem, posts=posts,

@@ -76,6 +76,7 @@ class CapturePosts(Document):
     requested_url: str
     platform: str
     view: str  # post | channel | account | embed
+    post_id: str | None  # the post the URL names (None for a view of many, or an account)
     reader: str  # e.g. bearwitness.platforms.telegram
     reader_version: str
     bearwitness_version: str
