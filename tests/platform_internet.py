@@ -25,8 +25,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 FIXTURES = Path(__file__).parent / "fixtures" / "platforms"
-HOSTS = ("t.me", "telegram.me", "telegram.org", "cdn4.telesco.pe", "bsky.app", "public.api.bsky.app",
-         "cdn.bsky.app", "video.bsky.app", "www.reddit.com", "reddit.com", "i.redd.it",
+HOSTS = ("t.me", "telegram.me", "telegram.org", "cdn4.telesco.pe", "bsky.app",
+         "public.api.bsky.app", "cdn.bsky.app", "video.bsky.app", "www.reddit.com",
+         "reddit.com", "i.redd.it",
          "v.redd.it", "www.youtube.com", "youtube.com", "youtu.be", "i.ytimg.com",
          "x.com", "twitter.com", "cdn.syndication.twimg.com", "pbs.twimg.com",
          "video.twimg.com", "www.tiktok.com", "www.instagram.com", "www.facebook.com",
@@ -56,11 +57,12 @@ def _test_ca(directory: Path) -> tuple[Path, Path, Path]:
     """(CA file, server chain, server key) with one leaf naming every host."""
     directory.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
+    valid = (now - dt.timedelta(hours=1), now + dt.timedelta(days=2))
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bearwitness test CA")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=2))
+          .not_valid_before(valid[0]).not_valid_after(valid[1])
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
           .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
                          critical=True)
@@ -72,7 +74,7 @@ def _test_ca(directory: Path) -> tuple[Path, Path, Path]:
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOSTS[0])]))
             .issuer_name(ca_name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=2))
+            .not_valid_before(valid[0]).not_valid_after(valid[1])
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in HOSTS]),
                            critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
