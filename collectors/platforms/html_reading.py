@@ -87,3 +87,15 @@ def background_image(element: Tag | None) -> str | None:
     style = attribute(element, "style") or ""
     match = re.search(r"background-image:\s*url\(['\"]?([^'\")]+)['\"]?\)", style)
     return match.group(1) if match else None
+
+
+def words_with(html: str, phrase: str) -> str | None:
+    """The platform's own words around `phrase` (case-insensitive): the text of the innermost
+    element that holds it, whitespace collapsed; None when the page does not say it."""
+    lowered = phrase.lower()
+    for string in parse(html).find_all(string=True):
+        text = re.sub(r"\s+", " ", str(string)).strip()
+        if lowered in text.lower() and string.parent is not None \
+                and string.parent.name not in ("script", "style"):
+            return text
+    return None

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from collectors.platforms import bluesky, reddit, telegram, youtube
+from collectors.platforms import (
+    bluesky,
+    facebook,
+    instagram,
+    reddit,
+    telegram,
+    tiktok,
+    twitter,
+    vk,
+    youtube,
+)
 from collectors.platforms.platform import Platform, PostAddress
 
 PLATFORMS: tuple[Platform, ...] = (telegram.PLATFORM, bluesky.PLATFORM, reddit.PLATFORM,
-                                   youtube.PLATFORM)
+                                   youtube.PLATFORM, twitter.PLATFORM, tiktok.PLATFORM,
+                                   instagram.PLATFORM, facebook.PLATFORM, vk.PLATFORM)
 
 
 def platform_for(url: str) -> tuple[Platform, PostAddress] | None:
