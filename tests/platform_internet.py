@@ -14,7 +14,7 @@ import datetime as dt
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -96,6 +96,8 @@ class PlatformInternet:
     directory: Path
     answers: dict[tuple[str, str], Answer] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
+    # Called with each request before it is answered (a test stops a proxy mid-capture).
+    on_request: Callable[[Seen], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -109,8 +111,11 @@ class PlatformInternet:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 host = (self.headers.get("Host") or "").split(":")[0]
+                seen = Seen(host, self.path, dict(self.headers.items()))
+                if internet.on_request is not None:
+                    internet.on_request(seen)
                 with internet._lock:
-                    internet.seen.append(Seen(host, self.path, dict(self.headers.items())))
+                    internet.seen.append(seen)
                     answer = internet.answers.get((host, self.path)) or \
                         internet.answers.get((host, self.path.split("?")[0]))
                 answer = answer or Answer(404, b"not found on the test internet\n", "text/plain")

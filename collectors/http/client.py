@@ -106,8 +106,11 @@ class HttpClient:
     def _exchange(self, target: Target, request: bytes,
                   listener: ResponseListener | None) -> HttpExchange:
         url = target.url
-        sock, ip = self._connect(target, self.routes.route_for(target.host))
+        route = self.routes.route_for(target.host)
+        sock, ip = self._connect(target, route)
         tls = _tls_session(sock, target.host, self.ca_file)
+        # Through a proxy, a connection that breaks may be the proxy's doing: say which.
+        via = f" (through route {route.name!r}, {route.kind})" if route.kind != "direct" else ""
         # What the WARC keeps of the request: the bytes sent, with Cookie and Authorization
         # values replaced by their digests (collectors/http/redaction.py).
         recorded = redact_request(request)
@@ -117,11 +120,13 @@ class HttpClient:
                 sock.sendall(request)
             except OSError as exc:
                 return HttpExchange(url, ip, recorded, requested_at, None, tls=tls,
-                                    error=f"connection failed while sending the request: {exc}")
+                                    error=f"connection failed while sending the request: "
+                                          f"{exc}{via}")
             exchange = self._read_response(sock, url, ip, recorded, requested_at, listener,
                                            head_request=request.startswith(b"HEAD "))
+            error = exchange.error + via if exchange.error else None
             return HttpExchange(exchange.url, ip, recorded, requested_at, exchange.response,
-                                exchange.error, exchange.notes, tls)
+                                error, exchange.notes, tls)
         finally:
             sock.close()
 
