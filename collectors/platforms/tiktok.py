@@ -5,7 +5,8 @@ nickname), `createTime` (epoch seconds), the description, counts and the cover; 
 fetched by yt-dlp (its address needs TikTok's cookies and headers).
 
 `statusCode` is TikTok's verdict, kept with its `statusMsg`: 10216 and 10222 (private post or
-account), 10204 (unavailable: removed, or refused to this address), others unavailable.
+account), 10204 (unavailable: removed, or refused to this address), others unavailable with
+their code.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from collectors.platforms.post import (
 
 NAME = "tiktok"
 _VIDEO = re.compile(r"^/@(?P<user>[\w.-]+)/(?:video|photo)/(?P<id>\d{6,25})/?$")
-_STATUS: dict[int, PostState] = {10216: "private", 10222: "private", 10204: "unavailable",
-                                 10221: "suspended", 10202: "suspended"}
+# The codes yt-dlp's extractor knows; any other non-zero code is kept as `unavailable` with
+# its number and message.
+_STATUS: dict[int, PostState] = {10216: "private", 10222: "private", 10204: "unavailable"}
 
 
 class TikTok:
