@@ -283,3 +283,20 @@ def test_youtube_states_in_its_own_words(data_home: Path, platform_internet) -> 
     walled = capture_post(data_home, platform_internet, url)
     assert walled.status == "partial" and walled.record["failure"] == "LoginWall"
     assert "Sign in to confirm you’re not a bot" in walled.record["error"]
+
+
+def test_telegram_embed_view_is_its_own_answer(data_home: Path, platform_internet) -> None:
+    url = "https://t.me/europa_press/613?embed=1"
+    platform_internet.answer(url, fixture("telegram", "embed.html"))
+    _telegram_media(platform_internet)  # the widget's own resources, fetched as a page's
+    platform_internet.answer("https://telegram.org/css/widget-frame.css?71", b"body{}",
+                             content_type="text/css")
+    platform_internet.answer("https://cdn4.telesco.pe/file/europa-press-userpic.jpg", JPEG,
+                             content_type="image/jpeg")
+    captured = capture_post(data_home, platform_internet, url)
+    assert captured.status == "complete", captured.record["error"]
+    assert captured.posts["view"] == "embed" and captured.post()["post_id"] == "613"
+    (source,) = captured.post()["sources"]
+    page = next(i for i in captured.record["items"] if i["role"] == "page")
+    assert source["url"] == url and source["item_id"] == page["item_id"]
+    assert not [i for i in captured.record["items"] if i["role"] == "platform_data"]

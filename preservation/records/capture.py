@@ -93,6 +93,8 @@ class TlsSession:
 @dataclass(frozen=True)
 class CaptureRecord(Document):
     FORMAT: ClassVar[str] = CAPTURE_FORMAT
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = ("posts", "persona_account", "routes",
+                                               "redacted_headers")
 
     capture_id: str
     case_id: str
