@@ -152,3 +152,22 @@ def test_chromium_sends_the_persona_session(data_home: Path,
                 if s.path == "/p/C1bRoWsEr1/" and "Mozilla" in s.headers.get("User-Agent", ""))
     assert f"sessionid={SESSION}" in page.headers.get("Cookie", "")
     assert SESSION.encode() not in _everything(data_home / "store")
+
+
+def test_yt_dlp_sends_the_session_from_a_copy_that_does_not_outlive_it(
+        data_home: Path, platform_internet: PlatformInternet, tmp_path: Path) -> None:
+    import tempfile
+
+    assert _add(data_home, _jar(tmp_path), "--case", CASE) == 0
+    _, mp4 = (data for _, data in served_files())
+    media = "https://www.instagram.com/static/clip-for-yt-dlp.mp4"
+    platform_internet.answer(media, mp4, content_type="video/mp4")
+    leftovers = set(Path(tempfile.gettempdir()).glob("bearwitness-persona-*"))
+    before = len(platform_internet.requests())
+    captured = capture_post(data_home, platform_internet, media, media="on")
+    assert "yt-dlp" in captured.record["tools"], captured.record["error"]
+    fetched = [s for s in platform_internet.requests()[before:] if s.path.endswith(".mp4")]
+    assert len(fetched) >= 2  # ours, then yt-dlp's
+    assert all(f"sessionid={SESSION}" in s.headers.get("Cookie", "") for s in fetched)
+    assert set(Path(tempfile.gettempdir()).glob("bearwitness-persona-*")) == leftovers
+    assert SESSION.encode() not in _everything(data_home / "store")

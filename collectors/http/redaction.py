@@ -17,6 +17,7 @@ Set-Cookie carries no one's session and is kept exactly as received.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 SECRET_REQUEST_HEADERS = ("cookie", "authorization")
 SECRET_RESPONSE_HEADERS = ("set-cookie",)
@@ -82,3 +83,34 @@ def redact_request(request: bytes) -> bytes:
 def redact_set_cookie(head: bytes) -> bytes:
     """A response head as the WARC keeps it in a capture with a persona."""
     return _redact_head(head, SECRET_RESPONSE_HEADERS)
+
+
+def scrub_tool_output(value: Any) -> Any:
+    """A tool's report (yt-dlp's info dictionary) with the session values it repeats — its
+    `cookies` field and `Cookie`/`Authorization` in `http_headers` — kept as digests, like the
+    WARC's request records; everything else as the tool gave it."""
+    if isinstance(value, list):
+        return [scrub_tool_output(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    scrubbed: dict[Any, Any] = {}
+    for key, item in value.items():
+        lowered = str(key).lower()
+        if lowered == "cookies" and isinstance(item, str):
+            scrubbed[key] = _cookie_field(item)
+        elif lowered in SECRET_REQUEST_HEADERS and isinstance(item, str):
+            scrubbed[key] = _cookie_pairs(item) if lowered == "cookie" else _authorization(item)
+        else:
+            scrubbed[key] = scrub_tool_output(item)
+    return scrubbed
+
+
+def _cookie_field(value: str) -> str:
+    """yt-dlp's `cookies`: Set-Cookie-like entries (`name=value; Domain=…; Path=…`)."""
+    parts = []
+    for part in value.split("; "):
+        name, sep, secret = part.partition("=")
+        known = name.strip().lower() in ("domain", "path", "expires", "secure", "httponly",
+                                         "max-age", "samesite")
+        parts.append(part if known or not sep else f"{name}={redacted(secret)}")
+    return "; ".join(parts)

@@ -15,6 +15,7 @@ from collectors.media.collector import (
     page_has_media,
     recognised_by_site_extractor,
 )
+from collectors.network.personas import PersonaSessions
 from collectors.proxy.interception_ca import InterceptionCA
 
 MediaSetting = Literal["auto", "on", "off"]
@@ -29,7 +30,7 @@ class MediaAwareCollector:
     spool: Path
     media: MediaSetting = "auto"
     timeout: float = 30.0
-    cookie_file: Path | None = None  # a persona's jar, a private copy in the spool
+    personas: PersonaSessions | None = None  # sessions yt-dlp sends to their domains
 
     @property
     def mode(self) -> str:
@@ -41,7 +42,7 @@ class MediaAwareCollector:
         if reason is None:
             return result
         outcome = fetch_media(result.final_url or url, self.client, sink, self.ca, self.spool,
-                              timeout=self.timeout, cookie_file=self.cookie_file)
+                              timeout=self.timeout, personas=self.personas)
         return with_media(result, outcome, reason)
 
     def _media_reason(self, url: str, result: CollectorResult) -> str | None:

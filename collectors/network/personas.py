@@ -5,19 +5,24 @@ yt-dlp and the browser extensions export.
 A persona lives outside the evidence store, in `<home>/personas/<name>/` (`persona.yaml` and
 `cookies.txt`), and must be readable by its owner only: a jar another user could read is
 refused, never used. Its secrets reach exactly three places: the Cookie header our client
-writes, the browser context of a capture, and a private copy in the capture's spool for yt-dlp
-(removed with the spool). Records get `describe()`: the persona's name and account handle,
-never a cookie (collectors/http/redaction.py is what the WARC keeps of one).
+writes, the browser context of a capture, and a private copy for yt-dlp while it runs — in a
+temporary folder outside the evidence store, owner-only (a capture killed meanwhile leaves it
+there, never in the store, whose spool `repair` sets aside into quarantine). Records get
+`describe()`: the persona's name and account handle, never a cookie
+(collectors/http/redaction.py is what the WARC keeps of one).
 """
 
 from __future__ import annotations
 
 import http.cookiejar
 import os
+import shutil
 import stat
+import tempfile
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,8 +154,7 @@ class PersonaSession:
         return found
 
     def write_private_copy(self, path: Path) -> Path:
-        """The jar for yt-dlp (which writes its cookie file back): a copy only its owner can
-        read, in the capture's spool, removed with it."""
+        """The jar as a file only its owner can read."""
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(descriptor)
@@ -178,15 +182,23 @@ class PersonaSessions:
     def browser_cookies(self) -> list[dict[str, Any]]:
         return [c for s in self.sessions for c in s.browser_cookies()]
 
-    def write_private_copy(self, path: Path) -> Path | None:
-        """One jar of every persona's cookies for yt-dlp, or None without personas."""
+    @contextmanager
+    def private_jar(self) -> Iterator[Path | None]:
+        """One jar of every persona's cookies for yt-dlp (which writes its cookie file back),
+        in a folder only its owner can read, outside the store, removed afterwards; None
+        without personas."""
         if not self.sessions:
-            return None
-        merged = PersonaSession(self.sessions[0].persona, http.cookiejar.MozillaCookieJar())
-        for session in self.sessions:
-            for cookie in session.jar:
-                merged.jar.set_cookie(cookie)
-        return merged.write_private_copy(path)
+            yield None
+            return
+        folder = Path(tempfile.mkdtemp(prefix="bearwitness-persona-"))
+        try:
+            merged = PersonaSession(self.sessions[0].persona, http.cookiejar.MozillaCookieJar())
+            for session in self.sessions:
+                for cookie in session.jar:
+                    merged.jar.set_cookie(cookie)
+            yield merged.write_private_copy(folder / COOKIE_FILE)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def describe(self) -> list[dict[str, Any]]:
         return [s.persona.describe() for s in self.sessions]

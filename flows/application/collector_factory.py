@@ -103,13 +103,12 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
             return PlatformCollector(page, page, fetcher, self.media, None,
                                      personas.persona_for)
         proxy_ca = ca or InterceptionCA(spool / "ca")
-        cookie_file = personas.write_private_copy(spool / "persona-cookies.txt")
 
         def yt_dlp(url: str, sink: ExchangeSink) -> MediaOutcome:
             return fetch_media(url, client, sink, proxy_ca, spool, timeout=self.timeout,
-                               cookie_file=cookie_file)
+                               personas=personas)
 
         others = MediaAwareCollector(page, client, proxy_ca, spool, self.media, self.timeout,
-                                     cookie_file)
+                                     personas)
         return PlatformCollector(page, others, fetcher, self.media, yt_dlp,
                                  personas.persona_for)
