@@ -155,3 +155,35 @@ def test_vk_wall_post_and_a_deleted_one(data_home: Path, platform_internet) -> N
     deleted = capture_post(data_home, platform_internet, gone)
     assert (deleted.status, deleted.posts["state"]) == ("unavailable", "deleted")
     assert deleted.posts["state_text"].startswith("Запись удалена")
+
+
+def test_a_post_from_yt_dlp_s_info_when_the_reader_cannot_read_the_page() -> None:
+    import json
+
+    from collectors.platforms.post import PlatformResponse
+    from collectors.platforms.registry import platform_for
+    from collectors.platforms.yt_dlp_info import INFO_URL_PREFIX, read_post
+
+    url = "https://www.tiktok.com/@leenabhushan/video/6748451240264420610"
+    platform, address = platform_for(url)
+    changed = PlatformResponse(url, 200, "text/html", b"<html><body>new layout</body></html>")
+    assert platform.read(address, [changed]).state == "unreadable"
+    # yt-dlp's own test of this video (its info_dict), as the capture's metadata record holds it
+    info = {"id": "6748451240264420610", "ext": "mp4", "title": "#jassmanak #lehanga #leenabhushan",
+            "description": "#jassmanak #lehanga #leenabhushan", "duration": 13,
+            "uploader": "leenabhushan", "uploader_id": "6691488002098119685",
+            "uploader_url": "https://www.tiktok.com/@MS4wLjABAAAA_Eb4t1vodM1IuTy_cvp9CY22RAb59",
+            "channel_id": "MS4wLjABAAAA_Eb4t1vodM1IuTy_cvp9CY22RAb59", "timestamp": 1571246252,
+            "view_count": 6000000, "like_count": 800000, "repost_count": 40000,
+            "comment_count": 4000, "extractor_key": "TikTok",
+            "webpage_url": url}
+    response = PlatformResponse(INFO_URL_PREFIX + url, 200, "application/json",
+                                json.dumps({"format": "bearwitness-yt-dlp-info/1",
+                                            "info": info}).encode(), record_id="urn:uuid:x")
+    reading = read_post(platform, address, [changed, response])
+    assert reading.state == "available" and reading.sources == (INFO_URL_PREFIX + url,)
+    (post,) = reading.posts
+    assert post.posted_at == "2019-10-16T17:17:32Z" and post.counts.likes == 800000
+    assert post.author.display_name == "leenabhushan" and post.extras["source"] == "yt-dlp info"
+    assert "new layout" not in (reading.problem or "") and "read from yt-dlp's info" in \
+        (reading.problem or "")

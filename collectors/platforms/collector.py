@@ -30,14 +30,14 @@ from collectors.collector import (
 from collectors.errors import AddressRefused, FetchError, UsageError
 from collectors.http.content_decoding import decoded_bytes
 from collectors.http.exchange import HttpExchange
-from collectors.media.collector import MediaOutcome
+from collectors.media.collector import MediaOutcome, recognised_by_site_extractor
 from collectors.media.media_aware import MediaSetting, with_media
 from collectors.network.domain_limits import Fetcher
 from collectors.platforms.platform import Platform, PostAddress
 from collectors.platforms.post import PlatformResponse, Reading
 from collectors.platforms.registry import platform_for
 from collectors.platforms.takedown import FAILURE_OF_STATE
-from collectors.platforms.yt_dlp_info import INFO_URL_PREFIX
+from collectors.platforms.yt_dlp_info import INFO_URL_PREFIX, read_post
 
 READ_LIMIT = 16 * 1024 * 1024  # a platform's JSON or HTML is far smaller; more is not read
 MAX_MEDIA = 100  # files of one capture's posts (a channel view shows ~20 posts)
@@ -126,11 +126,13 @@ class PlatformCollector:
         outcome = None
         if reading.state == "available":
             problems += self._fetch_media(reading, observed)
-            if self.media != "off" and self.yt_dlp is not None and _needs_yt_dlp(reading):
-                outcome = self.yt_dlp(result.final_url or url, observed)
-                info = info_response(outcome)
-                if info is not None:
-                    reading = platform.read(address, [*responses, info])
+        wanted = _needs_yt_dlp(reading) or (reading.state == "unreadable"
+                                            and recognised_by_site_extractor(url))
+        if self.media != "off" and self.yt_dlp is not None and wanted:
+            outcome = self.yt_dlp(result.final_url or url, observed)
+            info = info_response(outcome)
+            if info is not None:
+                reading = read_post(platform, address, [*responses, info])
         result = replace(result, problems=tuple(problems))
         concluded = self._conclude(platform, address, reading, result)
         return with_media(concluded, outcome, f"{platform.name} post") \

@@ -29,7 +29,7 @@ from collectors.platforms.post import (
     PostState,
     Reading,
 )
-from collectors.platforms.yt_dlp_info import info_of
+from collectors.platforms.yt_dlp_info import INFO_URL_PREFIX, info_of
 
 NAME = "youtube"
 _HOSTS = ("youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be")
@@ -89,8 +89,11 @@ class YouTube:
             if playable:
                 return Reading.unreadable("no videoDetails in ytInitialPlayerResponse", sources)
             return Reading.stated(state, words, sources)
+        info = info_of(responses)
         post = _post(details, (player.get("microformat") or {})
-                     .get("playerMicroformatRenderer") or {}, info_of(responses))
+                     .get("playerMicroformatRenderer") or {}, info)
+        if info is not None:  # its like and comment counts are read too
+            sources += tuple(r.url for r in responses if r.url.startswith(INFO_URL_PREFIX))
         if not playable:  # a wall or a private video can still name what it hides
             return Reading(state, words, posts=(post,), sources=sources)
         return Reading("available", posts=(post,), accounts=(post.author,), sources=sources,

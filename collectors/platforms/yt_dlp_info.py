@@ -3,7 +3,9 @@ already reads them (uploader, uploader_id, timestamp, description, counts).
 
 The info is kept in the capture's WARC as a metadata record (collectors/media/collector.py);
 readers get it as a PlatformResponse whose URL starts with INFO_URL_PREFIX and whose
-`record_id` names that metadata record.
+`record_id` names that metadata record. When a platform's own reader cannot read its answers
+(a layout change) and yt-dlp's extractor could, the post comes from yt-dlp's fields
+(`read_post`), and says so.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from collectors.platforms.platform import utc_from_epoch
-from collectors.platforms.post import Account, Counts, PlatformResponse, Post
+from collectors.platforms.platform import Platform, PostAddress, utc_from_epoch
+from collectors.platforms.post import Account, Counts, PlatformResponse, Post, Reading
 
 INFO_URL_PREFIX = "urn:bearwitness:yt-dlp-info:"
 
@@ -56,3 +58,19 @@ def post_from_info(platform: str, info: dict[str, Any]) -> Post:
         counts=counts_of(info),
         extras={"source": "yt-dlp info", "extractor": info.get("extractor_key"),
                 "duration_s": info.get("duration")})
+
+
+def read_post(platform: Platform, address: PostAddress,
+              responses: Sequence[PlatformResponse]) -> Reading:
+    """The platform's reading of its answers; when it cannot read them but yt-dlp's
+    extractor could (its info is among the answers), the post from yt-dlp's fields, its
+    source the info's metadata record."""
+    reading = platform.read(address, responses)
+    info = info_of(responses) if reading.state == "unreadable" else None
+    if info is None or not info.get("id"):
+        return reading
+    source = next(r.url for r in responses if r.url.startswith(INFO_URL_PREFIX))
+    post = post_from_info(platform.name, info)
+    return Reading("available", posts=(post,), accounts=(post.author,), sources=(source,),
+                   media_by_yt_dlp=True,
+                   problem=f"read from yt-dlp's info: {reading.problem}")

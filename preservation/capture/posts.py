@@ -19,7 +19,7 @@ from collectors.http.content_decoding import decoded_bytes
 from collectors.platforms.collector import READ_LIMIT, READ_ROLES
 from collectors.platforms.post import MediaRef, PlatformResponse, Post, Reading
 from collectors.platforms.registry import platform_for
-from collectors.platforms.yt_dlp_info import INFO_URL_PREFIX
+from collectors.platforms.yt_dlp_info import INFO_URL_PREFIX, read_post
 from preservation.records.capture import CapturedItem
 from preservation.records.post import CapturePosts, PostMedia, PostRecord, SourceRecord
 from preservation.records.times import utc_text
@@ -37,8 +37,11 @@ def derive_posts(capture_id: str, case_id: str, url: str, warc_path: Path, warc_
         return None
     platform, address = found
     responses, by_url = _responses(warc_path, items, spool)
-    responses += _yt_dlp_info(result, metadata_ids)
-    reading = platform.read(address, responses)
+    infos = _yt_dlp_info(result, metadata_ids)
+    responses += infos
+    by_url |= {i.url: SourceRecord(i.url, i.record_id or "", None, None, "metadata")
+               for i in infos}
+    reading = read_post(platform, address, responses)
     sources = tuple(by_url[u] for u in reading.sources if u in by_url)
     posts = tuple(_record(p, reading, items, sources) for p in reading.posts)
     return CapturePosts(
