@@ -75,7 +75,7 @@ class YouTube:
             return Reading.unreadable("no ytInitialPlayerResponse in the watch page (its "
                                       "layout may have changed, or a consent page answered)",
                                       [r.url for r in responses[:1]])
-        sources = (page.url,)
+        sources: tuple[str, ...] = (page.url,)
         try:
             player = assigned_json(page.text(), "ytInitialPlayerResponse")
         except ValueError as exc:
