@@ -133,6 +133,11 @@ def test_facebook_open_graph_and_login_wall(data_home: Path, platform_internet) 
     platform_internet.answer(walled, fixture("facebook", "login-wall.html"))
     wall = capture_post(data_home, platform_internet, walled)
     assert wall.status == "partial" and wall.record["failure"] == "LoginWall"
+    gone = "https://www.facebook.com/kharkivoda/posts/pfbid09gone"
+    platform_internet.answer(gone, fixture("facebook", "unavailable.html"))
+    removed = capture_post(data_home, platform_internet, gone)
+    assert (removed.status, removed.posts["state"]) == ("unavailable", "unavailable")
+    assert removed.posts["state_text"].startswith("This content isn't available right now")
 
 
 def test_vk_wall_post_and_a_deleted_one(data_home: Path, platform_internet) -> None:
@@ -155,6 +160,14 @@ def test_vk_wall_post_and_a_deleted_one(data_home: Path, platform_internet) -> N
     deleted = capture_post(data_home, platform_internet, gone)
     assert (deleted.status, deleted.posts["state"]) == ("unavailable", "deleted")
     assert deleted.posts["state_text"].startswith("Запись удалена")
+    for number, name, state, words in (
+            (791, "community-blocked.html", "suspended", "Сообщество заблокировано"),
+            (792, "withheld.html", "withheld", "This material has been blocked in your country")):
+        other = f"https://vk.com/wall-123456_{number}"
+        platform_internet.answer(other, fixture("vk", name))
+        stated = capture_post(data_home, platform_internet, other)
+        assert (stated.status, stated.posts["state"]) == ("unavailable", state)
+        assert stated.posts["state_text"].startswith(words)
 
 
 def test_a_post_from_yt_dlp_s_info_when_the_reader_cannot_read_the_page() -> None:
