@@ -18,6 +18,7 @@ import pytest
 from collectors.browser.collector import browser_available
 from flows.application.environment import open_store
 from flows.application.integrity import run_audit, run_export
+from flows.application.personas import list_personas, persona_sessions
 from flows.cli.main import main
 from platform_capture import CASE, capture_post
 from platform_internet import PlatformInternet, fixture, served_files
@@ -156,18 +157,43 @@ def test_chromium_sends_the_persona_session(data_home: Path,
 
 def test_yt_dlp_sends_the_session_from_a_copy_that_does_not_outlive_it(
         data_home: Path, platform_internet: PlatformInternet, tmp_path: Path) -> None:
-    import tempfile
-
     assert _add(data_home, _jar(tmp_path), "--case", CASE) == 0
     _, mp4 = (data for _, data in served_files())
     media = "https://www.instagram.com/static/clip-for-yt-dlp.mp4"
     platform_internet.answer(media, mp4, content_type="video/mp4")
-    leftovers = set(Path(tempfile.gettempdir()).glob("bearwitness-persona-*"))
     before = len(platform_internet.requests())
     captured = capture_post(data_home, platform_internet, media, media="on")
     assert "yt-dlp" in captured.record["tools"], captured.record["error"]
     fetched = [s for s in platform_internet.requests()[before:] if s.path.endswith(".mp4")]
     assert len(fetched) >= 2  # ours, then yt-dlp's
     assert all(f"sessionid={SESSION}" in s.headers.get("Cookie", "") for s in fetched)
-    assert set(Path(tempfile.gettempdir()).glob("bearwitness-persona-*")) == leftovers
+    in_use = data_home / "personas" / ".in-use"
+    assert in_use.is_dir() and list(in_use.iterdir()) == []  # made there, and removed
     assert SESSION.encode() not in _everything(data_home / "store")
+
+
+def test_a_copy_left_by_a_killed_capture_is_removed_by_the_next(data_home: Path,
+                                                                 tmp_path: Path) -> None:
+    assert _add(data_home, _jar(tmp_path), "--case", CASE) == 0
+    # A process killed (SIGKILL: no clean-up runs) while yt-dlp's copy of the jar exists.
+    killed = subprocess.run(
+        [sys.executable, "-c",
+         "import os, signal, sys\n"
+         "from pathlib import Path\n"
+         "from flows.application.personas import persona_sessions\n"
+         f"sessions = persona_sessions(Path({str(data_home)!r}), {CASE!r})\n"
+         "with sessions.private_jar() as jar:\n"
+         "    print(jar, flush=True)\n"
+         "    os.kill(os.getpid(), signal.SIGKILL)\n"],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert killed.returncode == -9, killed.stderr
+    left = Path(killed.stdout.strip())
+    assert left.is_file() and SESSION in left.read_text()
+    assert (data_home / "personas" / ".in-use") in left.parents  # not the shared /tmp
+    assert left.stat().st_mode & 0o077 == 0 and left.parent.stat().st_mode & 0o077 == 0
+    assert not str(left).startswith(str(data_home / "store"))
+    assert [i.persona.name for i in list_personas(data_home)] == ["desk"]  # not a persona
+    with persona_sessions(data_home, CASE).private_jar() as jar:
+        assert jar is not None and jar.is_file()
+        assert not left.parent.exists()  # the dead process's copy is gone
+    assert not jar.exists()

@@ -6,8 +6,11 @@ A persona lives outside the evidence store, in `<home>/personas/<name>/` (`perso
 `cookies.txt`), and must be readable by its owner only: a jar another user could read is
 refused, never used. Its secrets reach exactly three places: the Cookie header our client
 writes, the browser context of a capture, and a private copy for yt-dlp while it runs — in a
-temporary folder outside the evidence store, owner-only (a capture killed meanwhile leaves it
-there, never in the store, whose spool `repair` sets aside into quarantine). Records get
+folder of its own beside the personas (`<home>/personas/.in-use/<pid>-…/`), owner-only, outside
+the evidence store (whose spool `repair` would set aside into quarantine) and out of the shared
+temporary folder. A capture killed meanwhile leaves its copy there; the next one to open a copy
+removes the copies of processes that no longer run, so a secret does not outlive its capture
+for longer than that. Records get
 `describe()`: the persona's name and account handle, never a cookie
 (collectors/http/redaction.py is what the WARC keeps of one).
 """
@@ -162,11 +165,44 @@ class PersonaSession:
         return path
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process holds the number: not ours, but alive
+        return True
+    return True
+
+
+def sweep_copies(scratch: Path) -> list[Path]:
+    """Remove the private copies left by processes that no longer run (a capture killed while
+    yt-dlp ran); the copies of running processes are kept. Returns what it removed."""
+    removed = []
+    try:
+        entries = list(scratch.iterdir())
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        pid, _, _ = entry.name.partition("-")
+        if not pid.isdigit() or int(pid) == os.getpid() or _running(int(pid)):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
+
+
 @dataclass
 class PersonaSessions:
     """The personas of one run, each for its own domains."""
 
     sessions: tuple[PersonaSession, ...] = ()
+    # where yt-dlp's private copies are made (<home>/personas/.in-use); None: the system's
+    # temporary folder (sessions built without a home, as in tests of the collectors alone)
+    scratch: Path | None = None
 
     def for_host(self, host: str) -> PersonaSession | None:
         return next((s for s in self.sessions if s.persona.covers(host)), None)
@@ -190,7 +226,13 @@ class PersonaSessions:
         if not self.sessions:
             yield None
             return
-        folder = Path(tempfile.mkdtemp(prefix="bearwitness-persona-"))
+        if self.scratch is not None:
+            self.scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
+            owner_only(self.scratch, "personas' working folder")
+            sweep_copies(self.scratch)
+            folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=self.scratch))
+        else:
+            folder = Path(tempfile.mkdtemp(prefix="bearwitness-persona-"))
         try:
             merged = PersonaSession(self.sessions[0].persona, http.cookiejar.MozillaCookieJar())
             for session in self.sessions:

@@ -29,6 +29,7 @@ from collectors.network.personas import (
 from preservation.store.layout import check_id
 
 PERSONAS_DIR = "personas"
+IN_USE_DIR = ".in-use"  # yt-dlp's private copies of a jar while a capture runs
 
 
 @dataclass(frozen=True)
@@ -129,4 +130,5 @@ def persona_sessions(home: Path, case_id: str, names: tuple[str, ...] = ()) -> P
             if shared:
                 raise UsageError(f"personas {persona.name!r} and {other.name!r} are both for "
                                  f"{shared[0]}: use one per domain")
-    return PersonaSessions(tuple(PersonaSession.open(p) for p in personas))
+    return PersonaSessions(tuple(PersonaSession.open(p) for p in personas),
+                           scratch=personas_dir(home) / IN_USE_DIR)
