@@ -178,7 +178,7 @@ def _running(pid: int) -> bool:
 def sweep_copies(scratch: Path) -> list[Path]:
     """Remove the private copies left by processes that no longer run (a capture killed while
     yt-dlp ran); the copies of running processes are kept. Returns what it removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(scratch.iterdir())
     except FileNotFoundError:
