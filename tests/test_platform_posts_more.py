@@ -161,7 +161,7 @@ def test_vk_wall_post_and_a_deleted_one(data_home: Path, platform_internet) -> N
     assert (deleted.status, deleted.posts["state"]) == ("unavailable", "deleted")
     assert deleted.posts["state_text"].startswith("Запись удалена")
     for number, name, state, words in (
-            (791, "community-blocked.html", "suspended", "Сообщество заблокировано"),
+            (791, "community-blocked.html", "suspended", "Сообщество заблокировано в связи"),
             (792, "withheld.html", "withheld", "This material has been blocked in your country")):
         other = f"https://vk.com/wall-123456_{number}"
         platform_internet.answer(other, fixture("vk", name))

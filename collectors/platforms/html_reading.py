@@ -91,11 +91,16 @@ def background_image(element: Tag | None) -> str | None:
 
 def words_with(html: str, phrase: str) -> str | None:
     """The platform's own words around `phrase` (case-insensitive): the text of the innermost
-    element that holds it, whitespace collapsed; None when the page does not say it."""
+    element that holds it, whitespace collapsed; None when the page does not say it. The page's
+    body comes first: its `<title>` is a summary of what the body says in full."""
     lowered = phrase.lower()
+    found: list[str] = []
     for string in parse(html).find_all(string=True):
         text = re.sub(r"\s+", " ", str(string)).strip()
-        if lowered in text.lower() and string.parent is not None \
-                and string.parent.name not in ("script", "style"):
-            return text
-    return None
+        parent = string.parent
+        if lowered in text.lower() and parent is not None \
+                and parent.name not in ("script", "style"):
+            if parent.name != "title":
+                return text
+            found.append(text)
+    return found[0] if found else None
