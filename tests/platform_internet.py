@@ -44,6 +44,7 @@ class Answer:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
+    cut_after: int | None = None  # bytes of the body sent before the connection is dropped
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class PlatformInternet:
                     self.send_header(name, value)
                 self.send_header("Connection", "close")
                 self.end_headers()
-                self.wfile.write(answer.body)
+                self.wfile.write(answer.body[:answer.cut_after])
                 self.close_connection = True
 
             def log_message(self, format: str, *args: object) -> None:
@@ -149,11 +150,14 @@ class PlatformInternet:
 
     def answer(self, url: str, body: bytes, *, status: int = 200,
                content_type: str = "text/html; charset=utf-8",
-               headers: tuple[tuple[str, str], ...] = ()) -> None:
-        """Answer GET `url` (https://host/path?query, matched whole, then without query)."""
+               headers: tuple[tuple[str, str], ...] = (), cut_after: int | None = None
+               ) -> None:
+        """Answer GET `url` (https://host/path?query, matched whole, then without query);
+        `cut_after`: announce the whole body, send that many bytes of it, hang up."""
         host, _, path = url.removeprefix("https://").partition("/")
         with self._lock:
-            self.answers[(host, "/" + path)] = Answer(status, body, content_type, headers)
+            self.answers[(host, "/" + path)] = Answer(status, body, content_type, headers,
+                                                      cut_after)
 
     def requests(self, host: str | None = None) -> list[Seen]:
         with self._lock:

@@ -6,6 +6,7 @@ layout changed is a clear problem with the bytes kept."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from platform_capture import capture_post, sha256
@@ -215,6 +216,30 @@ def test_reddit_post_from_its_json_view(data_home: Path, platform_internet) -> N
     assert post["counts"]["likes"] == 4213 and post["counts"]["comments"] == 318
     assert post["media"][0]["sha256"] == sha256(JPEG)
     assert post["extras"]["subreddit"] == "UkraineWarVideoReport"
+
+
+def test_an_answer_cut_short_or_refused_is_a_clear_problem_with_the_bytes_kept(
+        data_home: Path, platform_internet) -> None:
+    listing = fixture("reddit", "listing.json")
+    url = _reddit(platform_internet, listing)
+    json_view = ("https://www.reddit.com/r/UkraineWarVideoReport/comments/1c2x9qk/"
+                 ".json?raw_json=1")
+    platform_internet.answer(json_view, listing, content_type="application/json",
+                             cut_after=len(listing) // 2)
+    cut = capture_post(data_home, platform_internet, url)
+    assert cut.status == "partial" and cut.posts["state"] == "unreadable"
+    assert "reddit: could not read the post" in cut.record["error"]
+    assert f"{json_view}: body cut short" in cut.record["error"]
+    assert cut.responses()[json_view][0][1] == listing[:len(listing) // 2]  # what came, kept
+    limited = json.dumps({"error": "RateLimitExceeded",
+                          "message": "Rate Limit Exceeded"}).encode()
+    refused = _bluesky(platform_internet, "blu3blue.bsky.social", "3l4omsslimit", limited,
+                       status=429)
+    answer = capture_post(data_home, platform_internet, refused)
+    assert answer.status == "partial" and answer.posts["state"] == "unreadable"
+    assert "Bluesky's API answered RateLimitExceeded: Rate Limit Exceeded" in \
+        answer.record["error"]
+    assert limited in [body for bodies in answer.responses().values() for _, body in bodies]
 
 
 def test_reddit_deleted_removed_banned_suspended_and_blocked(data_home: Path,
