@@ -16,6 +16,7 @@ from catalog.rows.evidence_rows import (
     custody_rows,
     item_rows,
 )
+from catalog.rows.post_rows import post_rows
 from catalog.rows.verification_rows import (
     assessment_rows,
     case_document_rows,
@@ -47,6 +48,7 @@ def capture_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
     rows: Rows = {"captures": capture_rows(record), "items": item_rows(record),
                   "media_metadata": [], "metadata": [], "perceptual_hashes": [],
                   "analysis_errors": [], "video_frame_hashes": []}
+    rows |= post_rows(record, store.posts(record))
     for item in record.items:
         if not item.working_copy:
             continue

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "flows.cli.replay_commands",
     "flows.cli.verify_commands",
     "flows.cli.demo_command",
+    "flows.cli.network_commands",
 ]
 
 
