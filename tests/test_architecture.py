@@ -30,6 +30,8 @@ WALKS_ALLOWED = {
     ("flows/demo/server.py", "*"): "the bundled demo site",
     ("flows/demo/make_site.py", "*"): "the bundled demo site",
     ("flows/cli/demo_command.py", "demo_pages"): "the bundled demo site",
+    ("flows/orchestration/local_server/state.py", "code_fingerprint"): "the project's own "
+                                                                       "source files",
 }
 
 

@@ -26,7 +26,8 @@ from collectors.network.domain_limits import (
     run_in_domain_lanes,
 )
 from collectors.network.retry_policy import RetryPolicy
-from flows.application.collector_factory import MODES, CollectorFactory
+from flows.application.capture_options import MEDIA_SETTINGS, CaptureOptions
+from flows.application.collector_factory import CollectorFactory
 from flows.application.environment import actor, default_actor_name, open_store
 from flows.application.integrity import configured_tsa, run_repair, run_timestamp
 from preservation.capture.attempt import CaptureAttempt
@@ -43,40 +44,6 @@ from verification.media.media_analysis import analyse_media, exiftool_version
 from verification.media.video_hashes import analyse_video_frames
 
 LOG = logging.getLogger("bearwitness.capture")
-MEDIA_SETTINGS = ("auto", "on", "off")
-
-
-@dataclass(frozen=True)
-class CaptureOptions:
-    """How to capture: the options `bearwitness capture` and `watch add` share."""
-
-    mode: str = "auto"  # static | browser | auto (browser when Chromium is available)
-    media: str = "auto"  # yt-dlp: auto (when the page has media) | on | off
-    allow_private: bool = False  # private and loopback addresses are refused by default
-    user_agent: str | None = None
-    timeout: float = 30.0  # seconds to wait for a connection or for further bytes
-    concurrency: int = 1  # URLs at once
-    per_domain: int = 2  # captures and connections per domain at once
-    retries: int = 3  # tries again on connection errors, 5xx and 429
-    retry_delay: float = 1.0  # first wait, doubling, jittered
-    ca_file: str | None = None  # extra trust anchor for upstream TLS; never "verify off"
-    discovered_via: str | None = None  # the logged online inquiry that found the URLs
-
-    def check(self) -> None:
-        if self.mode not in MODES:
-            raise UsageError(f"unknown capture mode {self.mode!r}; available: "
-                             f"{', '.join(MODES)}")
-        if self.media not in MEDIA_SETTINGS:
-            raise UsageError(f"unknown media setting {self.media!r}; available: "
-                             f"{', '.join(MEDIA_SETTINGS)}")
-        if not 0 < self.timeout <= 3600:
-            raise UsageError(f"timeout must be between 0 and 3600 seconds, not {self.timeout}")
-        if not 1 <= self.concurrency <= 64 or not 1 <= self.per_domain <= 64:
-            raise UsageError("concurrency and per_domain must be between 1 and 64")
-        if not 0 <= self.retries <= 10:
-            raise UsageError(f"retries must be between 0 and 10, not {self.retries}")
-
-
 class DomainLimits(Protocol):
     """Where per-domain limits come from: this process, or a registry shared by workers."""
 
@@ -274,6 +241,6 @@ def capture_urls(home: Path, case_id: str, urls: Iterable[str],
     return attempts
 
 
-__all__ = ["CaptureAttempt", "CaptureOptions", "CaptureRun", "DomainLimits",
+__all__ = ["MEDIA_SETTINGS", "CaptureAttempt", "CaptureOptions", "CaptureRun", "DomainLimits",
            "LocalDomainLimits", "analyse", "capture_urls", "collect", "land", "report",
            "start_run", "timestamp"]

@@ -19,8 +19,7 @@ from collectors.network.addresses import AddressPolicy
 from collectors.network.retry_policy import NO_RETRIES, RetryPolicy
 from collectors.proxy.interception_ca import InterceptionCA
 from collectors.static.collector import StaticCollector
-
-MODES = ("static", "browser", "auto")
+from flows.application.capture_options import MODES
 
 
 def resolve_mode(mode: str) -> tuple[str, str]:

@@ -1,15 +1,21 @@
-"""Where the data lives and who acts: resolved once per command or flow run."""
+"""Where the data lives and who acts: resolved once per command or flow run.
+
+Every CLI command resolves its data home first, so this module imports the store and the
+custody log only when they are asked for.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from collectors.errors import UsageError
-from preservation.custody.log import Actor
-from preservation.store.evidence_store import EvidenceStore
-from preservation.tool_versions import BEARWITNESS_VERSION
+
+if TYPE_CHECKING:
+    from preservation.custody.log import Actor
+    from preservation.store.evidence_store import EvidenceStore
 
 DEFAULT_HOME = "bearwitness-data"
 
@@ -24,6 +30,8 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def open_store(home: Path) -> EvidenceStore:
+    from preservation.store.evidence_store import EvidenceStore
+
     root = home / "store"
     root.mkdir(parents=True, exist_ok=True)
     return EvidenceStore(root)
@@ -42,5 +50,8 @@ def default_actor_name() -> str:
 
 def actor(name: str | None = None) -> Actor:
     """Who acts, with this bearwitness: as every custody event names them."""
+    from preservation.custody.log import Actor
+    from preservation.tool_versions import BEARWITNESS_VERSION
+
     return Actor(name=name or default_actor_name(), tool="bearwitness",
                  tool_version=BEARWITNESS_VERSION)

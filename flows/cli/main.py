@@ -20,17 +20,35 @@ from preservation.tool_versions import BEARWITNESS_VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-COMMAND_MODULES = [
-    "flows.cli.core_commands",
-    "flows.cli.integrity_commands",
-    "flows.cli.watch_commands",
-    "flows.cli.replay_commands",
-    "flows.cli.verify_commands",
-    "flows.cli.demo_command",
-]
+# Each module and the commands it registers. A command imports only its own module (an ad-hoc
+# capture should not pay for DuckDB or the verification records); the full list is built for
+# `--help` and for anything not recognised.
+COMMAND_MODULES = {
+    "flows.cli.core_commands": ("case", "sql", "catalog"),
+    "flows.cli.capture_command": ("capture",),
+    "flows.cli.integrity_commands": ("audit", "repair", "timestamp", "export"),
+    "flows.cli.watch_commands": ("watch",),
+    "flows.cli.replay_commands": ("replay",),
+    "flows.cli.verify_commands": ("assess", "report", "verify", "inquiry"),
+    "flows.cli.demo_command": ("demo",),
+    "flows.cli.server_commands": ("server",),
+}
 
 
-def _parser() -> argparse.ArgumentParser:
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command named in `argv` (the first word that is not a top-level option)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--home":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+        elif not word.startswith("--home="):
+            return None  # --help, --version or a mistake: the full parser answers
+    return None
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bearwitness",
         description="Capture, preserve, verify and catalogue online content as evidence "
@@ -41,13 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     add_home_option(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      parser_class=CommandParser)
-    for name in COMMAND_MODULES:
+    modules = [m for m, names in COMMAND_MODULES.items() if command in names] or COMMAND_MODULES
+    for name in modules:
         importlib.import_module(name).register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(_command_of(words)).parse_args(words)
     try:
         return int(args.handler(args))
     except UsageError as exc:
