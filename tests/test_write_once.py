@@ -51,7 +51,10 @@ ALLOWED = {
                                                         "browser session's or capture's scratch",
     ("collectors/proxy/interception_ca.py", "_issue"): "leaf certificates of the interception CA, "
                                                  "in the same scratch directory",
-    ("preservation/warc/wacz.py", "build_wacz"): "the WACZ scratch zip in tmp/, published by copy",
+    ("preservation/warc/wacz.py", "write_wacz"): "a WACZ handed out, outside the store: its "
+                                                 "temporary file, linked to a new name",
+    ("preservation/warc/wacz.py", "_copy_member"): "the WARC member of that WACZ being written "
+                                                   "(the WARC itself is only read)",
     ("preservation/investigation/watch_lists.py", "save_watch_list"):
         "the watch list: an editable plain file in watch/, configuration, not evidence",
 }

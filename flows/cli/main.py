@@ -28,7 +28,7 @@ COMMAND_MODULES = {
     "flows.cli.capture_command": ("capture",),
     "flows.cli.integrity_commands": ("audit", "repair", "timestamp", "export"),
     "flows.cli.watch_commands": ("watch",),
-    "flows.cli.replay_commands": ("replay",),
+    "flows.cli.replay_commands": ("replay", "wacz"),
     "flows.cli.verify_commands": ("assess", "report", "verify", "inquiry"),
     "flows.cli.demo_command": ("demo",),
     "flows.cli.server_commands": ("server",),

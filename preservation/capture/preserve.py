@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,6 @@ from preservation.records.capture import (
     CapturedItem,
     CaptureRecord,
     UnansweredRequest,
-    WaczReference,
     WarcReference,
 )
 from preservation.records.times import utc_text
@@ -36,7 +35,6 @@ from preservation.store.evidence_store import EvidenceStore
 from preservation.warc.reader import extract_entity
 from preservation.warc.recorder import WarcRecorder
 from preservation.warc.records import metadata_record, warcinfo_record
-from preservation.warc.wacz import WACZ_VERSION, build_wacz
 from preservation.warc.writer import ClosedWarc, WarcFileWriter
 
 MakeCollector = Callable[[Path], Collector]
@@ -109,15 +107,10 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
                        sha256=f"sha256:{sha256}", purpose="working copy extracted from the WARC",
                        details={"parent": warc.path})
     items = tuple(i.with_working_copy(working.get(i.sha256)) for i in collected.recorder.items)
+    # No WACZ here: it would be a second copy of the WARC; it is made on demand
+    # (preservation/warc/wacz.py).
     record = _capture_record(case_id, capture_id, url, collector.mode, context, collected,
                              warc, items)
-    wacz_key = build_wacz(store, record)
-    wacz = WaczReference(path=wacz_key, size=store.size(wacz_key), sha256=store.sha256(wacz_key),
-                         wacz_version=WACZ_VERSION)
-    record = _with_wacz(record, wacz)
-    custody.record("derive", capture_id, case_id=case_id, object_path=wacz.path,
-                   sha256=f"sha256:{wacz.sha256}", purpose="WACZ package of the WARC for replay",
-                   details={"parent": warc.path})
     key = store.put_document(layout.capture_record_key(case_id, capture_id), record)
     custody.record("store", capture_id, case_id=case_id, object_path=key,
                    sha256=f"sha256:{store.sha256(key)}", purpose="capture record")
@@ -238,10 +231,6 @@ def _capture_record(case_id: str, capture_id: str, url: str, mode: str,
         court_minimum_missing=tuple(fidelity["court_minimum_missing"]),
         notes=dict(context.notes), tls=tuple(collected.recorder.tls_sessions.values()),
         warc=warc, items=items)
-
-
-def _with_wacz(record: CaptureRecord, wacz: WaczReference) -> CaptureRecord:
-    return replace(record, wacz=wacz)
 
 
 def _warcinfo_fields(case_id: str, context: CollectionContext) -> dict[str, str]:
