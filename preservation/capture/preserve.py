@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from collectors.collector import Collector, CollectorResult
 from collectors.errors import IntegrityError
 from preservation.capture.capture_lock import CaptureLock
 from preservation.capture.collection import CollectionContext
-from preservation.custody.log import CustodyLog
+from preservation.custody.log import CustodyLog, PendingEvent
 from preservation.ids import new_id
 from preservation.records.capture import (
     CapturedItem,
@@ -32,12 +33,13 @@ from preservation.records.capture import (
 from preservation.records.times import utc_text
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
-from preservation.warc.reader import extract_entity
+from preservation.warc.reader import check_warc
 from preservation.warc.recorder import WarcRecorder
 from preservation.warc.records import metadata_record, warcinfo_record
 from preservation.warc.writer import ClosedWarc, WarcFileWriter
 
 MakeCollector = Callable[[Path], Collector]
+WORKING_COPY_WRITERS = 4  # fsyncs in flight at once: the disk round trips overlap
 
 
 @dataclass(frozen=True)
@@ -97,15 +99,20 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
     warc = WarcReference(path=layout.warc_key(case_id, capture_id), size=collected.closed.size,
                          sha256=collected.closed.sha256, sha512=collected.closed.sha512,
                          records=collected.closed.records)
-    _record_warc(custody, case_id, capture_id, url, collector.mode, collected.result, warc)
+    working: dict[str, str] = {}
     try:
-        working = _extract_working_copies(store, collected.closed, collected.recorder.items, spool)
+        _store_working_copies(store, collected, spool, working)
     finally:
         store.remove_spool(capture_id)
-    for sha256, key in working.items():
-        custody.record("derive", sha256, case_id=case_id, object_path=key,
-                       sha256=f"sha256:{sha256}", purpose="working copy extracted from the WARC",
-                       details={"parent": warc.path})
+        # Whatever was stored is recorded, also when a later step failed: the WARC, then each
+        # working copy, in one write (docs/design.md#measured-warc: fsyncs dominate).
+        custody.record_all(
+            _warc_events(case_id, capture_id, url, collector.mode, collected.result, warc)
+            + [PendingEvent("derive", sha256, case_id=case_id, object_path=key,
+                            sha256=f"sha256:{sha256}", details={"parent": warc.path},
+                            purpose="working copy of the payload as received, checked "
+                                    "against its recorded sha256")
+               for sha256, key in working.items()])
     items = tuple(i.with_working_copy(working.get(i.sha256)) for i in collected.recorder.items)
     # No WACZ here: it would be a second copy of the WARC; it is made on demand
     # (preservation/warc/wacz.py).
@@ -246,37 +253,70 @@ def _warcinfo_fields(case_id: str, context: CollectionContext) -> dict[str, str]
     }
 
 
-def _extract_working_copies(store: EvidenceStore, closed: ClosedWarc,
-                            items: list[CapturedItem], spool: Path) -> dict[str, str]:
-    """Read each complete payload back out of the closed WARC (which also proves the file
-    reads back with verified digests) into the content-addressed working area. Returns
-    sha256 → key of the working copy."""
-    spool.mkdir(parents=True, exist_ok=True)
-    working: dict[str, str] = {}
-    for item in items:
+def _verify_closed(closed: ClosedWarc) -> None:
+    """Read the closed WARC back whole with the strict reader (every member complete, every
+    block and payload digest recomputed): what was published reads back as written."""
+    report = check_warc(closed.path)
+    if not report.ok or report.records != closed.records:
+        problems = "; ".join(f"{p.problem} at {p.offset}" for p in report.problems[:3])
+        raise IntegrityError(f"{closed.path} does not read back as written ({report.records} "
+                             f"of {closed.records} records; {problems or 'no problem named'})")
+
+
+def _store_working_copies(store: EvidenceStore, collected: _Collected, spool: Path,
+                          working: dict[str, str]) -> None:
+    """Put each complete payload in the content-addressed working area, filling `working`
+    (sha256 → key) as they are stored, while the closed WARC is read back (_verify_closed).
+    Each payload comes from the file it was recorded from (a spool file, hashed as it was
+    received) and is hashed again against the item's sha256 before it is stored, moved rather
+    than copied; several at once, so that their fsyncs overlap each other and the read-back."""
+    recorder = collected.recorder
+    wanted: dict[str, Path | bytes] = {}
+    for item in recorder.items:
         fetched_ok = item.http_status is not None and 200 <= item.http_status < 300
-        if not item.complete or item.size_bytes == 0 or item.sha256 in working \
+        if not item.complete or item.size_bytes == 0 or item.sha256 in wanted \
                 or not (fetched_ok or item.http_status is None):
             continue
-        with tempfile.NamedTemporaryFile(dir=spool, prefix="extract-", delete=False) as handle:
-            extracted = extract_entity(closed.path, item.warc_offset, handle)
-            temporary = Path(handle.name)
-        if extracted.sha256 != item.sha256:
-            raise IntegrityError(f"{closed.path} at offset {item.warc_offset}: payload reads back "
-                                 f"as sha256:{extracted.sha256}, recorded sha256:{item.sha256}")
-        key, _ = store.put_working_copy(item.sha256, temporary)
-        temporary.unlink(missing_ok=True)
-        working[item.sha256] = key
-    return working
+        payload = recorder.payloads.get(item.warc_record_id)
+        if payload is None:
+            raise IntegrityError(f"no recorded payload for item {item.item_id}")
+        wanted[item.sha256] = payload
+
+    def store_one(sha256: str, payload: Path | bytes) -> tuple[str, str]:
+        if isinstance(payload, bytes):
+            spool.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=spool, prefix="payload-", delete=False) as out:
+                out.write(payload)
+            payload = Path(out.name)
+        key, _ = store.put_working_copy(sha256, payload, consume=payload.is_relative_to(spool))
+        return sha256, key
+
+    with ThreadPoolExecutor(max_workers=WORKING_COPY_WRITERS,
+                            thread_name_prefix="working-copy") as pool:
+        verified = pool.submit(_verify_closed, collected.closed)
+        futures = [pool.submit(store_one, sha, payload) for sha, payload in wanted.items()]
+        failure: BaseException | None = None
+        for future in futures:  # every one waited for, so `working` names all that were stored
+            try:
+                sha256, key = future.result()
+                working[sha256] = key
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others
+                failure = failure or exc
+        try:
+            verified.result()
+        except BaseException as exc:  # noqa: BLE001 - a WARC that does not read back comes first
+            failure = exc
+        if failure is not None:
+            raise failure
 
 
-def _record_warc(custody: CustodyLog, case_id: str, capture_id: str, url: str, mode: str,
-                 result: CollectorResult, warc: WarcReference) -> None:
-    custody.record("collect", capture_id, case_id=case_id, sha256=f"sha256:{warc.sha256}",
-                   purpose=f"capture of {url}",
-                   details={"status": result.status, "final_url": result.final_url,
-                            "mode": mode})
-    custody.record("store", capture_id, case_id=case_id, object_path=warc.path,
-                   sha256=f"sha256:{warc.sha256}", sha512=f"sha512:{warc.sha512}",
-                   purpose="evidentiary copy (WARC)", details={"size": warc.size,
-                                                               "records": warc.records})
+def _warc_events(case_id: str, capture_id: str, url: str, mode: str, result: CollectorResult,
+                 warc: WarcReference) -> list[PendingEvent]:
+    return [PendingEvent("collect", capture_id, case_id=case_id, sha256=f"sha256:{warc.sha256}",
+                         purpose=f"capture of {url}",
+                         details={"status": result.status, "final_url": result.final_url,
+                                  "mode": mode}),
+            PendingEvent("store", capture_id, case_id=case_id, object_path=warc.path,
+                         sha256=f"sha256:{warc.sha256}", sha512=f"sha512:{warc.sha512}",
+                         purpose="evidentiary copy (WARC)",
+                         details={"size": warc.size, "records": warc.records})]

@@ -81,16 +81,21 @@ class EvidenceStore:
     def sha256(self, key: str) -> str:
         return file_sha256(self.local_file(key))
 
-    def put_working_copy(self, sha256: str, source: Path) -> tuple[str, bool]:
+    def put_working_copy(self, sha256: str, source: Path, *,
+                         consume: bool = False) -> tuple[str, bool]:
         """Place `source` at its content address; returns (key, created). An existing copy
-        is reused only after its bytes are checked against the name."""
+        is reused only after its bytes are checked against the name. With `consume`, source
+        is a scratch file that may be moved rather than copied (backend.adopt_file)."""
         key = layout.working_copy_key(sha256)
         if not self.exists(key):
             if file_sha256(source) != sha256:
                 raise IntegrityError(f"refusing to store {source} as sha256:{sha256}: "
                                      "bytes differ")
             try:
-                self.put_file(key, source)
+                if consume:
+                    self.backend.adopt_file(key, source)
+                else:
+                    self.put_file(key, source)
                 return key, True
             except ObjectExists:
                 pass  # a parallel capture stored the same bytes first: checked below
