@@ -149,6 +149,7 @@ class Runner:
                 return
             job = message.get("job")
             if job == "ping":
+                self._reap()  # a job that has just ended is not counted as running
                 send(connection, {"pong": os.getpid(), "jobs": len(self.children)})
                 return
             if job not in self.jobs or len(fds) != 3:
