@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from flows.orchestration.local_server.client import status
@@ -100,6 +101,13 @@ def _capture(home: Path, url: str) -> subprocess.CompletedProcess:
     return done
 
 
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.2)
+
+
 def _wait_dead(process: ProcessId, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while process.alive() and time.monotonic() < deadline:
@@ -129,6 +137,24 @@ def test_started_on_first_use_reused_replaced_when_killed_and_stopped(
         assert data["running"] and data["running_jobs"] == 0
         assert data["prefect_pid"] == state.prefect.pid and data["ui_url"] == state.ui_url
 
+        # A command killed mid-capture: its job in the runner is interrupted and ends, and
+        # nothing it leaves blocks the next command.
+        stalling = subprocess.Popen(
+            [*BEARWITNESS, "--home", str(data_home), "capture", "--case", "c1", "--mode",
+             "static", "--media", "off", "--allow-private", "--timeout", "120",
+             site_server.url + "_test/stall.jpg?seconds=120"],
+            cwd=ROOT, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stalls = site_server.counters.get("/_test/stall.jpg", 0)
+        try:
+            _wait_for(lambda: site_server.counters.get("/_test/stall.jpg", 0) > stalls,
+                      "the capture to reach the site", seconds=120)
+            assert status(data_home).running_jobs == 1
+        finally:
+            stalling.kill()
+            stalling.wait()
+        _wait_for(lambda: status(data_home).running_jobs == 0, "the orphaned job to end")
+        assert status(data_home).healthy
+
         # A killed runner: replaced by a new one on the same Prefect server.
         os.kill(state.runner.pid, signal.SIGKILL)
         _wait_dead(state.runner)
@@ -148,11 +174,13 @@ def test_started_on_first_use_reused_replaced_when_killed_and_stopped(
         assert replaced is not None and replaced.prefect != after_runner.prefect
         assert replaced.prefect.alive() and replaced.runner.alive()
         _wait_dead(after_runner.runner)  # the old runner was retired
-        runs = _flow_runs(replaced.api_url)
-        assert [r["state_type"] for r in runs] == ["COMPLETED"] * 4
+        states = [r["state_type"] for r in _flow_runs(replaced.api_url)]
+        assert states.count("COMPLETED") == 4 and len(states) == 5, states
+        assert "RUNNING" not in states  # the interrupted run ended, recorded as such
 
         # Every capture is in the evidence store and the catalog.
-        done = bearwitness(data_home, "sql", "SELECT count(*) AS n FROM captures",
+        done = bearwitness(data_home, "sql", "SELECT count(*) AS n FROM captures "
+                           f"WHERE requested_url = '{url}' AND status = 'complete'",
                            "--format", "json")
         assert done.returncode == 0 and json.loads(done.stdout)[0]["n"] == 4
 
