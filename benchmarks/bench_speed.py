@@ -88,13 +88,27 @@ def _processes() -> dict[int, tuple[int, int]]:
     return found
 
 
+def _proportional_bytes(pid: int) -> int | None:
+    """The process's proportional set size (each shared page divided among its sharers)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 class TreeMemory:
-    """Peak resident memory of the process trees under some root pids, sampled every 0.1 s
-    (RSS summed: shared pages are counted once per process, so this overstates a little)."""
+    """Peak memory of the process trees under some root pids, sampled every 0.1 s, two ways:
+    RSS summed (a page shared by several processes, as Chromium's are, is counted in each:
+    an overstatement) and PSS summed (each shared page divided among its sharers: what the
+    tree really occupies)."""
 
     def __init__(self, roots: list[int]) -> None:
         self.roots = set(roots)
         self.peak = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="tree-memory")
 
@@ -103,15 +117,18 @@ class TreeMemory:
         children: dict[int, list[int]] = {}
         for pid, (parent, _) in table.items():
             children.setdefault(parent, []).append(pid)
-        total, stack, seen = 0, [p for p in self.roots if p in table], set()
+        total, pss, stack, seen = 0, 0, [p for p in self.roots if p in table], set()
         while stack:
             pid = stack.pop()
             if pid in seen:
                 continue
             seen.add(pid)
             total += table[pid][1]
+            proportional = _proportional_bytes(pid)
+            pss += table[pid][1] if proportional is None else proportional
             stack.extend(children.get(pid, ()))
         self.peak = max(self.peak, total)
+        self.peak_pss = max(self.peak_pss, pss)
 
     def _run(self) -> None:
         while not self._stop.wait(0.1):
@@ -129,6 +146,10 @@ class TreeMemory:
     @property
     def peak_mb(self) -> float:
         return self.peak / 1e6
+
+    @property
+    def peak_pss_mb(self) -> float:
+        return self.peak_pss / 1e6
 
 
 # ------------------------------------------------------------------ the CLI and its server
@@ -152,7 +173,8 @@ def cli(home: Path, *args: str, server_roots: list[int] | None = None,
     if process.returncode != 0:
         raise RuntimeError(f"bearwitness {' '.join(args[:3])} exited {process.returncode}:\n"
                            f"{out[-2000:]}{err[-3000:]}")
-    return {"seconds": seconds, "peak_mb": memory.peak_mb, "out": out, "err": err}
+    return {"seconds": seconds, "peak_mb": memory.peak_mb, "peak_pss_mb": memory.peak_pss_mb,
+            "out": out, "err": err}
 
 
 def server_state(home: Path) -> dict[str, Any]:
@@ -198,9 +220,35 @@ def disk_per_capture(store: Path) -> dict[str, float]:
 # ------------------------------------------------------------------ browser
 
 
-def bench_browser(urls: list[str], work: Path) -> dict[str, float]:
+@contextlib.contextmanager
+def timed_methods(cls: type, names: tuple[str, ...]) -> Iterator[dict[str, float]]:
+    """Seconds spent in each of `cls`'s methods `names` while inside (wrapped for the
+    benchmark's own measurement, restored after)."""
+    totals = dict.fromkeys(names, 0.0)
+    originals = {name: getattr(cls, name) for name in names}
+
+    def wrap(name: str, method: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                totals[name] += time.perf_counter() - start
+        return timed
+
+    for name, method in originals.items():
+        setattr(cls, name, wrap(name, method))
+    try:
+        yield totals
+    finally:
+        for name, method in originals.items():
+            setattr(cls, name, method)
+
+
+def bench_browser(urls: list[str], work: Path) -> dict[str, Any]:
     from dataclasses import replace
 
+    from collectors.browser.collector import BrowserCollector
     from collectors.http.client import DEFAULT_USER_AGENT
     from collectors.network.addresses import AddressPolicy
     from flows.application.collector_factory import CollectorFactory
@@ -224,12 +272,25 @@ def bench_browser(urls: list[str], work: Path) -> dict[str, float]:
         with CollectorFactory("browser", "off", AddressPolicy(allow_private=True),
                               DEFAULT_USER_AGENT, 30.0) as factory:
             context = replace(context, notes=factory.notes)
-            start = time.perf_counter()
-            statuses = [capture_url(store, "bench", url, factory, context, custody).status
-                        for url in urls]
-            elapsed = time.perf_counter() - start
+            phases = ("_collect", "_drive", "_settle", "_scroll", "_screenshot")
+            with timed_methods(BrowserCollector, phases) as spent:
+                start = time.perf_counter()
+                statuses = [capture_url(store, "bench", url, factory, context, custody).status
+                            for url in urls]
+                elapsed = time.perf_counter() - start
+    per_page = {name: seconds / len(urls) for name, seconds in spent.items()}
+    breakdown = {
+        "new context, load, DOM": per_page["_drive"] - per_page["_settle"]
+        - per_page["_scroll"] - per_page["_screenshot"],
+        "settle (network quiet)": per_page["_settle"], "scroll": per_page["_scroll"],
+        "screenshot": per_page["_screenshot"],
+        "proxy and recording outside the page": per_page["_collect"] - per_page["_drive"],
+        "preserve (WARC closed and read back, working copies, record)":
+            elapsed / len(urls) - per_page["_collect"]}
     return {"pages": len(urls), "complete": statuses.count("complete"), "seconds": elapsed,
-            "per_minute": len(urls) / elapsed * 60, "peak_mb": memory.peak_mb}
+            "breakdown": breakdown,
+            "per_minute": len(urls) / elapsed * 60, "peak_mb": memory.peak_mb,
+            "peak_pss_mb": memory.peak_pss_mb}
 
 
 # ------------------------------------------------------------------ media, as a capture
@@ -358,11 +419,12 @@ def main(argv: list[str] | None = None) -> int:
                     many = cli(home, *capture_args("bench", urls), server_roots=[runner])
                 print(f"CLI static capture of {args.pages} URLs: {many['seconds']:.1f} s = "
                       f"{args.pages / many['seconds']:.2f} pages/s, peak memory of the capture "
-                      f"tree {many['peak_mb']:.0f} MB (Prefect server {prefect_memory.peak_mb:.0f}"
-                      f" MB) [before: {BEFORE['cli_static_s']} s, {BEFORE['cli_static_mb']} MB "
-                      f"with the temporary server]", flush=True)
+                      f"tree {many['peak_mb']:.0f} MB RSS summed, {many['peak_pss_mb']:.0f} MB "
+                      f"PSS (Prefect server {prefect_memory.peak_mb:.0f} MB RSS) [before: "
+                      f"{BEFORE['cli_static_s']} s, {BEFORE['cli_static_mb']} MB with the "
+                      "temporary server]", flush=True)
                 rows.append((f"CLI static, {args.pages} URLs (no goal)",
-                             f"{many['seconds']:.1f} s, {many['peak_mb']:.0f} MB",
+                             f"{many['seconds']:.1f} s, {many['peak_mb']:.0f} MB RSS",
                              f"{BEFORE['cli_static_s']} s, {BEFORE['cli_static_mb']} MB", "-"))
 
                 items = args.items_pages * ITEMS_PER_PAGE
@@ -392,13 +454,17 @@ def main(argv: list[str] | None = None) -> int:
                 browser = bench_browser(urls, work / "browser")
                 print(f"browser: {browser['complete']}/{browser['pages']} complete in "
                       f"{browser['seconds']:.1f} s = {browser['per_minute']:.1f} a minute, peak "
-                      f"memory {browser['peak_mb']:.0f} MB", flush=True)
+                      f"memory {browser['peak_mb']:.0f} MB RSS summed, "
+                      f"{browser['peak_pss_mb']:.0f} MB PSS; a page: " + ", ".join(
+                          f"{name} {seconds:.2f} s"
+                          for name, seconds in browser["breakdown"].items()), flush=True)
                 rows.append(("browser >= 60 pages a minute", f"{browser['per_minute']:.1f}",
                              f"{BEFORE['browser_per_min']:.0f}",
                              verdict(browser["per_minute"], 60, True)))
-                rows.append(("browser peak memory < 1 GB", f"{browser['peak_mb']:.0f} MB",
+                rows.append(("browser peak memory < 1 GB",
+                             f"{browser['peak_pss_mb']:.0f} MB PSS, {browser['peak_mb']:.0f} RSS",
                              f"{BEFORE['browser_mb']:.0f} MB",
-                             verdict(browser["peak_mb"], 1000, False)))
+                             verdict(browser["peak_pss_mb"], 1000, False)))
 
         if not args.skip_media and args.video_mb > 0:
             from benchmarks.bench_fidelity import bench_media
