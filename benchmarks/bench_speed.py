@@ -38,6 +38,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -370,6 +371,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-media", action="store_true")
     args = parser.parse_args(argv)
+    # Ctrl-C and SIGTERM unwind (the local server stopped, the temporary directory removed),
+    # also when started in the background, where SIGINT arrives ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
         args.pages, args.items_pages, args.video_mb = 20, 40, 30
     args.items_pages = max(args.items_pages, args.pages)
