@@ -18,7 +18,10 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from flows.orchestration.local_server.client import status
+import pytest
+
+from collectors.errors import ServerError
+from flows.orchestration.local_server.client import ensure_running, status
 from flows.orchestration.local_server.state import (
     ProcessId,
     ServerState,
@@ -83,6 +86,24 @@ def test_a_torn_foreign_or_dead_state_is_reported_not_running(data_home: Path) -
     done = bearwitness(data_home, "server", "stop")
     assert done.returncode == 0 and "no local server" in done.stdout
     assert not state_path(data_home).exists()
+
+
+def test_a_server_that_cannot_start_is_a_clear_error_and_the_cli_says_it_falls_back(
+        data_home: Path) -> None:
+    (data_home / "server").write_text("not a directory")
+    with pytest.raises(ServerError, match="cannot be started: .*server"):
+        ensure_running(data_home)
+    # The command's fallback, in a process of its own (as a user's, with no Prefect set up):
+    # told why, it runs the job in the process; an unknown job then fails there, clearly.
+    script = ("import sys; from pathlib import Path; "
+              "from flows.orchestration.local_server.client import run_flow; "
+              "run_flow(Path(sys.argv[1]), 'no-such-job', {})")
+    done = subprocess.run([sys.executable, "-c", script, str(data_home)], cwd=ROOT,
+                          env=_environment(), text=True, capture_output=True, timeout=120)
+    assert done.returncode == 1 and "no flow named 'no-such-job'" in done.stderr
+    assert "cannot be started" in done.stderr
+    assert "using a temporary Prefect server instead" in done.stderr
+    assert (data_home / "server").read_text() == "not a directory"  # nothing was replaced
 
 
 def _flow_runs(api_url: str) -> list[dict]:

@@ -213,7 +213,15 @@ def _start_lock(home: Path, timeout: float = START_TIMEOUT) -> Iterator[None]:
 
 
 def ensure_running(home: Path, *, say: Say = _stderr) -> ServerState:
-    """The data home's local server, started or repaired first when needed."""
+    """The data home's local server, started or repaired first when needed. Raises
+    ServerError when it cannot be (the caller falls back to a temporary server)."""
+    try:
+        return _ensure_running(home, say)
+    except OSError as exc:  # e.g. <home>/server is not a directory, or the disk is full
+        raise ServerError(f"the local server of {home} cannot be started: {exc}") from exc
+
+
+def _ensure_running(home: Path, say: Say) -> ServerState:
     fingerprint = code_fingerprint()
     current = status(home, fingerprint=fingerprint)
     if current.healthy and current.state is not None:
