@@ -6,13 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from catalog.queries.sql import FORMATS as SQL_FORMATS
-from catalog.queries.sql import format_result, run_query
+from catalog.queries.sql import format_result
 from catalog.storage.rebuild import rebuild_catalog
+from flows.application.access import query_catalog
 from flows.application.cases import attach_document, list_cases, open_case
 from flows.application.environment import open_store, resolve_home
 from flows.cli.common_options import Commands, add_actor_option
+from flows.cli.key_commands import add_protection_options, key_holders_from, register_shred
 from flows.cli.output import add_format_option, listing
 from preservation.investigation.case_documents import CASE_DOCUMENT_KINDS
+from preservation.store.retention import parse_retention
 
 EXIT_OK = 0
 
@@ -25,9 +28,10 @@ def register(commands: Commands) -> None:
                      "'.', '_' and '-'")
     new.add_argument("--title", required=True, help="what the case is about")
     new.add_argument("--description", help="a longer description")
+    add_protection_options(new)
     add_actor_option(new, "who opens it", alias="--collector")
     new.set_defaults(handler=lambda a: case_new(home(a.home), a.case_id, a.title, a.description,
-                                                a.by))
+                                                a.by, a.retention, a.encrypt_for))
     listing_parser = case_commands.add_parser("list", help="list cases")
     add_format_option(listing_parser)
     listing_parser.set_defaults(handler=lambda a: case_list(home(a.home), a.format))
@@ -42,12 +46,14 @@ def register(commands: Commands) -> None:
     add_actor_option(attach, "who adds it")
     attach.set_defaults(handler=lambda a: case_attach(home(a.home), a.case_id, a.kind, a.file,
                                                       a.by))
+    register_shred(case_commands)
 
     sql_parser = commands.add_parser("sql", help="run read-only SQL on the catalog")
     sql_parser.add_argument("query", metavar="SQL", help="the query (DuckDB SQL over the "
                             "catalog's views, docs/catalog.md)")
     add_format_option(sql_parser, SQL_FORMATS)
-    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format))
+    add_actor_option(sql_parser, "who asks (recorded when the catalog holds encrypted cases)")
+    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format, a.by))
 
     catalog = commands.add_parser("catalog", help="maintain the catalog")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True,
@@ -63,9 +69,16 @@ def home(option: str | None) -> Path:
 
 
 def case_new(home: Path, case_id: str, title: str, description: str | None,
-             by: str | None) -> int:
-    case = open_case(home, case_id, title, by=by, description=description)
-    print(f"case {case_id} opened: {case.title} (store: {open_store(home).local_root})")
+             by: str | None, retention: str | None = None,
+             encrypt_for: list[str] | None = None) -> int:
+    holders = key_holders_from(encrypt_for or [])
+    case = open_case(home, case_id, title, by=by, description=description,
+                     retention=parse_retention(retention) if retention else None,
+                     key_holders=holders)
+    store = open_store(home)
+    print(f"case {case_id} opened: {case.title} (store: {store.location})")
+    if holders:
+        print(f"  encrypted at rest; key holders: {', '.join(sorted(holders))}")
     return EXIT_OK
 
 
@@ -82,8 +95,8 @@ def case_list(home: Path, fmt: str) -> int:
     return EXIT_OK
 
 
-def sql(home: Path, query: str, fmt: str) -> int:
-    print(format_result(run_query(home, query), fmt))
+def sql(home: Path, query: str, fmt: str, by: str | None = None) -> int:
+    print(format_result(query_catalog(home, query, by=by), fmt))
     return EXIT_OK
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from collectors.errors import BearwitnessError, UsageError
+from collectors.errors import BearwitnessError, KeyUnavailable, UsageError
 from flows.cli.common_options import CommandParser, add_home_option
 from preservation.tool_versions import BEARWITNESS_VERSION
 
@@ -27,6 +29,7 @@ COMMAND_MODULES = {
     "flows.cli.core_commands": ("case", "sql", "catalog"),
     "flows.cli.capture_command": ("capture",),
     "flows.cli.integrity_commands": ("audit", "repair", "timestamp", "export"),
+    "flows.cli.key_commands": ("keys",),
     "flows.cli.watch_commands": ("watch",),
     "flows.cli.replay_commands": ("replay", "wacz"),
     "flows.cli.verify_commands": ("assess", "report", "verify", "inquiry"),
@@ -35,15 +38,18 @@ COMMAND_MODULES = {
 }
 
 
+VALUED_TOP_OPTIONS = ("--home", "--identity")  # top-level options that take a value
+
+
 def _command_of(argv: Sequence[str]) -> str | None:
     """The command named in `argv` (the first word that is not a top-level option)."""
     words = iter(argv)
     for word in words:
-        if word == "--home":
+        if word in VALUED_TOP_OPTIONS:
             next(words, None)
         elif not word.startswith("-"):
             return word
-        elif not word.startswith("--home="):
+        elif not word.startswith(tuple(f"{o}=" for o in VALUED_TOP_OPTIONS)):
             return None  # --help, --version or a mistake: the full parser answers
     return None
 
@@ -68,9 +74,14 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     args = _parser(_command_of(words)).parse_args(words)
+    if getattr(args, "identity", None):
+        from preservation.encryption.case_keys import IDENTITY_VARIABLE  # (imports pyrage)
+
+        # Read where the store is opened, in this process and the flows it runs.
+        os.environ[IDENTITY_VARIABLE] = str(Path(args.identity).resolve())
     try:
         return int(args.handler(args))
-    except UsageError as exc:
+    except (UsageError, KeyUnavailable) as exc:
         print(f"bearwitness: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BearwitnessError as exc:

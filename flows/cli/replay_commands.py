@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 from collectors.errors import UsageError
-from flows.application.environment import open_store, resolve_home
+from flows.application.access import warc_for_replay
+from flows.application.environment import resolve_home
 from flows.cli.common_options import Commands, add_actor_option
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -37,12 +38,9 @@ def find_wayback() -> Path:
                      "set BEARWITNESS_PYWB to a wayback executable")
 
 
-def capture_warc(home: Path, capture_id: str) -> Path:
-    """The stored WARC of a capture, found by its id alone."""
-    from flows.application.wacz_packages import find_capture
-
-    store = open_store(home)
-    return store.local_file(find_capture(store, capture_id).warc.path)
+def capture_warc(home: Path, capture_id: str, by: str | None = None) -> Path:
+    """The stored WARC of a capture, found by its id alone (its reading recorded)."""
+    return warc_for_replay(home, capture_id, by=by)
 
 
 def prepare_collection(warc: Path, directory: Path) -> Path:
@@ -70,8 +68,8 @@ def start_replay(warc: Path, directory: Path, port: int) -> subprocess.Popen[byt
                             cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def replay(home: Path, capture_id: str, port: int) -> int:
-    warc = capture_warc(home, capture_id)
+def replay(home: Path, capture_id: str, port: int, by: str | None = None) -> int:
+    warc = capture_warc(home, capture_id, by)
     with tempfile.TemporaryDirectory(prefix="bearwitness-replay-") as directory:
         process = start_replay(warc, Path(directory), port)
         print(f"replaying {capture_id}: http://127.0.0.1:{port}/{COLLECTION}/*/  "
@@ -100,9 +98,10 @@ def register(commands: Commands) -> None:
                                  "to look at")
     parser.add_argument("capture_id", metavar="CAPTURE_ID", help="the capture to look at")
     parser.add_argument("--port", type=int, default=8090, help="port on 127.0.0.1 (default 8090)")
+    add_actor_option(parser, "who looks at it (the access is recorded)")
 
     def handler(args: argparse.Namespace) -> int:
-        return replay(resolve_home(args.home), args.capture_id, args.port)
+        return replay(resolve_home(args.home), args.capture_id, args.port, args.by)
 
     parser.set_defaults(handler=handler)
 

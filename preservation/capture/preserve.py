@@ -99,15 +99,21 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
     warc = WarcReference(path=layout.warc_key(case_id, capture_id), size=collected.closed.size,
                          sha256=collected.closed.sha256, sha512=collected.closed.sha512,
                          records=collected.closed.records)
+    try:
+        store.commit_staged(warc.path)  # written in staging unless the store is local
+    except BaseException:
+        store.remove_spool(capture_id)
+        raise
     working: dict[str, str] = {}
     try:
-        _store_working_copies(store, collected, spool, working)
+        _store_working_copies(store, case_id, collected, spool, working)
     finally:
         store.remove_spool(capture_id)
         # Whatever was stored is recorded, also when a later step failed: the WARC, then each
         # working copy, in one write (docs/design.md#measured-warc: fsyncs dominate).
         custody.record_all(
-            _warc_events(case_id, capture_id, url, collector.mode, collected.result, warc)
+            _warc_events(case_id, capture_id, url, collector.mode, collected.result, warc,
+                         sealed=store.is_sealed_case(case_id))
             + [PendingEvent("derive", sha256, case_id=case_id, object_path=key,
                             sha256=f"sha256:{sha256}", details={"parent": warc.path},
                             purpose="working copy of the payload as received, checked "
@@ -121,6 +127,7 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
     key = store.put_document(layout.capture_record_key(case_id, capture_id), record)
     custody.record("store", capture_id, case_id=case_id, object_path=key,
                    sha256=f"sha256:{store.sha256(key)}", purpose="capture record")
+    store.drop_staged(warc.path)
     return CaptureOutcome(record, {sha: store.local_file(k) for sha, k in working.items()})
 
 
@@ -263,8 +270,8 @@ def _verify_closed(closed: ClosedWarc) -> None:
                              f"of {closed.records} records; {problems or 'no problem named'})")
 
 
-def _store_working_copies(store: EvidenceStore, collected: _Collected, spool: Path,
-                          working: dict[str, str]) -> None:
+def _store_working_copies(store: EvidenceStore, case_id: str, collected: _Collected,
+                          spool: Path, working: dict[str, str]) -> None:
     """Put each complete payload in the content-addressed working area, filling `working`
     (sha256 → key) as they are stored, while the closed WARC is read back (_verify_closed).
     Each payload comes from the file it was recorded from (a spool file, hashed as it was
@@ -288,7 +295,8 @@ def _store_working_copies(store: EvidenceStore, collected: _Collected, spool: Pa
             with tempfile.NamedTemporaryFile(dir=spool, prefix="payload-", delete=False) as out:
                 out.write(payload)
             payload = Path(out.name)
-        key, _ = store.put_working_copy(sha256, payload, consume=payload.is_relative_to(spool))
+        key, _ = store.put_working_copy(sha256, payload, case_id=case_id,
+                                        consume=payload.is_relative_to(spool))
         return sha256, key
 
     with ThreadPoolExecutor(max_workers=WORKING_COPY_WRITERS,
@@ -311,11 +319,14 @@ def _store_working_copies(store: EvidenceStore, collected: _Collected, spool: Pa
 
 
 def _warc_events(case_id: str, capture_id: str, url: str, mode: str, result: CollectorResult,
-                 warc: WarcReference) -> list[PendingEvent]:
+                 warc: WarcReference, *, sealed: bool) -> list[PendingEvent]:
+    # The custody log is not encrypted: for an encrypted case the URLs stay in its sealed
+    # capture record.
     return [PendingEvent("collect", capture_id, case_id=case_id, sha256=f"sha256:{warc.sha256}",
-                         purpose=f"capture of {url}",
-                         details={"status": result.status, "final_url": result.final_url,
-                                  "mode": mode}),
+                         purpose="capture (URL sealed in the capture record)" if sealed
+                         else f"capture of {url}",
+                         details={"status": result.status, "mode": mode}
+                         | ({} if sealed else {"final_url": result.final_url})),
             PendingEvent("store", capture_id, case_id=case_id, object_path=warc.path,
                          sha256=f"sha256:{warc.sha256}", sha512=f"sha512:{warc.sha512}",
                          purpose="evidentiary copy (WARC)",
