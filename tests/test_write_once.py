@@ -92,6 +92,10 @@ ALLOWED = {
         "plaintext decrypted into the private area for a tool",
     ("preservation/store/sealed_backend.py", "put_file"):
         "the ciphertext written in the private area before it is stored",
+    ("preservation/store/object_backend.py", "adopt_file"):
+        "removes the capture's spool file once uploaded",
+    ("preservation/store/sealed_backend.py", "adopt_file"):
+        "removes the capture's plaintext spool file once stored encrypted",
 }
 
 
