@@ -36,7 +36,9 @@
     │       └── WarcFormatError  a WARC file is torn, malformed or fails its own digests
     ├── TimestampError        the timestamp authority could not be reached or gave no usable token
     ├── AnalysisError         a parser (exiftool, Pillow) failed on a working copy
-    └── CatalogError          the catalog could not be built, opened or queried
+    ├── CatalogError          the catalog could not be built, opened or queried
+    └── ServerError           the data home's local server (Prefect API, runner) could not be
+                              started or reached
 
 Collectors sit at the top of the dependency order, so the tree lives here and every
 other package imports it from here.
@@ -185,6 +187,10 @@ class AnalysisError(BearwitnessError):
 
 
 class CatalogError(BearwitnessError):
+    pass
+
+
+class ServerError(BearwitnessError):
     pass
 
 

@@ -4,10 +4,10 @@
 
 It runs the application layer's capture steps that the flow runs, minus Prefect (whose start-up
 would take most of each run) and minus media analysis: collect (which first repairs what
-earlier runs left) and land. It prints `ready` once imported, then one line per WARC
-record the moment the writer has fsynced it (`fsynced <path> <end offset>`), so that the test
-knows which records must survive a kill. Recording those lines wraps the real writer; it does
-not change what it does.
+earlier runs left) and land. It prints `ready` once imported, then a line each time the writer
+has fsynced a WARC (`fsynced <path> <offset durable up to>`: the writer syncs in groups,
+preservation/warc/writer.py), so that the test knows which records must survive a kill.
+Printing those lines wraps the real writer; it does not change what it does.
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ from pathlib import Path
 from flows.application import capture
 from preservation.warc import writer as warc_writer
 
-_write_record = warc_writer.WarcFileWriter.write_record
+_sync = warc_writer.WarcFileWriter._sync
 
 
-def _reporting_write_record(self, header, block, **options):  # type: ignore[no-untyped-def]
-    location = _write_record(self, header, block, **options)
-    print(f"fsynced {self.open_path} {location.offset + location.length}", flush=True)
-    return location
+def _reporting_sync(self):  # type: ignore[no-untyped-def]
+    _sync(self)
+    print(f"fsynced {self.open_path} {self._synced}", flush=True)
 
 
 class _CommittedCaptures(logging.Handler):
@@ -37,7 +36,7 @@ class _CommittedCaptures(logging.Handler):
 
 
 def main(home: Path, case_id: str, urls: list[str]) -> None:
-    warc_writer.WarcFileWriter.write_record = _reporting_write_record  # type: ignore[method-assign]
+    warc_writer.WarcFileWriter._sync = _reporting_sync  # type: ignore[method-assign]
     log = logging.getLogger("crash-child")
     log.setLevel(logging.INFO)
     log.addHandler(_CommittedCaptures())

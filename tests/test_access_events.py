@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from evidence_builder import CASE, build_evidence
-from flows.application.access import query_catalog, wacz_for_replay
+from flows.application.access import query_catalog, warc_for_replay
 from flows.application.environment import open_store
 from flows.application.integrity import run_export
 from flows.application.verification import write_report
@@ -43,13 +43,13 @@ def test_report_export_and_replay_are_recorded(evidence, tmp_path) -> None:
     write_report(home, item["item_id"], by="reader-r")
     run_export(home, open_store(home), "exporter-e", CASE, tmp_path / "bag",
                organization="Org")
-    wacz_for_replay(home, capture["capture_id"], by="viewer-v")
+    warc_for_replay(home, capture["capture_id"], by="viewer-v")
     new = [e for e in access_events(home) if e.event_id not in before]
     by_actor = {e.actor: e for e in new}
     assert set(by_actor) == {"reader-r", "exporter-e", "viewer-v"}
     assert capture["warc"]["path"] in by_actor["reader-r"].details["objects"]
     assert capture["warc"]["path"] in by_actor["exporter-e"].details["objects"]
-    assert by_actor["viewer-v"].details["objects"] == [f"wacz/{CASE}/{capture['capture_id']}.wacz"]
+    assert by_actor["viewer-v"].details["objects"] == [capture["warc"]["path"]]
     assert all(e.purpose.startswith("read: ") and e.details["why"] for e in new)
 
 

@@ -33,6 +33,8 @@ WALKS_ALLOWED = {
     ("flows/application/personas.py", "list_personas"): "the personas folder, outside the store",
     ("collectors/network/personas.py", "sweep_copies"): "yt-dlp's copies of a jar, in the "
                                                         "personas folder, outside the store",
+    ("flows/orchestration/local_server/state.py", "code_fingerprint"): "the project's own "
+                                                                       "source files",
 }
 
 

@@ -160,12 +160,22 @@ def test_media_off_fetches_no_media(fidelity_site, tmp_path) -> None:
 
 
 class _DispositionHandler(BaseHTTPRequestHandler):
-    """Serves a video whose Content-Disposition names a path outside any directory."""
+    """Serves a page with a video (so that yt-dlp downloads it: a URL that is itself a media
+    file is kept as the page, without yt-dlp), and the video, whose Content-Disposition names
+    a path outside any directory."""
 
     body = b""
     name = ""
 
     def do_GET(self) -> None:  # noqa: N802
+        if self.path != "/download":
+            page = b'<html><body><video src="/download" controls></video></body></html>'
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
         self.send_response(200)
         self.send_header("Content-Type", "video/mp4")
         self.send_header("Content-Length", str(len(self.body)))
@@ -188,17 +198,34 @@ def test_content_disposition_traversal_name_is_only_metadata(fidelity_site, tmp_
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/download"
+        url = f"http://127.0.0.1:{server.server_address[1]}/page.html"
         outcome = run_capture(home, url, mode="static", media="on")
     finally:
         server.shutdown()
         server.server_close()
     assert list(escape_dir.iterdir()) == []
     assert not [p for p in tmp_path.rglob("*evil*")]
-    response = next(r for r in _records(home, outcome) if r.record_type == "response")
-    assert response.http_headers.get("Content-Disposition") == f'attachment; filename="{name}"'
-    assert any(i["role"] == "page" and i["mime_type"] == "video/mp4"
+    assert outcome.record["tools"]["yt-dlp"]  # yt-dlp did download it
+    videos = [r for r in _records(home, outcome) if r.record_type == "response"
+              and r.target_uri.endswith("/download")]
+    assert len(videos) >= 2  # the page's resource and yt-dlp's download
+    for response in videos:
+        assert response.http_headers.get("Content-Disposition") == \
+            f'attachment; filename="{name}"'
+    assert any(i["role"] == "media" and i["mime_type"] == "video/mp4"
                for i in outcome.record["items"])
+
+
+def test_a_url_that_is_a_media_file_is_kept_once_without_yt_dlp(fidelity_site,
+                                                                tmp_path) -> None:
+    url = fidelity_site.url_for("media/clip.mp4")
+    outcome = run_capture(tmp_path / "home", url, mode="static", media="on")
+    assert outcome.status == "complete", outcome.record["error"]
+    served = hashlib.sha256((fidelity_site.root / "media" / "clip.mp4").read_bytes()).hexdigest()
+    (page,) = [i for i in outcome.record["items"] if i["sha256"] == served]
+    assert page["role"] == "page" and page["mime_type"] == "video/mp4"
+    assert "yt-dlp" not in outcome.record["tools"]
+    assert "itself a media file" in outcome.record["contextual"]["media"]["yt_dlp"]
 
 
 def test_https_capture_keeps_the_certificate_chain(fidelity_site, tmp_path) -> None:
@@ -251,3 +278,43 @@ def test_media_over_https_goes_through_the_proxy_with_verification_on(fidelity_s
     media = [i for i in outcome.record["items"] if i["role"] == "media"]
     assert media and media[0]["url"].startswith("https://") and media[0]["sha256"] == served
     assert outcome.record["tls"][0]["subjects"] == ["CN=127.0.0.1", "CN=media-root-ca"]
+
+
+def test_yt_dlp_probe_of_a_media_link_is_recorded_cut_short_not_fetched_twice(tmp_path) -> None:
+    """yt-dlp's generic extractor GETs a direct media link, hangs up, then GETs it again: the
+    first is recorded as cut short (deliberately, with the reason), the second whole, and the
+    capture is not made partial by the first."""
+    import os
+    from datetime import UTC, datetime
+
+    from collectors.http.client import HttpClient
+    from collectors.media.collector import fetch_media
+    from collectors.network.addresses import AddressPolicy
+    from collectors.proxy.interception_ca import InterceptionCA
+    from flows.demo import SiteServer
+    from preservation.warc.reader import iter_records
+    from preservation.warc.recorder import WarcRecorder
+    from preservation.warc.records import warcinfo_record
+    from preservation.warc.writer import WarcFileWriter
+
+    (tmp_path / "site").mkdir()
+    data = os.urandom(24 * 1024 * 1024)
+    (tmp_path / "site" / "video.mp4").write_bytes(data)
+    writer = WarcFileWriter(tmp_path / "media.warc.gz")
+    info = warcinfo_record("media.warc.gz", {"software": "test"}, datetime.now(UTC))
+    recorder = WarcRecorder(writer, info.record_id)
+    recorder.write(info)
+    spool = tmp_path / "spool"
+    with SiteServer(tmp_path / "site") as site:
+        outcome = fetch_media(site.url_for("video.mp4"), HttpClient(
+            AddressPolicy(allow_private=True), spool), recorder, InterceptionCA(spool / "ca"),
+            spool, thumbnail=False, subtitles=False)
+    writer.close()
+    assert outcome.problems == [] and len(outcome.probes_abandoned) == 1
+    whole = [i for i in recorder.items if i.size_bytes == len(data)]
+    cut = [i for i in recorder.items if i.truncated]
+    assert len(whole) == 1 and whole[0].sha256 == hashlib.sha256(data).hexdigest()
+    assert len(cut) == 1 and cut[0].truncated == "disconnect" and cut[0].size_bytes < len(data)
+    truncated = [r.headers.get("WARC-Truncated") for r in iter_records(tmp_path / "media.warc.gz")
+                 if r.record_type == "response"]
+    assert sorted(map(str, truncated)) == ["None", "disconnect"]

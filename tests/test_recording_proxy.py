@@ -88,3 +88,45 @@ def test_a_store_failure_in_a_handler_fails_the_capture(site_server, tmp_path: P
     proxy = RecordingProxy(client, recorder, InterceptionCA(tmp_path / "ca"))
     with pytest.raises(StoreError, match="is closed"), proxy:
         _ask(proxy.port, f"GET {site_server.url} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+
+def _hang_up_after_head(port: int, url: str) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1024)
+    return head  # closed with most of the body unread
+
+
+def test_a_client_that_hangs_up_still_gets_the_whole_body_recorded(tmp_path: Path) -> None:
+    import hashlib
+    import os
+
+    from flows.demo import SiteServer
+
+    (tmp_path / "site").mkdir()
+    data = os.urandom(24 * 1024 * 1024)
+    (tmp_path / "site" / "big.mp4").write_bytes(data)
+    for fetch_abandoned in (True, False):
+        sink = _Sink()
+        client = HttpClient(AddressPolicy(allow_private=True),
+                            tmp_path / f"spool-{fetch_abandoned}")
+        with SiteServer(tmp_path / "site") as site, \
+                RecordingProxy(client, sink, InterceptionCA(tmp_path / f"ca-{fetch_abandoned}"),
+                               fetch_abandoned=fetch_abandoned) as proxy:
+            assert b" 200 " in _hang_up_after_head(proxy.port, site.url_for("big.mp4"))
+        (exchange, _), = sink.exchanges
+        (noted,) = proxy.requests
+        response = exchange.response
+        if fetch_abandoned:  # the default (a browser): the evidence is the whole file
+            assert response.truncated is None and not noted.abandoned
+            assert response.entity_sha256 == hashlib.sha256(data).hexdigest()
+            assert response.raw_body_path.read_bytes() == data
+        else:  # a client that fetches again what it abandons (yt-dlp): cut short, saying why
+            assert response.truncated == "disconnect" and noted.abandoned
+            assert "stopped reading" in response.truncation_detail
+            kept = response.raw_body_path.read_bytes()
+            assert 0 < len(kept) < len(data) and data.startswith(kept)
+            assert response.raw_body_length == len(kept)
+            assert response.entity_sha256 == hashlib.sha256(kept).hexdigest()

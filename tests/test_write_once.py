@@ -55,13 +55,16 @@ ALLOWED = {
                                                         "browser session's or capture's scratch",
     ("collectors/proxy/interception_ca.py", "_issue"): "leaf certificates of the interception CA, "
                                                  "in the same scratch directory",
-    ("preservation/warc/wacz.py", "build_wacz"): "the WACZ scratch zip in tmp/, published by copy",
     ("collectors/network/personas.py", "write_private_copy"):
         "yt-dlp's private copy of a persona's jar (O_EXCL), in <home>/personas/.in-use/",
     ("collectors/network/personas.py", "private_jar"):
         "removes that copy's own mkdtemp folder, outside the store",
     ("collectors/network/personas.py", "sweep_copies"):
         "removes copies left in <home>/personas/.in-use/ by processes no longer running",
+    ("preservation/warc/wacz.py", "write_wacz"): "a WACZ handed out, outside the store: its "
+                                                 "temporary file, linked to a new name",
+    ("preservation/warc/wacz.py", "_copy_member"): "the WARC member of that WACZ being written "
+                                                   "(the WARC itself is only read)",
     ("preservation/investigation/watch_lists.py", "save_watch_list"):
         "the watch list: an editable plain file in watch/, configuration, not evidence",
     ("preservation/custody/object_index.py", "_replace"):
@@ -95,6 +98,10 @@ ALLOWED = {
         "plaintext decrypted into the private area for a tool",
     ("preservation/store/sealed_backend.py", "put_file"):
         "the ciphertext written in the private area before it is stored",
+    ("preservation/store/object_backend.py", "adopt_file"):
+        "removes the capture's spool file once uploaded",
+    ("preservation/store/sealed_backend.py", "adopt_file"):
+        "removes the capture's plaintext spool file once stored encrypted",
 }
 
 

@@ -259,8 +259,7 @@ class BrowserCollector:
             self._scroll(page)
             self._settle(page, proxy)
             dom = page.content()
-            screenshot = page.screenshot(full_page=True, type="png",
-                                         timeout=self.load_timeout_s * 1000)
+            screenshot = self._screenshot(context, page)
             claims = page_claims(dom, page.url)
             self.rendered = Rendered(screenshot, dom, page.title() or claims.get("title"),
                                      claims, page.url)
@@ -269,6 +268,30 @@ class BrowserCollector:
             return f"browser failed while rendering: {str(exc).splitlines()[0]}"
         finally:
             context.close()
+
+    def _screenshot(self, context: Any, page: Any) -> bytes:
+        """The whole page as PNG. Chromium's own capture with `optimizeForSpeed` (a faster PNG
+        encoding, lossless: the same pixels as Playwright's full-page screenshot, measured)
+        takes about a third of the time; Playwright's screenshot is the fallback."""
+        import base64
+
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            cdp = context.new_cdp_session(page)
+            try:
+                size = cdp.send("Page.getLayoutMetrics")["cssContentSize"]
+                shot = cdp.send("Page.captureScreenshot", {
+                    "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
+                    "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
+                             "scale": 1}})
+                return base64.b64decode(shot["data"])
+            finally:
+                cdp.detach()
+        except (PlaywrightError, KeyError, ValueError):
+            screenshot: bytes = page.screenshot(full_page=True, type="png",
+                                                timeout=self.load_timeout_s * 1000)
+            return screenshot
 
     def _settle(self, page: Any, proxy: RecordingProxy) -> None:
         """Wait until no request has been in flight for `quiet_ms`, at most `settle_max_ms`

@@ -32,7 +32,10 @@ from collectors.network.routes import DIRECT_ONLY, Route, RouteTable
 
 # Called with the response head, then with each run of body bytes as they arrive (raw, as
 # transmitted): a recording proxy forwards them to its client while they are spooled and hashed.
-ResponseListener = Callable[[bytes], None]
+# Gets the response head, then each piece of the body as it arrives. Returning False means
+# "the requester has abandoned the response": the rest is not fetched, and the response is
+# recorded as cut short (WARC-Truncated: disconnect) with that reason.
+ResponseListener = Callable[[bytes], bool | None]
 # The Cookie header a persona sends to a URL (collectors/network/personas.py), or None.
 CookieSource = Callable[[str], str | None]
 
@@ -211,6 +214,7 @@ class HttpClient:
         raw_length = entity_length = 0
         truncated = detail = None
         pending = first
+        wanted: bool | None = None
         try:
             while not bodiless:
                 if declared is not None:
@@ -222,17 +226,22 @@ class HttpClient:
                         pending = pending[: len(pending) - len(decoder.unconsumed)]
                     raw_length += len(pending)
                     _write(raw_file, pending)
-                    if listener is not None:
-                        listener(pending)
+                    wanted = listener(pending) if listener is not None else None
                     block_hash.update(pending)
                     raw_hash.update(pending)
                     if entity_file is not None and entity:
                         _write(entity_file, entity)
-                    entity_hash.update(entity)
+                    if decoder is not None:  # else the entity is the raw body: hashed once
+                        entity_hash.update(entity)
                     entity_length += len(entity)
                 if declared is not None and raw_length >= declared:
                     break
                 if decoder is not None and decoder.done:
+                    break
+                if pending and wanted is False:
+                    truncated = "disconnect"
+                    detail = (f"the client that asked for it stopped reading after "
+                              f"{raw_length} body bytes; the rest was not fetched")
                     break
                 if raw_length > self.limits.max_body_bytes:
                     truncated = "length"
@@ -267,7 +276,8 @@ class HttpClient:
             raw_body_path=raw_path, raw_body_length=raw_length,
             block_sha256=block_hash.hexdigest(), raw_body_sha256=raw_hash.hexdigest(),
             entity_path=Path(entity_file.name) if entity_file is not None else raw_path,
-            entity_length=entity_length, entity_sha256=entity_hash.hexdigest(),
+            entity_length=entity_length,
+            entity_sha256=(entity_hash if chunked else raw_hash).hexdigest(),
             truncated=truncated, truncation_detail=detail)
 
 

@@ -63,6 +63,7 @@ class MediaOutcome:
     contextual: dict[str, Any] = field(default_factory=dict)
     yt_dlp_version: str = ""
     extras_not_fetched: list[dict[str, str]] = field(default_factory=list)
+    probes_abandoned: list[dict[str, str]] = field(default_factory=list)
     log: list[str] = field(default_factory=list)  # yt-dlp's warnings and errors
 
 
@@ -183,7 +184,9 @@ def _fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercept
     }
     if cookie_file is not None:  # a persona's session: a private copy yt-dlp may write back
         params["cookiefile"] = str(cookie_file)
-    with RecordingProxy(client, sink, ca, roles) as proxy:
+    # yt-dlp's generic extractor GETs a direct media link to look at it, hangs up, then GETs
+    # it again to download it: the look is recorded cut short, not fetched whole twice.
+    with RecordingProxy(client, sink, ca, roles, fetch_abandoned=False) as proxy:
         params["proxy"] = proxy.url
         try:
             with yt_dlp.YoutubeDL(params) as ydl:
@@ -204,10 +207,14 @@ def _fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercept
     # After the proxy closed: it waits for requests in flight, so each is recorded and noted
     # (yt-dlp can finish reading a body before the proxy has written it to the WARC).
     requests = list(proxy.requests)
+    fetched_whole = {r.url for r in requests if r.sha256}
     for request in requests:
         if not request.refused:
             continue
-        if roles.extra_only(request.url, tunnel=request.method == "CONNECT"):
+        if request.abandoned and request.url in fetched_whole:
+            # Cut short because yt-dlp stopped reading, and then fetched whole: not a problem.
+            outcome.probes_abandoned.append({"url": request.url, "reason": request.refused})
+        elif roles.extra_only(request.url, tunnel=request.method == "CONNECT"):
             # An extra the platform offers (a poster on another host, say): noted, but the
             # capture of the media itself is not made partial by it.
             outcome.extras_not_fetched.append({"url": request.url, "reason": request.refused})
@@ -231,7 +238,8 @@ def _describe(outcome: MediaOutcome, url: str, directory: Path, requests: list[A
         "uploader": info.get("uploader"), "uploader_id": info.get("uploader_id"),
         "published_at": _upload_date(info), "duration_s": info.get("duration"),
         "webpage_url": info.get("webpage_url"), "yt_dlp": outcome.yt_dlp_version,
-        "extras_not_fetched": outcome.extras_not_fetched, "log": outcome.log}
+        "extras_not_fetched": outcome.extras_not_fetched,
+        "probes_abandoned": outcome.probes_abandoned, "log": outcome.log}
     fetched = {r.sha256 for r in requests if r.sha256 and r.status and 200 <= r.status < 300}
     sources = tuple(f.get("url") for f in (info.get("requested_formats") or [info])
                     if f.get("url"))

@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from collectors.collector import Collector, CollectorResult, ExchangeSink
+from collectors.collector import Collector, CollectorResult, ExchangeSink, ItemRole
 from collectors.http.client import HttpClient
+from collectors.http.exchange import HttpExchange, HttpResponse
 from collectors.media.collector import (
     MediaOutcome,
     fetch_media,
@@ -37,10 +38,18 @@ class MediaAwareCollector:
         return self.page_collector.mode
 
     def collect(self, url: str, sink: ExchangeSink) -> CollectorResult:
-        result = self.page_collector.collect(url, sink)
+        watched = _PageWatch(sink)
+        result = self.page_collector.collect(url, watched)
         reason = self._media_reason(url, result)
         if reason is None:
             return result
+        if _is_whole_media(watched.page):
+            # The URL is itself a media file, recorded whole as the page: yt-dlp would only
+            # fetch the same bytes again (twice: its generic extractor probes, then downloads).
+            contextual = dict(result.contextual)
+            contextual["media"] = {"fetched_because": reason, "yt_dlp": "not run: the URL is "
+                                   "itself a media file, kept whole as the page item"}
+            return replace(result, contextual=contextual)
         outcome = fetch_media(result.final_url or url, self.client, sink, self.ca, self.spool,
                               timeout=self.timeout, personas=self.personas)
         return with_media(result, outcome, reason)
@@ -81,3 +90,22 @@ def with_media(result: CollectorResult, outcome: MediaOutcome, reason: str) -> C
                    renditions=result.renditions + tuple(outcome.renditions),
                    contextual=contextual,
                    tools=dict(result.tools) | {"yt-dlp": outcome.yt_dlp_version})
+
+
+class _PageWatch:
+    """The sink, passed through, remembering the page's response (the last one recorded with
+    role "page": the final hop of a redirect chain)."""
+
+    def __init__(self, sink: ExchangeSink) -> None:
+        self.sink = sink
+        self.page: HttpResponse | None = None
+
+    def record_exchange(self, exchange: HttpExchange, role: ItemRole) -> None:
+        if role == "page":
+            self.page = exchange.response
+        self.sink.record_exchange(exchange, role)
+
+
+def _is_whole_media(response: HttpResponse | None) -> bool:
+    return (response is not None and 200 <= response.status < 300 and not response.truncated
+            and (response.content_type or "").startswith(("video/", "audio/")))

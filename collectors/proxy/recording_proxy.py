@@ -47,6 +47,7 @@ class ProxiedRequest:
     content_type: str | None
     refused: str | None  # why it was not forwarded or got no answer
     sha256: str | None = None  # of the entity body received, when complete
+    abandoned: bool = False  # the client hung up and the rest was not fetched (see below)
 
 
 def default_role(exchange: HttpExchange) -> ItemRole:
@@ -64,11 +65,17 @@ class RecordingProxy:
     """Use as a context manager; `url` is what clients put in their proxy setting."""
 
     def __init__(self, client: HttpClient, sink: ExchangeSink, ca: InterceptionCA,
-                 role_of: RoleOf = default_role) -> None:
+                 role_of: RoleOf = default_role, *, fetch_abandoned: bool = True) -> None:
+        """`fetch_abandoned`: a response the client hangs up on is still fetched and recorded
+        whole (a browser stops reading a video it has enough of: the evidence is the whole
+        file). False for a client that fetches again what it abandons (yt-dlp probes a direct
+        media link, then downloads it): the rest is not fetched, and the response is recorded
+        as cut short (WARC-Truncated: disconnect), saying why."""
         self.client = client
         self.sink = sink
         self.ca = ca
         self.role_of = role_of
+        self.fetch_abandoned = fetch_abandoned
         self.requests: list[ProxiedRequest] = []
         self._lock = threading.Lock()
         self.fatal: StoreError | None = None  # a store failure: the capture must fail
@@ -203,7 +210,7 @@ class _Handler(socketserver.BaseRequestHandler):
                  headers: list[tuple[str, str]], rest: bytes) -> None:
         proxy = self.server.proxy
         body = _read_body(connection, headers, rest)
-        forwarding = _Forwarder(connection)
+        forwarding = _Forwarder(connection, stop_when_abandoned=not proxy.fetch_abandoned)
         try:
             exchange = proxy.client.send(method, url, headers, body, listener=forwarding)
             proxy.sink.record_exchange(exchange, proxy.role_of(exchange))
@@ -222,30 +229,34 @@ class _Handler(socketserver.BaseRequestHandler):
                                   exchange.error or (response.truncation_detail if response
                                                      else None),
                                   response.entity_sha256 if response and not response.truncated
-                                  else None))
+                                  else None,
+                                  abandoned=forwarding.broken and forwarding.stop_when_abandoned
+                                  and response is not None
+                                  and response.truncated == "disconnect"))
         if response is None and not forwarding.started:
             connection.sendall(_error_response(502, exchange.error or "no answer upstream"))
 
 
 class _Forwarder:
     """Streams response bytes to the client; a client that hangs up stops the forwarding,
-    never the recording."""
+    and the recording only when `stop_when_abandoned` (RecordingProxy.fetch_abandoned)."""
 
-    def __init__(self, connection: socket.socket) -> None:
+    def __init__(self, connection: socket.socket, *, stop_when_abandoned: bool = False) -> None:
         self.connection = connection
+        self.stop_when_abandoned = stop_when_abandoned
         self.started = False
         self.broken = False
 
-    def __call__(self, data: bytes) -> None:
+    def __call__(self, data: bytes) -> bool:
         if not self.started:
             data = _closing_head(data)  # the first call is the response head
         self.started = True
-        if self.broken:
-            return
-        try:
-            self.connection.sendall(data)
-        except (OSError, ssl.SSLError):
-            self.broken = True
+        if not self.broken:
+            try:
+                self.connection.sendall(data)
+            except (OSError, ssl.SSLError):
+                self.broken = True
+        return not (self.broken and self.stop_when_abandoned)
 
 
 def _closing_head(head: bytes) -> bytes:

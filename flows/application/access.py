@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from catalog.queries.sql import QueryResult, run_query
-from collectors.errors import UsageError
 from flows.application.custody_runs import custody_segment
 from flows.application.environment import open_store
 from preservation.custody.log import CustodyLog
@@ -43,16 +42,16 @@ def sealed_cases_in_catalog(home: Path, store: EvidenceStore) -> list[str]:
     return sorted(sealed & {str(r[0]) for r in rows})
 
 
-def wacz_for_replay(home: Path, capture_id: str, *, by: str | None = None) -> Path:
-    """The capture's WACZ as a file here (decrypted into the private area for an encrypted
-    case), for a person to look at: an `access` custody event."""
+def warc_for_replay(home: Path, capture_id: str, *, by: str | None = None) -> Path:
+    """The capture's stored WARC as a file here (decrypted into the private area for an
+    encrypted case), for a person to look at in replay: an `access` custody event."""
+    from flows.application.wacz_packages import find_capture
+
     store = open_store(home)
-    key = store.wacz_key(capture_id) if "/" not in capture_id else None
-    if key is None:
-        raise UsageError(f"no WACZ for capture {capture_id!r} in {store.location}")
-    path = store.local_file(key)
-    access_segment_for(home, store, by, capture_id, [key], f"replay of capture {capture_id}",
-                       case_id=key.split("/")[1])
+    record = find_capture(store, capture_id)
+    path = store.local_file(record.warc.path)
+    access_segment_for(home, store, by, capture_id, [record.warc.path],
+                       f"replay of capture {capture_id}", case_id=record.case_id)
     return path
 
 

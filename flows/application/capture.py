@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from catalog.landing import land_capture, land_custody
 from catalog.queries.neighbours import CatalogImages
 from catalog.storage.views import ensure_catalog
-from collectors.errors import BearwitnessError, StoreError, UsageError
+from collectors.errors import BearwitnessError, StoreError
 from collectors.http.client import DEFAULT_USER_AGENT
 from collectors.network.addresses import AddressPolicy, Resolver, system_resolver
 from collectors.network.domain_limits import (
@@ -27,7 +27,9 @@ from collectors.network.domain_limits import (
 )
 from collectors.network.retry_policy import RetryPolicy
 from flows.application.access import record_access
-from flows.application.collector_factory import MODES, CollectorFactory
+from flows.application.capture_options import MEDIA_SETTINGS, CaptureOptions
+from flows.application.capture_request import check_request
+from flows.application.collector_factory import CollectorFactory
 from flows.application.environment import actor, default_actor_name, open_store
 from flows.application.integrity import configured_tsa, run_repair, run_timestamp
 from flows.application.personas import persona_sessions
@@ -45,43 +47,6 @@ from verification.media.media_analysis import analyse_media, exiftool_version
 from verification.media.video_hashes import analyse_video_frames
 
 LOG = logging.getLogger("bearwitness.capture")
-MEDIA_SETTINGS = ("auto", "on", "off")
-
-
-@dataclass(frozen=True)
-class CaptureOptions:
-    """How to capture: the options `bearwitness capture` and `watch add` share."""
-
-    mode: str = "auto"  # static | browser | auto (browser when Chromium is available)
-    media: str = "auto"  # yt-dlp: auto (when the page has media) | on | off
-    allow_private: bool = False  # private and loopback addresses are refused by default
-    user_agent: str | None = None
-    timeout: float = 30.0  # seconds to wait for a connection or for further bytes
-    concurrency: int = 1  # URLs at once
-    per_domain: int = 2  # captures and connections per domain at once
-    retries: int = 3  # tries again on connection errors, 5xx and 429
-    retry_delay: float = 1.0  # first wait, doubling, jittered
-    ca_file: str | None = None  # extra trust anchor for upstream TLS; never "verify off"
-    discovered_via: str | None = None  # the logged online inquiry that found the URLs
-    route: str | None = None  # the route of every host (default: the case's, else direct)
-    route_for: tuple[str, ...] = ()  # DOMAIN=ROUTE, over the case's routes
-    persona: tuple[str, ...] = ()  # personas whose sessions to send (beside the case's own)
-
-    def check(self) -> None:
-        if self.mode not in MODES:
-            raise UsageError(f"unknown capture mode {self.mode!r}; available: "
-                             f"{', '.join(MODES)}")
-        if self.media not in MEDIA_SETTINGS:
-            raise UsageError(f"unknown media setting {self.media!r}; available: "
-                             f"{', '.join(MEDIA_SETTINGS)}")
-        if not 0 < self.timeout <= 3600:
-            raise UsageError(f"timeout must be between 0 and 3600 seconds, not {self.timeout}")
-        if not 1 <= self.concurrency <= 64 or not 1 <= self.per_domain <= 64:
-            raise UsageError("concurrency and per_domain must be between 1 and 64")
-        if not 0 <= self.retries <= 10:
-            raise UsageError(f"retries must be between 0 and 10, not {self.retries}")
-
-
 class DomainLimits(Protocol):
     """Where per-domain limits come from: this process, or a registry shared by workers."""
 
@@ -130,16 +95,7 @@ class CaptureRun:
 def start_run(home: Path, case_id: str, urls: Iterable[str], options: CaptureOptions, *,
               collector: str | None = None) -> CaptureRun:
     """Check the request before anything is captured: options, the case, the inquiry."""
-    options.check()
-    chosen = list(urls)
-    if not chosen:
-        raise UsageError("no URL to capture")
-    store = open_store(home)
-    store.case(case_id)
-    if options.discovered_via:
-        store.inquiry(case_id, options.discovered_via)
-    route_table(home, case_id, options.route, tuple(options.route_for))  # refuses unknown names
-    persona_sessions(home, case_id, tuple(options.persona))  # refuses unreadable sessions
+    chosen = check_request(home, case_id, urls, options)
     return CaptureRun(home=home, case_id=case_id, urls=tuple(chosen), options=options,
                       collector=collector or default_actor_name(),
                       user_agent=options.user_agent or DEFAULT_USER_AGENT,
@@ -299,6 +255,6 @@ def capture_urls(home: Path, case_id: str, urls: Iterable[str],
     return attempts
 
 
-__all__ = ["CaptureAttempt", "CaptureOptions", "CaptureRun", "DomainLimits",
+__all__ = ["MEDIA_SETTINGS", "CaptureAttempt", "CaptureOptions", "CaptureRun", "DomainLimits",
            "LocalDomainLimits", "analyse", "capture_urls", "collect", "land", "report",
            "start_run", "timestamp"]

@@ -26,8 +26,7 @@ from collectors.network.routes import DIRECT_ONLY, RouteTable
 from collectors.platforms.collector import PlatformCollector
 from collectors.proxy.interception_ca import InterceptionCA
 from collectors.static.collector import StaticCollector
-
-MODES = ("static", "browser", "auto")
+from flows.application.capture_options import MODES
 
 
 def resolve_mode(mode: str) -> tuple[str, str]:

@@ -6,6 +6,10 @@ catalog, the custody segments being written, `tmp/` — in a local home
 ($BEARWITNESS_LOCAL_HOME, else `~/.local/share/bearwitness/s3/<bucket>/<prefix>`). The local
 home remembers its bucket in `object-store.json`, so that a flow handed the local path opens
 the same store, and a local home is never used for two buckets.
+
+Every CLI command resolves its data home first, so this module imports the store, the object
+storage client and the custody log only when they are asked for (an ad-hoc capture's command
+line pays for none of them: the flow runs in the local server).
 """
 
 from __future__ import annotations
@@ -14,21 +18,14 @@ import getpass
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from collectors.errors import UsageError
-from preservation.custody.log import Actor
-from preservation.store.backend import LocalDirectory, StoreBackend
-from preservation.store.evidence_store import EvidenceStore
-from preservation.store.object_backend import (
-    ObjectLocation,
-    ObjectStorageBackend,
-    make_client,
-    parse_location,
-)
-from preservation.store.private_area import PrivateArea
-from preservation.store.protections import CaseProtections
-from preservation.store.sealed_backend import SealedBackend
-from preservation.tool_versions import BEARWITNESS_VERSION
+
+if TYPE_CHECKING:
+    from preservation.custody.log import Actor
+    from preservation.store.evidence_store import EvidenceStore
+    from preservation.store.object_backend import ObjectLocation
 
 DEFAULT_HOME = "bearwitness-data"
 LOCAL_HOME_VARIABLE = "BEARWITNESS_LOCAL_HOME"
@@ -40,6 +37,8 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
     s3:// home, the local home bound to that bucket and prefix."""
     chosen = str(home or os.environ.get("BEARWITNESS_HOME") or DEFAULT_HOME)
     if "://" in chosen:
+        from preservation.store.object_backend import parse_location
+
         location = parse_location(chosen)
         local = Path(os.environ.get(LOCAL_HOME_VARIABLE) or _default_local_home(location))
         local = local.expanduser().resolve()
@@ -72,6 +71,8 @@ def bound_location(home: Path) -> ObjectLocation | None:
     binding = home / BINDING_FILE
     if not binding.exists():
         return None
+    from preservation.store.object_backend import parse_location
+
     try:
         return parse_location(json.loads(binding.read_text())["url"])
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -82,6 +83,13 @@ def bound_location(home: Path) -> ObjectLocation | None:
 def open_store(home: Path) -> EvidenceStore:
     """The evidence store of a data home: its backend (the local folder, or the bucket the
     home belongs to), each case's protection (retention, encryption) over it."""
+    from preservation.store.backend import LocalDirectory, StoreBackend
+    from preservation.store.evidence_store import EvidenceStore
+    from preservation.store.object_backend import ObjectStorageBackend, make_client
+    from preservation.store.private_area import PrivateArea
+    from preservation.store.protections import CaseProtections
+    from preservation.store.sealed_backend import SealedBackend
+
     root = home / "store"
     root.mkdir(parents=True, exist_ok=True)
     location = bound_location(home)
@@ -113,5 +121,8 @@ def default_actor_name() -> str:
 
 def actor(name: str | None = None) -> Actor:
     """Who acts, with this bearwitness: as every custody event names them."""
+    from preservation.custody.log import Actor
+    from preservation.tool_versions import BEARWITNESS_VERSION
+
     return Actor(name=name or default_actor_name(), tool="bearwitness",
                  tool_version=BEARWITNESS_VERSION)

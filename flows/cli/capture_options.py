@@ -1,5 +1,6 @@
-"""The capture options, declared once from CaptureOptions (flows/application/capture.py): each
-with one flag and one help text, and CaptureOptions' own type and default. `capture` takes
+"""The capture options, declared once from CaptureOptions
+(flows/application/capture_options.py): each with one flag and one help text, and
+CaptureOptions' own type and default. `capture` takes
 them all; `watch add` and `watch run` take those that apply to them from the same declaration,
 with a default of their own where they have one."""
 
@@ -10,8 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
-from flows.application.capture import MEDIA_SETTINGS, CaptureOptions
-from flows.application.collector_factory import MODES
+from flows.application.capture_options import MEDIA_SETTINGS, MODES, CaptureOptions
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,23 @@
-"""The core commands: case, capture, sql, catalog. Each handler prints for a person and
-returns the exit code."""
+"""The core commands: case, sql, catalog (`capture` is in capture_command.py). Each handler
+prints for a person and returns the exit code."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 from catalog.queries.sql import FORMATS as SQL_FORMATS
 from catalog.queries.sql import format_result
 from catalog.storage.rebuild import rebuild_catalog
 from flows.application.access import query_catalog
-from flows.application.capture import CaptureOptions, start_run
 from flows.application.cases import attach_document, list_cases, open_case
 from flows.application.environment import open_store, resolve_home
-from flows.cli.capture_options import EVERY_OPTION, add_capture_options, capture_options_from
 from flows.cli.common_options import Commands, add_actor_option
 from flows.cli.key_commands import add_protection_options, key_holders_from, register_shred
-from flows.cli.output import add_format_option, capture_lines, listing
-from flows.orchestration.settings import quiet_prefect_defaults
+from flows.cli.output import add_format_option, listing
 from preservation.investigation.case_documents import CASE_DOCUMENT_KINDS
 from preservation.store.retention import parse_retention
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK = 0
 
 
 def register(commands: Commands) -> None:
@@ -51,16 +47,6 @@ def register(commands: Commands) -> None:
     attach.set_defaults(handler=lambda a: case_attach(home(a.home), a.case_id, a.kind, a.file,
                                                       a.by))
     register_shred(case_commands)
-
-    capture_parser = commands.add_parser("capture", help="capture URLs into a case as WARC "
-                                                         "evidence")
-    capture_parser.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID",
-                                help="the case to collect into (it must exist)")
-    capture_parser.add_argument("urls", nargs="+", metavar="URL", help="the URLs to capture")
-    add_capture_options(capture_parser, EVERY_OPTION)
-    add_actor_option(capture_parser, "who collects", alias="--collector")
-    capture_parser.set_defaults(handler=lambda a: capture(
-        home(a.home), a.case_id, a.urls, capture_options_from(a), by=a.by))
 
     sql_parser = commands.add_parser("sql", help="run read-only SQL on the catalog")
     sql_parser.add_argument("query", metavar="SQL", help="the query (DuckDB SQL over the "
@@ -107,19 +93,6 @@ def case_list(home: Path, fmt: str) -> int:
                   ((c.case_id, c.created_at, c.created_by, c.title) for c in list_cases(home)),
                   fmt))
     return EXIT_OK
-
-
-def capture(home: Path, case_id: str, urls: list[str], options: CaptureOptions, *,
-            by: str | None = None) -> int:
-    start_run(home, case_id, urls, options, collector=by)  # a usage error before Prefect starts
-    quiet_prefect_defaults()
-    from flows.orchestration.capture_flow import capture as capture_flow
-
-    summaries = capture_flow(case_id, urls, home=str(home), collector=by, **asdict(options))
-    for line in capture_lines(summaries):
-        print(line)
-    ok = all(s["status"] in ("complete", "partial") for s in summaries)
-    return EXIT_OK if ok else EXIT_FAILED
 
 
 def sql(home: Path, query: str, fmt: str, by: str | None = None) -> int:

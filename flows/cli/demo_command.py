@@ -6,11 +6,11 @@ from pathlib import Path
 
 from catalog.queries.sql import format_result, run_query
 from collectors.errors import CaseExists
-from flows.application.capture import CaptureOptions
+from flows.application.capture_options import CaptureOptions
 from flows.application.cases import open_case
 from flows.application.environment import resolve_home
+from flows.cli.capture_command import capture
 from flows.cli.common_options import Commands
-from flows.cli.core_commands import capture
 from flows.demo import SITE_ROOT, SiteServer
 
 DEMO_CASE = "demo"

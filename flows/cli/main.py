@@ -18,24 +18,44 @@ from pathlib import Path
 
 from collectors.errors import BearwitnessError, KeyUnavailable, UsageError
 from flows.cli.common_options import CommandParser, add_home_option
-from preservation.encryption.case_keys import IDENTITY_VARIABLE
 from preservation.tool_versions import BEARWITNESS_VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-COMMAND_MODULES = [
-    "flows.cli.core_commands",
-    "flows.cli.integrity_commands",
-    "flows.cli.key_commands",
-    "flows.cli.watch_commands",
-    "flows.cli.replay_commands",
-    "flows.cli.verify_commands",
-    "flows.cli.demo_command",
-    "flows.cli.network_commands",
-]
+# Each module and the commands it registers. A command imports only its own module (an ad-hoc
+# capture should not pay for DuckDB or the verification records); the full list is built for
+# `--help` and for anything not recognised.
+COMMAND_MODULES = {
+    "flows.cli.core_commands": ("case", "sql", "catalog"),
+    "flows.cli.capture_command": ("capture",),
+    "flows.cli.integrity_commands": ("audit", "repair", "timestamp", "export"),
+    "flows.cli.key_commands": ("keys",),
+    "flows.cli.watch_commands": ("watch",),
+    "flows.cli.replay_commands": ("replay", "wacz"),
+    "flows.cli.verify_commands": ("assess", "report", "verify", "inquiry"),
+    "flows.cli.demo_command": ("demo",),
+    "flows.cli.server_commands": ("server",),
+    "flows.cli.network_commands": ("route", "persona"),
+}
 
 
-def _parser() -> argparse.ArgumentParser:
+VALUED_TOP_OPTIONS = ("--home", "--identity")  # top-level options that take a value
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command named in `argv` (the first word that is not a top-level option)."""
+    words = iter(argv)
+    for word in words:
+        if word in VALUED_TOP_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+        elif not word.startswith(tuple(f"{o}=" for o in VALUED_TOP_OPTIONS)):
+            return None  # --help, --version or a mistake: the full parser answers
+    return None
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bearwitness",
         description="Capture, preserve, verify and catalogue online content as evidence "
@@ -46,14 +66,18 @@ def _parser() -> argparse.ArgumentParser:
     add_home_option(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      parser_class=CommandParser)
-    for name in COMMAND_MODULES:
+    modules = [m for m, names in COMMAND_MODULES.items() if command in names] or COMMAND_MODULES
+    for name in modules:
         importlib.import_module(name).register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(_command_of(words)).parse_args(words)
     if getattr(args, "identity", None):
+        from preservation.encryption.case_keys import IDENTITY_VARIABLE  # (imports pyrage)
+
         # Read where the store is opened, in this process and the flows it runs.
         os.environ[IDENTITY_VARIABLE] = str(Path(args.identity).resolve())
     try:

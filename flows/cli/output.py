@@ -7,8 +7,6 @@ import argparse
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from catalog.queries.sql import QueryResult, format_result
-
 FORMAT_HELP = {
     "table": "aligned columns under a header row, for a person",
     "csv": "comma-separated, header row first",
@@ -27,6 +25,8 @@ def add_format_option(parser: argparse.ArgumentParser,
 
 
 def listing(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> str:
+    from catalog.queries.sql import QueryResult, format_result  # DuckDB: only when listing
+
     return format_result(QueryResult(list(columns), [tuple(row) for row in rows]), fmt)
 
 

@@ -10,7 +10,7 @@ from flows.application.watch import unwatch, watch, watched
 from flows.cli.capture_options import add_capture_options
 from flows.cli.common_options import Commands, add_actor_option
 from flows.cli.output import add_format_option, capture_lines, listing
-from flows.orchestration.settings import quiet_prefect_defaults
+from flows.orchestration.local_server.client import run_flow
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -77,12 +77,10 @@ def watch_remove(home: Path, case_id: str, urls: list[str]) -> int:
 
 
 def watch_run(home: Path, args: argparse.Namespace) -> int:
-    quiet_prefect_defaults()
-    from flows.orchestration.watch_flow import watch as watch_flow
-
-    summaries = watch_flow(home=str(home), all_entries=args.all_entries,
-                           concurrency=args.concurrency, per_domain=args.per_domain,
-                           retries=args.retries, timeout=args.timeout, collector=args.by)
+    summaries = run_flow(home, "watch", {
+        "home": str(home), "all_entries": args.all_entries, "concurrency": args.concurrency,
+        "per_domain": args.per_domain, "retries": args.retries, "timeout": args.timeout,
+        "collector": args.by})
     for line in capture_lines(summaries):
         print(line)
     if not summaries:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,26 +23,25 @@ from collectors.errors import IntegrityError
 from preservation.capture.capture_lock import CaptureLock
 from preservation.capture.collection import CollectionContext
 from preservation.capture.posts import derive_posts
-from preservation.custody.log import CustodyLog
+from preservation.custody.log import CustodyLog, PendingEvent
 from preservation.ids import new_id
 from preservation.records.capture import (
     CapturedItem,
     CaptureRecord,
     UnansweredRequest,
-    WaczReference,
     WarcReference,
 )
 from preservation.records.post import CapturePosts
 from preservation.records.times import utc_text
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
-from preservation.warc.reader import extract_entity
+from preservation.warc.reader import check_warc
 from preservation.warc.recorder import WarcRecorder
 from preservation.warc.records import metadata_record, warcinfo_record
-from preservation.warc.wacz import WACZ_VERSION, build_wacz
 from preservation.warc.writer import ClosedWarc, WarcFileWriter
 
 MakeCollector = Callable[[Path], Collector]
+WORKING_COPY_WRITERS = 4  # fsyncs in flight at once: the disk round trips overlap
 
 
 @dataclass(frozen=True)
@@ -107,31 +107,30 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
     except BaseException:
         store.remove_spool(capture_id)
         raise
-    _record_warc(custody, case_id, capture_id, url, collector.mode, collected.result, warc,
-                 sealed=store.is_sealed_case(case_id))
+    working: dict[str, str] = {}
     try:
-        working = _extract_working_copies(store, case_id, collected.closed,
-                                          collected.recorder.items, spool)
+        _store_working_copies(store, case_id, collected, spool, working)
         posts = derive_posts(capture_id, case_id, url, collected.closed.path, warc.path,
                              collected.recorder.items, collected.result,
                              collected.metadata_ids, spool)
     finally:
         store.remove_spool(capture_id)
-    for sha256, key in working.items():
-        custody.record("derive", sha256, case_id=case_id, object_path=key,
-                       sha256=f"sha256:{sha256}", purpose="working copy extracted from the WARC",
-                       details={"parent": warc.path})
+        # Whatever was stored is recorded, also when a later step failed: the WARC, then each
+        # working copy, in one write (docs/design.md#measured-warc: fsyncs dominate).
+        custody.record_all(
+            _warc_events(case_id, capture_id, url, collector.mode, collected.result, warc,
+                         sealed=store.is_sealed_case(case_id))
+            + [PendingEvent("derive", sha256, case_id=case_id, object_path=key,
+                            sha256=f"sha256:{sha256}", details={"parent": warc.path},
+                            purpose="working copy of the payload as received, checked "
+                                    "against its recorded sha256")
+               for sha256, key in working.items()])
     items = tuple(i.with_working_copy(working.get(i.sha256)) for i in collected.recorder.items)
     posts_key = _store_posts(store, custody, posts, warc) if posts is not None else None
+    # No WACZ here: it would be a second copy of the WARC; it is made on demand
+    # (preservation/warc/wacz.py).
     record = _capture_record(case_id, capture_id, url, collector.mode, context, collected,
                              warc, items, posts_key)
-    wacz_key = build_wacz(store, record)
-    wacz = WaczReference(path=wacz_key, size=store.size(wacz_key), sha256=store.sha256(wacz_key),
-                         wacz_version=WACZ_VERSION)
-    record = _with_wacz(record, wacz)
-    custody.record("derive", capture_id, case_id=case_id, object_path=wacz.path,
-                   sha256=f"sha256:{wacz.sha256}", purpose="WACZ package of the WARC for replay",
-                   details={"parent": warc.path})
     key = store.put_document(layout.capture_record_key(case_id, capture_id), record)
     custody.record("store", capture_id, case_id=case_id, object_path=key,
                    sha256=f"sha256:{store.sha256(key)}", purpose="capture record")
@@ -276,10 +275,6 @@ def _capture_record(case_id: str, capture_id: str, url: str, mode: str,
         routes=context.routes, redacted_headers=context.redacted_headers)
 
 
-def _with_wacz(record: CaptureRecord, wacz: WaczReference) -> CaptureRecord:
-    return replace(record, wacz=wacz)
-
-
 def _warcinfo_fields(case_id: str, context: CollectionContext) -> dict[str, str]:
     return {
         "software": f"bearwitness/{context.tool_versions.get('bearwitness', 'unknown')}",
@@ -293,40 +288,74 @@ def _warcinfo_fields(case_id: str, context: CollectionContext) -> dict[str, str]
     }
 
 
-def _extract_working_copies(store: EvidenceStore, case_id: str, closed: ClosedWarc,
-                            items: list[CapturedItem], spool: Path) -> dict[str, str]:
-    """Read each complete payload back out of the closed WARC (which also proves the file
-    reads back with verified digests) into the content-addressed working area. Returns
-    sha256 → key of the working copy."""
-    spool.mkdir(parents=True, exist_ok=True)
-    working: dict[str, str] = {}
-    for item in items:
+def _verify_closed(closed: ClosedWarc) -> None:
+    """Read the closed WARC back whole with the strict reader (every member complete, every
+    block and payload digest recomputed): what was published reads back as written."""
+    report = check_warc(closed.path)
+    if not report.ok or report.records != closed.records:
+        problems = "; ".join(f"{p.problem} at {p.offset}" for p in report.problems[:3])
+        raise IntegrityError(f"{closed.path} does not read back as written ({report.records} "
+                             f"of {closed.records} records; {problems or 'no problem named'})")
+
+
+def _store_working_copies(store: EvidenceStore, case_id: str, collected: _Collected,
+                          spool: Path, working: dict[str, str]) -> None:
+    """Put each complete payload in the content-addressed working area, filling `working`
+    (sha256 → key) as they are stored, while the closed WARC is read back (_verify_closed).
+    Each payload comes from the file it was recorded from (a spool file, hashed as it was
+    received) and is hashed again against the item's sha256 before it is stored, moved rather
+    than copied; several at once, so that their fsyncs overlap each other and the read-back."""
+    recorder = collected.recorder
+    wanted: dict[str, Path | bytes] = {}
+    for item in recorder.items:
         fetched_ok = item.http_status is not None and 200 <= item.http_status < 300
-        if not item.complete or item.size_bytes == 0 or item.sha256 in working \
+        if not item.complete or item.size_bytes == 0 or item.sha256 in wanted \
                 or not (fetched_ok or item.http_status is None):
             continue
-        with tempfile.NamedTemporaryFile(dir=spool, prefix="extract-", delete=False) as handle:
-            extracted = extract_entity(closed.path, item.warc_offset, handle)
-            temporary = Path(handle.name)
-        if extracted.sha256 != item.sha256:
-            raise IntegrityError(f"{closed.path} at offset {item.warc_offset}: payload reads back "
-                                 f"as sha256:{extracted.sha256}, recorded sha256:{item.sha256}")
-        key, _ = store.put_working_copy(item.sha256, temporary, case_id=case_id)
-        temporary.unlink(missing_ok=True)
-        working[item.sha256] = key
-    return working
+        payload = recorder.payloads.get(item.warc_record_id)
+        if payload is None:
+            raise IntegrityError(f"no recorded payload for item {item.item_id}")
+        wanted[item.sha256] = payload
+
+    def store_one(sha256: str, payload: Path | bytes) -> tuple[str, str]:
+        if isinstance(payload, bytes):
+            spool.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=spool, prefix="payload-", delete=False) as out:
+                out.write(payload)
+            payload = Path(out.name)
+        key, _ = store.put_working_copy(sha256, payload, case_id=case_id,
+                                        consume=payload.is_relative_to(spool))
+        return sha256, key
+
+    with ThreadPoolExecutor(max_workers=WORKING_COPY_WRITERS,
+                            thread_name_prefix="working-copy") as pool:
+        verified = pool.submit(_verify_closed, collected.closed)
+        futures = [pool.submit(store_one, sha, payload) for sha, payload in wanted.items()]
+        failure: BaseException | None = None
+        for future in futures:  # every one waited for, so `working` names all that were stored
+            try:
+                sha256, key = future.result()
+                working[sha256] = key
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others
+                failure = failure or exc
+        try:
+            verified.result()
+        except BaseException as exc:  # noqa: BLE001 - a WARC that does not read back comes first
+            failure = exc
+        if failure is not None:
+            raise failure
 
 
-def _record_warc(custody: CustodyLog, case_id: str, capture_id: str, url: str, mode: str,
-                 result: CollectorResult, warc: WarcReference, *, sealed: bool) -> None:
+def _warc_events(case_id: str, capture_id: str, url: str, mode: str, result: CollectorResult,
+                 warc: WarcReference, *, sealed: bool) -> list[PendingEvent]:
     # The custody log is not encrypted: for an encrypted case the URLs stay in its sealed
     # capture record.
-    custody.record("collect", capture_id, case_id=case_id, sha256=f"sha256:{warc.sha256}",
-                   purpose="capture (URL sealed in the capture record)" if sealed
-                   else f"capture of {url}",
-                   details={"status": result.status, "mode": mode}
-                   | ({} if sealed else {"final_url": result.final_url}))
-    custody.record("store", capture_id, case_id=case_id, object_path=warc.path,
-                   sha256=f"sha256:{warc.sha256}", sha512=f"sha512:{warc.sha512}",
-                   purpose="evidentiary copy (WARC)", details={"size": warc.size,
-                                                               "records": warc.records})
+    return [PendingEvent("collect", capture_id, case_id=case_id, sha256=f"sha256:{warc.sha256}",
+                         purpose="capture (URL sealed in the capture record)" if sealed
+                         else f"capture of {url}",
+                         details={"status": result.status, "mode": mode}
+                         | ({} if sealed else {"final_url": result.final_url})),
+            PendingEvent("store", capture_id, case_id=case_id, object_path=warc.path,
+                         sha256=f"sha256:{warc.sha256}", sha512=f"sha512:{warc.sha512}",
+                         purpose="evidentiary copy (WARC)",
+                         details={"size": warc.size, "records": warc.records})]

@@ -52,6 +52,20 @@ def event_hash(event: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class PendingEvent:
+    """An event to record with others in one write (`CustodyLog.record_all`)."""
+
+    action: CustodyAction
+    object_id: str
+    purpose: str
+    sha256: str | None = None
+    case_id: str | None = None
+    object_path: str | None = None
+    sha512: str | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Actor:
     """Who acts (a person or a service id) and with which tool."""
 
@@ -61,7 +75,8 @@ class Actor:
 
 
 class CustodyLog:
-    """Appends events to one new segment; every event is fsynced before `record` returns.
+    """Appends events to one new segment; every event is fsynced before `record` (or
+    `record_all`, for several events in one write and one fsync) returns.
 
     `run_id` groups the segments of one run (a run manifest covers them all); `segment_kind`
     is "run" except for segments that must not be covered by run manifests themselves
@@ -97,6 +112,15 @@ class CustodyLog:
     def record(self, action: CustodyAction, object_id: str, *, sha256: str | None = None,
                purpose: str, case_id: str | None = None, object_path: str | None = None,
                sha512: str | None = None, details: dict[str, Any] | None = None) -> CustodyEvent:
+        (event,) = self.record_all([PendingEvent(action, object_id, purpose, sha256, case_id,
+                                                 object_path, sha512, details)])
+        return event
+
+    def record_all(self, pending: list[PendingEvent]) -> list[CustodyEvent]:
+        """Record the events in order, consecutive in the chain, with one write and one
+        fsync (a capture's events cost one disk round trip, not one each)."""
+        if not pending:
+            return []
         with self._lock:
             if self._fd is None:
                 raise StoreError(f"custody segment {self.path} is closed")
@@ -107,24 +131,31 @@ class CustodyLog:
                     "actor": self.actor.name, "tool": self.actor.tool,
                     "tool_version": self.actor.tool_version})
                 self._registered = True
-            event: dict[str, Any] = {
-                "format": FORMAT, "segment": self.segment, "seq": self._seq,
-                "event_id": str(uuid.uuid4()),
-                "at": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
-                "actor": self.actor.name, "tool": self.actor.tool,
-                "tool_version": self.actor.tool_version, "action": action,
-                "object_id": object_id, "object_path": object_path, "case_id": case_id,
-                "sha256": sha256, "sha512": sha512, "purpose": purpose,
-                "details": self._details(action, object_path, details), "prev_hash": self._prev}
-            event["event_hash"] = event_hash(event)
+            events, lines, previous = [], [], self._prev
+            for number, item in enumerate(pending, self._seq):
+                event: dict[str, Any] = {
+                    "format": FORMAT, "segment": self.segment, "seq": number,
+                    "event_id": str(uuid.uuid4()),
+                    "at": datetime.now(UTC).isoformat(timespec="microseconds")
+                    .replace("+00:00", "Z"),
+                    "actor": self.actor.name, "tool": self.actor.tool,
+                    "tool_version": self.actor.tool_version, "action": item.action,
+                    "object_id": item.object_id, "object_path": item.object_path,
+                    "case_id": item.case_id, "sha256": item.sha256, "sha512": item.sha512,
+                    "purpose": item.purpose,
+                    "details": self._details(item.action, item.object_path, item.details),
+                    "prev_hash": previous}
+                event["event_hash"] = previous = event_hash(event)
+                events.append(event)
+                lines.append(canonical_json(event) + b"\n")
             try:
-                _write_all(self._fd, canonical_json(event) + b"\n")
+                _write_all(self._fd, b"".join(lines))
                 os.fsync(self._fd)
             except OSError as exc:
                 raise storage_error(exc, str(self.path)) from exc
-            self._prev = event["event_hash"]
-            self._seq += 1
-            return CustodyEvent.from_dict(event, where=str(self.path))
+            self._prev = previous
+            self._seq += len(events)
+            return [CustodyEvent.from_dict(e, where=str(self.path)) for e in events]
 
     def _details(self, action: CustodyAction, object_path: str | None,
                  details: dict[str, Any] | None) -> dict[str, Any]:

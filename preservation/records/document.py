@@ -29,6 +29,18 @@ def _adapter(kind: type) -> TypeAdapter[Any]:
     return adapter
 
 
+def prepare_adapters() -> int:
+    """Build the adapter of every record kind now rather than on first use (~0.4 s in all): a
+    long-lived process that forks workers does it once. Returns how many kinds."""
+    pending, kinds = list(Document.__subclasses__()), 0
+    while pending:
+        kind = pending.pop()
+        pending.extend(kind.__subclasses__())
+        _adapter(kind)
+        kinds += 1
+    return kinds
+
+
 class Document:
     """Mixin for frozen dataclasses stored as JSON documents."""
 

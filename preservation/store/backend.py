@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from collectors.errors import StoreError, UsageError
-from preservation.store.durable_files import fsync_directory, write_new_file
+from preservation.store.durable_files import adopt_file, fsync_directory, write_new_file
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,11 @@ class StoreBackend(Protocol):
 
     def put_file(self, key: str, source: Path) -> None:
         """Store a copy of `source` write-once."""
+
+    def adopt_file(self, key: str, source: Path) -> None:
+        """Store `source` write-once, consuming it: a scratch file of this machine (a
+        capture's spool) that is not needed afterwards. A backend may move it rather than
+        copy it (the local one links it: no second write of the bytes)."""
 
     def local_file(self, key: str) -> Path:
         """A file on this machine holding the object's bytes, for tools that read files."""
@@ -124,6 +129,9 @@ class LocalDirectory:
 
     def put_file(self, key: str, source: Path) -> None:
         write_new_file(self.path(key), source=source)
+
+    def adopt_file(self, key: str, source: Path) -> None:
+        adopt_file(self.path(key), source)
 
     def local_file(self, key: str) -> Path:
         return self.path(key)

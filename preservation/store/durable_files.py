@@ -68,6 +68,29 @@ def write_new_file(final: Path, data: bytes | None = None, *, source: Path | Non
         os.close(lock_fd)
 
 
+def adopt_file(final: Path, source: Path, *, read_only: bool = True) -> None:
+    """Give the finished file `source` the name `final`, write-once and durable, without
+    copying its bytes: it is fsynced, linked to `final` (which fails rather than replace
+    anything) and loses its own name. `source` must be on the same file system and must not
+    be needed under its own name afterwards (a capture's spool file). On another file system
+    it is copied instead."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        raise ObjectExists(f"{final} already exists; stored objects are never replaced")
+    try:
+        fd = os.open(source, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise storage_error(exc, str(final)) from exc
+    if os.stat(source).st_dev != os.stat(final.parent).st_dev:
+        write_new_file(final, source=source, read_only=read_only)
+        return
+    publish(source, final, read_only=read_only)
+
+
 def _write_temporary(fd: int, temporary: Path, final: Path, data: bytes | None,
                      source: Path | None) -> None:
     try:

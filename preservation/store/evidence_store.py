@@ -362,10 +362,12 @@ class EvidenceStore:
             return _stream_sha256(handle)
 
     def put_working_copy(self, sha256: str, source: Path, *,
-                         case_id: str | None = None) -> tuple[str, bool]:
+                         case_id: str | None = None,
+                         consume: bool = False) -> tuple[str, bool]:
         """Place `source` at its content address (an encrypted case's own, else the shared
         one); returns (key, created). An existing copy is reused only after its bytes are
-        checked against the name."""
+        checked against the name. With `consume`, source is a scratch file that may be moved
+        rather than copied (backend.adopt_file)."""
         key = layout.sealed_working_copy_key(case_id, sha256) \
             if case_id and self.is_sealed_case(case_id) else layout.working_copy_key(sha256)
         if not self.exists(key):
@@ -373,7 +375,10 @@ class EvidenceStore:
                 raise IntegrityError(f"refusing to store {source} as sha256:{sha256}: "
                                      "bytes differ")
             try:
-                self.put_file_keeping_copy(key, source)
+                if consume and self.writes_in_place(key):
+                    self.backend.adopt_file(key, source)
+                else:
+                    self.put_file_keeping_copy(key, source)
                 return key, True
             except ObjectExists:
                 pass  # a parallel capture stored the same bytes first: checked below

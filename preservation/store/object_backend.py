@@ -245,6 +245,11 @@ class ObjectStorageBackend:
         checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
         self._put(key, data, checksum)
 
+    def adopt_file(self, key: str, source: Path) -> None:
+        """Store the scratch file `source`, then remove it (nothing to link to here)."""
+        self.put_file(key, source)
+        source.unlink(missing_ok=True)
+
     def put_file(self, key: str, source: Path) -> None:
         size = source.stat().st_size
         if size > self.multipart_threshold:

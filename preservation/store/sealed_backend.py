@@ -113,6 +113,15 @@ class SealedBackend:
             if len(data) <= _KEEP_DOCUMENTS:
                 self.private.documents[key] = data
 
+    def adopt_file(self, key: str, source: Path) -> None:
+        """An unsealed case's file is adopted by the inner backend; a sealed case's is stored
+        encrypted, and the plaintext scratch file removed."""
+        if self.sealed_case(key) is None:
+            self.inner.adopt_file(key, source)
+            return
+        self.put_file(key, source)
+        source.unlink(missing_ok=True)
+
     def put_file(self, key: str, source: Path) -> None:
         case_id = self.sealed_case(key)
         if case_id is None:

@@ -33,6 +33,10 @@ class WarcRecorder:
         self.items: list[CapturedItem] = []
         self.unanswered: list[tuple[str, str]] = []  # (url, why) for requests with no response
         self.tls_sessions: dict[str, TlsSession] = {}  # origin → what was negotiated
+        # record id → the item's payload as it was recorded: the spool file of a response's
+        # entity (hashed as received), or a resource's bytes or file. Working copies are made
+        # from these (preservation/capture/preserve.py), not by reading the WARC back.
+        self.payloads: dict[str, Path | bytes] = {}
         self._lock = threading.Lock()
 
     def write(self, record: PreparedRecord) -> RecordLocation:
@@ -49,6 +53,7 @@ class WarcRecorder:
                 return
             record = response_record(exchange, response, self.warcinfo_id, request.record_id)
             location = self.write(record)
+            self.payloads[record.record_id] = response.entity_path
             self._record_tls(exchange, record.record_id)
             self.items.append(CapturedItem(
                 item_id=record.record_id.removeprefix("urn:uuid:"), url=exchange.url, role=role,
@@ -106,6 +111,7 @@ class WarcRecorder:
                                                       self.warcinfo_id,
                                                       concurrent_to=concurrent_to, level=level)
             location = self.write(record)
+            self.payloads[record.record_id] = block
             item = CapturedItem(
                 item_id=record.record_id.removeprefix("urn:uuid:"), url=uri, role=role,
                 http_status=None, mime_type=content_type.split(";")[0].strip(),

@@ -1,4 +1,6 @@
-"""Package a capture as WACZ (1.2.0 layout) for replay (docs/protocol.md rule 14).
+"""Package a capture as WACZ (1.2.0 layout) for replay and for handing out (docs/protocol.md
+rule 14), on demand: the store keeps the WARC once, and a WACZ is made from it when someone
+needs one (`bearwitness wacz`).
 
     archive/<capture_id>.warc.gz   the capture's WARC, byte for byte
     indexes/index.cdxj             one line per response/resource/revisit record, SURT-sorted
@@ -8,24 +10,26 @@
 
 Members are stored, not deflated (the spec's advice: replay reads ranges of the WARC inside the
 zip). The index is made with our strict reader, so a WARC that does not verify is not packaged.
-The WACZ is written once next to the evidence, under wacz/<case>/<capture_id>.wacz.
+Captures made before WACZ went on demand (2026-12) also have one stored under
+wacz/<case>/<capture_id>.wacz; it is kept and audited like any stored object.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 import zipfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import surt
 
-from collectors.errors import StoreError
+from collectors.errors import IntegrityError, ObjectExists
 from preservation.records.capture import CaptureRecord
-from preservation.store import layout
-from preservation.store.evidence_store import EvidenceStore
 from preservation.warc.reader import iter_records
 
 # The files are those of WACZ 1.2.0 (a draft that deprecates `wacz_version`); the field still
@@ -33,6 +37,7 @@ from preservation.warc.reader import iter_records
 # 0.6.0) and the replay tools accept — 1.2.0 there fails validation.
 WACZ_VERSION = "1.1.1"
 _INDEXED = ("response", "resource", "revisit")
+_CHUNK = 1 << 20
 
 
 def cdxj_lines(warc: Path, filename: str) -> list[str]:
@@ -66,52 +71,85 @@ def cdxj_lines(warc: Path, filename: str) -> list[str]:
     return sorted(lines)
 
 
-def build_wacz(store: EvidenceStore, record: CaptureRecord) -> str:
-    """Write the WACZ of a capture record (its WARC closed and stored); returns its key."""
-    case_id, capture_id = record.case_id, record.capture_id
-    warc = store.local_file(record.warc.path)
-    target = layout.wacz_key(case_id, capture_id)
-    if store.exists(target):
-        raise StoreError(f"{target} already exists; a WACZ is written once")
+@dataclass(frozen=True)
+class WaczPackage:
+    """A WACZ made from a capture's WARC, where it was written, with its hash."""
+
+    path: Path
+    size: int
+    sha256: str
+    warc_sha256: str  # of the WARC inside, checked against the capture record
+
+
+def write_wacz(record: CaptureRecord, warc: Path, out: Path) -> WaczPackage:
+    """Package the capture's WARC (`warc`, the stored evidentiary copy, only read) as the WACZ
+    `out`, which must not exist. The strict reader checks every record's digests while
+    indexing, and the WARC's bytes as copied into the package must have the SHA-256 its capture
+    record names; either failing raises IntegrityError and nothing is left under `out`."""
+    if out.exists():
+        raise ObjectExists(f"{out} already exists; choose another name for the WACZ")
     archive_name = f"archive/{warc.name}"
-    files: dict[str, bytes | Path] = {
-        "indexes/index.cdxj": ("\n".join(cdxj_lines(warc, warc.name)) + "\n").encode(),
-        "pages/pages.jsonl": _pages(record),
-        archive_name: warc,
-    }
-    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    files = {"indexes/index.cdxj": ("\n".join(cdxj_lines(warc, warc.name)) + "\n").encode(),
+             "pages/pages.jsonl": _pages(record)}
     # Frictionless wants resource names in [-a-z0-9._/] (capture ids have capitals).
-    resources = [{"name": Path(name).name.lower(), "path": name, "hash": "sha256:" + _sha256(data),
-                  "bytes": _size(data)} for name, data in files.items()]
-    package = {
-        "profile": "data-package", "wacz_version": WACZ_VERSION,
-        "title": record.title or record.requested_url,
-        "description": f"bearwitness capture {capture_id} of case {case_id}",
-        "mainPageURL": record.final_url or record.requested_url,
-        "mainPageDate": record.started_at, "created": created,
-        "software": f"bearwitness {record.tools.get('bearwitness', '')}".strip(),
-        "resources": resources}
-    datapackage = json.dumps(package, indent=2).encode()
-    digest = json.dumps({"path": "datapackage.json",
-                         "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()},
-                        indent=2).encode()
-    # Built as scratch (never evidence), then published write-once under its final name.
-    temporary = store.scratch_file(target, prefix="wacz-")
+    resources = [{"name": Path(name).name.lower(), "path": name,
+                  "hash": "sha256:" + hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                 for name, data in files.items()]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp",
+                                     delete=False) as handle:
+        temporary = Path(handle.name)
     try:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
             for name, data in files.items():
-                if isinstance(data, Path):
-                    archive.write(data, name)
-                else:
-                    archive.writestr(name, data)
+                archive.writestr(name, data)
+            warc_sha256, warc_size = _copy_member(archive, warc, archive_name)
+            if warc_sha256 != record.warc.sha256:
+                raise IntegrityError(f"{warc} reads as sha256:{warc_sha256}, not the sha256:"
+                                     f"{record.warc.sha256} its capture record names: not "
+                                     "packaged")
+            resources.append({"name": warc.name.lower(), "path": archive_name,
+                              "hash": "sha256:" + warc_sha256, "bytes": warc_size})
+            datapackage = _datapackage(record, resources)
             archive.writestr("datapackage.json", datapackage)
-            archive.writestr("datapackage-digest.json", digest)
-        # Kept as this process's copy where the store does not hold it in place (object
-        # storage, an encrypted case): the capture hashes it next.
-        store.put_file_keeping_copy(target, temporary)
+            archive.writestr("datapackage-digest.json", json.dumps(
+                {"path": "datapackage.json",
+                 "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()}, indent=2))
+        with open(temporary, "rb+") as written:
+            os.fsync(written.fileno())
+        os.link(temporary, out)  # fails rather than replace a file made meanwhile
+    except FileExistsError as exc:
+        raise ObjectExists(f"{out} already exists; choose another name for the WACZ") from exc
     finally:
         temporary.unlink(missing_ok=True)
-    return target
+    return WaczPackage(out, out.stat().st_size, _sha256(out), warc_sha256)
+
+
+def _copy_member(archive: zipfile.ZipFile, source: Path, name: str) -> tuple[str, int]:
+    """Copy `source` into the package as `name`, hashing the bytes as they are copied (so the
+    hash is of what the package holds); returns (sha256, size)."""
+    info = zipfile.ZipInfo(name, date_time=datetime.now(UTC).timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = source.stat().st_size  # known size: zip64 chosen when needed
+    sha, size = hashlib.sha256(), 0
+    with open(source, "rb") as reader, archive.open(info, "w") as member:
+        while chunk := reader.read(_CHUNK):
+            sha.update(chunk)
+            member.write(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), size
+
+
+def _datapackage(record: CaptureRecord, resources: list[dict[str, Any]]) -> bytes:
+    return json.dumps({
+        "profile": "data-package", "wacz_version": WACZ_VERSION,
+        "title": record.title or record.requested_url,
+        "description": f"bearwitness capture {record.capture_id} of case {record.case_id}",
+        "mainPageURL": record.final_url or record.requested_url,
+        "mainPageDate": record.started_at,
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "software": f"bearwitness {record.tools.get('bearwitness', '')}".strip(),
+        "resources": resources}, indent=2).encode()
 
 
 def _pages(record: CaptureRecord) -> bytes:
@@ -130,15 +168,9 @@ def _timestamp(warc_date: str) -> str:
     return digits[:14].ljust(14, "0")
 
 
-def _sha256(data: bytes | Path) -> str:
-    if isinstance(data, bytes):
-        return hashlib.sha256(data).hexdigest()
+def _sha256(path: Path) -> str:
     sha = hashlib.sha256()
-    with open(data, "rb") as handle:
-        while chunk := handle.read(1 << 20):
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
             sha.update(chunk)
     return sha.hexdigest()
-
-
-def _size(data: bytes | Path) -> int:
-    return len(data) if isinstance(data, bytes) else data.stat().st_size

@@ -1,0 +1,506 @@
+"""Every goal of the speed issue (13), measured in one run and printed side by side.
+
+    .venv/bin/python -m benchmarks.bench_speed            # 50 pages, 1,000-item run, 100 MB video
+    .venv/bin/python -m benchmarks.bench_speed --quick    # 20 pages, 40-page run, 30 MB video
+    .venv/bin/python -m benchmarks.bench_speed --skip-browser --skip-media
+
+On one generated site (benchmarks/speed_site.py: each page its HTML, a shared CSS and JS, five
+distinct 1920x1080 JPEGs), served from its own process on 127.0.0.1:
+
+1. `wget --warc-file --page-requisites` over the first `--pages` pages (the baseline);
+2. static collect and preserve of the same pages (`capture_url`, the collector as the Prefect
+   task builds it, without Prefect): pages/s and its ratio to wget (goal >= 1.5x);
+3. `bearwitness capture` from the command line, as a user types it, with the data home's local
+   server: the first command (which starts the server), then ad-hoc captures of one URL
+   (goal <= 3 s end to end, the run recorded in Prefect), then the `--pages` URLs at once
+   (wall time, peak memory of the capture's process tree: the CLI, the runner and its job
+   with everything it starts; the Prefect server's own memory printed apart), then every page
+   of the site (8 items a page: 125 pages = 1,000 items) with Prefect's share of the command's
+   wall time: 1 - (time inside the flow's tasks, from the Prefect API) / wall (goal < 10%);
+4. disk per capture: what the store keeps per capture (WARC, capture record, anything
+   derived from the WARC) over the WARC alone (goal <= 1.05x); working copies (content
+   addressed, shared by every capture holding the same bytes) are printed apart;
+5. browser capture of the `--pages` pages (one Chromium, a fresh context per page, WARC,
+   full-page screenshot, DOM, hashes): pages a minute (goal >= 60), peak memory of this
+   process and Chromium (goal < 1 GB);
+6. media: `--video-mb` MB through yt-dlp and the recording proxy into a WARC, next to a plain
+   HTTP download of the same file (goal >= 0.8x), as benchmarks/bench_fidelity.py, but warm
+   (a 1 MB capture first), as the local server's runner is.
+
+Figures only, never pass/fail. The machine may be shared: the load average is printed at the
+start and the end. Everything is written to one temporary directory, removed at the end; the
+local server it starts is stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.bench_spine import capture_ours, capture_wget  # noqa: E402
+from benchmarks.speed_site import IMAGES_PER_PAGE, ServerProcess, generate, page_path  # noqa: E402
+
+BEARWITNESS = str(Path(sys.executable).parent / "bearwitness")
+ITEMS_PER_PAGE = IMAGES_PER_PAGE + 3  # the page, its CSS and its JS
+
+# The issue's "before" figures (2026-12-01, same machine, same kind of site, 50 pages).
+BEFORE = {"wget_pages_s": 14.4, "collect_ratio": 0.65, "cli_static_s": 35.0,
+          "cli_static_mb": 714, "adhoc_s": 20.0, "browser_per_min": 22.0,
+          "browser_mb": 1700, "media_ratio": 0.05, "disk_ratio": 2.0}
+
+
+def log(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ memory of a process tree
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, resident bytes) of every process we can read."""
+    found: dict[int, tuple[int, int]] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            found[int(entry)] = (int(fields[1]), int(fields[21]) * page)
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _proportional_bytes(pid: int) -> int | None:
+    """The process's proportional set size (each shared page divided among its sharers)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+class TreeMemory:
+    """Peak memory of the process trees under some root pids, sampled every 0.1 s, two ways:
+    RSS summed (a page shared by several processes, as Chromium's are, is counted in each:
+    an overstatement) and PSS summed (each shared page divided among its sharers: what the
+    tree really occupies)."""
+
+    def __init__(self, roots: list[int]) -> None:
+        self.roots = set(roots)
+        self.peak = 0
+        self.peak_pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="tree-memory")
+
+    def _sample(self) -> None:
+        table = _processes()
+        children: dict[int, list[int]] = {}
+        for pid, (parent, _) in table.items():
+            children.setdefault(parent, []).append(pid)
+        total, pss, stack, seen = 0, 0, [p for p in self.roots if p in table], set()
+        while stack:
+            pid = stack.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            total += table[pid][1]
+            proportional = _proportional_bytes(pid)
+            pss += table[pid][1] if proportional is None else proportional
+            stack.extend(children.get(pid, ()))
+        self.peak = max(self.peak, total)
+        self.peak_pss = max(self.peak_pss, pss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self._sample()
+
+    def __enter__(self) -> TreeMemory:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak / 1e6
+
+    @property
+    def peak_pss_mb(self) -> float:
+        return self.peak_pss / 1e6
+
+
+# ------------------------------------------------------------------ the CLI and its server
+
+
+def _cli_environment(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BEARWITNESS_"))}
+    return env | {"BEARWITNESS_HOME": str(home)}
+
+
+def cli(home: Path, *args: str, server_roots: list[int] | None = None,
+        timeout: float = 1800) -> dict[str, Any]:
+    """Run `bearwitness ARGS` as a user does; wall time and peak memory of its tree (and of the
+    runner's, where the job runs)."""
+    start = time.perf_counter()
+    process = subprocess.Popen([BEARWITNESS, *args], cwd=REPO, env=_cli_environment(home),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with TreeMemory([process.pid, *(server_roots or [])]) as memory:
+        out, err = process.communicate(timeout=timeout)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise RuntimeError(f"bearwitness {' '.join(args[:3])} exited {process.returncode}:\n"
+                           f"{out[-2000:]}{err[-3000:]}")
+    return {"seconds": seconds, "peak_mb": memory.peak_mb, "peak_pss_mb": memory.peak_pss_mb,
+            "out": out, "err": err}
+
+
+def server_state(home: Path) -> dict[str, Any]:
+    state: dict[str, Any] = json.loads((home / "server" / "server.json").read_text())
+    return state
+
+
+def _api(api_url: str, path: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(f"{api_url}{path}", data=json.dumps(body).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())
+
+
+def seconds_in_tasks(api_url: str) -> tuple[float, str]:
+    """Time spent inside the tasks of the latest flow run, and that run's state."""
+    (run,) = _api(api_url, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})
+    tasks = _api(api_url, "/task_runs/filter",
+                 {"flow_runs": {"id": {"any_": [run["id"]]}}, "limit": 200})
+    return sum(float(t.get("total_run_time") or 0.0) for t in tasks), str(run["state_type"])
+
+
+def capture_args(case: str, urls: list[str]) -> list[str]:
+    return ["capture", "--case", case, "--mode", "static", "--media", "off", "--allow-private",
+            "--by", "bench", *urls]
+
+
+# ------------------------------------------------------------------ disk per capture
+
+
+def disk_per_capture(store: Path) -> dict[str, float]:
+    def size(folder: str) -> int:
+        root = store / folder
+        return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+
+    warcs = size("warcs")
+    per_capture = warcs + size("captures") + size("wacz")
+    return {"warc_mb": warcs / 1e6, "per_capture_mb": per_capture / 1e6,
+            "ratio": per_capture / warcs if warcs else float("nan"),
+            "working_mb": size("work") / 1e6}
+
+
+# ------------------------------------------------------------------ browser
+
+
+@contextlib.contextmanager
+def timed_methods(cls: type, names: tuple[str, ...]) -> Iterator[dict[str, float]]:
+    """Seconds spent in each of `cls`'s methods `names` while inside (wrapped for the
+    benchmark's own measurement, restored after)."""
+    totals = dict.fromkeys(names, 0.0)
+    originals = {name: getattr(cls, name) for name in names}
+
+    def wrap(name: str, method: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                totals[name] += time.perf_counter() - start
+        return timed
+
+    for name, method in originals.items():
+        setattr(cls, name, wrap(name, method))
+    try:
+        yield totals
+    finally:
+        for name, method in originals.items():
+            setattr(cls, name, method)
+
+
+def bench_browser(urls: list[str], work: Path) -> dict[str, Any]:
+    from dataclasses import replace
+
+    from collectors.browser.collector import BrowserCollector
+    from collectors.http.client import DEFAULT_USER_AGENT
+    from collectors.network.addresses import AddressPolicy
+    from flows.application.collector_factory import CollectorFactory
+    from preservation.capture.collection import CollectionContext
+    from preservation.capture.preserve import capture_url
+    from preservation.custody.log import Actor, CustodyLog
+    from preservation.ids import new_id
+    from preservation.investigation.cases import create_case
+    from preservation.store.evidence_store import EvidenceStore
+    from preservation.tool_versions import base_tool_versions
+
+    store = EvidenceStore(work / "store")
+    actor = Actor("bench", "bearwitness", "bench")
+    run_id = new_id("run")
+    context = CollectionContext(collector="bench", user_agent=DEFAULT_USER_AGENT,
+                                tool_versions=base_tool_versions(), run_id=run_id,
+                                allow_private=True)
+    with TreeMemory([os.getpid()]) as memory, \
+            CustodyLog(store.custody_dir(), run_id, actor) as custody:
+        create_case(store, "bench", "Benchmark", "bench", custody)
+        with CollectorFactory("browser", "off", AddressPolicy(allow_private=True),
+                              DEFAULT_USER_AGENT, 30.0) as factory:
+            context = replace(context, notes=factory.notes)
+            phases = ("_collect", "_drive", "_settle", "_scroll", "_screenshot")
+            with timed_methods(BrowserCollector, phases) as spent:
+                start = time.perf_counter()
+                statuses = [capture_url(store, "bench", url, factory, context, custody).status
+                            for url in urls]
+                elapsed = time.perf_counter() - start
+    per_page = {name: seconds / len(urls) for name, seconds in spent.items()}
+    breakdown = {
+        "new context, load, DOM": per_page["_drive"] - per_page["_settle"]
+        - per_page["_scroll"] - per_page["_screenshot"],
+        "settle (network quiet)": per_page["_settle"], "scroll": per_page["_scroll"],
+        "screenshot": per_page["_screenshot"],
+        "proxy and recording outside the page": per_page["_collect"] - per_page["_drive"],
+        "preserve (WARC closed and read back, working copies, record)":
+            elapsed / len(urls) - per_page["_collect"]}
+    return {"pages": len(urls), "complete": statuses.count("complete"), "seconds": elapsed,
+            "breakdown": breakdown,
+            "per_minute": len(urls) / elapsed * 60, "peak_mb": memory.peak_mb,
+            "peak_pss_mb": memory.peak_pss_mb}
+
+
+# ------------------------------------------------------------------ media, as a capture
+
+
+def bench_direct_media(video_mb: int, work: Path) -> dict[str, float]:
+    """`capture --media on` of a URL that is itself the video, the whole capture path (WARC,
+    working copy, capture record), next to a plain download of it."""
+    from dataclasses import replace
+
+    from collectors.http.client import DEFAULT_USER_AGENT
+    from collectors.network.addresses import AddressPolicy
+    from flows.application.collector_factory import CollectorFactory
+    from flows.demo import SiteServer
+    from preservation.capture.collection import CollectionContext
+    from preservation.capture.preserve import capture_url
+    from preservation.custody.log import Actor, CustodyLog
+    from preservation.ids import new_id
+    from preservation.investigation.cases import create_case
+    from preservation.store.evidence_store import EvidenceStore
+    from preservation.tool_versions import base_tool_versions
+
+    root = work / "site"
+    root.mkdir(parents=True)
+    (root / "video.mp4").write_bytes(os.urandom(video_mb * 1024 * 1024))
+    store = EvidenceStore(work / "store")
+    actor = Actor("bench", "bearwitness", "bench")
+    run_id = new_id("run")
+    context = CollectionContext(collector="bench", user_agent=DEFAULT_USER_AGENT,
+                                tool_versions=base_tool_versions(), run_id=run_id,
+                                allow_private=True)
+    with SiteServer(root) as served, CustodyLog(store.custody_dir(), run_id, actor) as custody:
+        url = served.url_for("video.mp4")
+        start = time.perf_counter()
+        with urllib.request.urlopen(url) as answer, open(work / "plain.bin", "wb") as out:
+            while chunk := answer.read(1 << 20):
+                out.write(chunk)
+        plain = time.perf_counter() - start
+        create_case(store, "bench", "Benchmark", "bench", custody)
+        with CollectorFactory("static", "on", AddressPolicy(allow_private=True),
+                              DEFAULT_USER_AGENT, 30.0) as factory:
+            context = replace(context, notes=factory.notes)
+            start = time.perf_counter()
+            status = capture_url(store, "bench", url, factory, context, custody).status
+            captured = time.perf_counter() - start
+    return {"plain_s": plain, "capture_s": captured, "ratio": plain / captured,
+            "status": status, "mb": video_mb * 1024 * 1024 / 1e6}
+
+
+# ------------------------------------------------------------------ the run
+
+
+@contextlib.contextmanager
+def site(root: Path, pages: int) -> Iterator[ServerProcess]:
+    log(f"generating {pages} pages ({pages * IMAGES_PER_PAGE} JPEGs)")
+    generate(root, pages)
+    server = ServerProcess(root)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def verdict(value: float, goal: float, higher_is_better: bool) -> str:
+    met = value >= goal if higher_is_better else value <= goal
+    return "met" if met else "NOT met"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=50, help="pages compared with wget")
+    parser.add_argument("--items-pages", type=int, default=125,
+                        help="pages of the long CLI run (8 items each)")
+    parser.add_argument("--video-mb", type=int, default=100)
+    parser.add_argument("--adhoc-runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="20 pages, 40, 30 MB")
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-media", action="store_true")
+    args = parser.parse_args(argv)
+    # Ctrl-C and SIGTERM unwind (the local server stopped, the temporary directory removed),
+    # also when started in the background, where SIGINT arrives ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.quick:
+        args.pages, args.items_pages, args.video_mb = 20, 40, 30
+    args.items_pages = max(args.items_pages, args.pages)
+    rows: list[tuple[str, str, str, str]] = []  # goal, measured, before, verdict
+    print(f"cpu count {os.cpu_count()}, load average {os.getloadavg()}", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="bench-speed-") as directory:
+        work = Path(directory)
+        home = work / "home"
+        with site(work / "site", args.items_pages) as server:
+            every = [server.url + page_path(i) for i in range(args.items_pages)]
+            urls = every[:args.pages]
+            (work / "urls.txt").write_text("\n".join(urls) + "\n")
+
+            log("wget")
+            wget = capture_wget(work / "urls.txt", work / "wget", timeout=600)
+            wget_rate = args.pages / wget["seconds"]
+            log("static collect and preserve, no Prefect")
+            ours = capture_ours(urls, work / "collect-home", "task")
+            ours_rate = args.pages / ours["seconds"]
+            ratio = ours_rate / wget_rate
+            print(f"wget: {wget_rate:.1f} pages/s; static collect: {ours_rate:.1f} pages/s "
+                  f"({ours['statuses']})", flush=True)
+            rows.append(("static collect >= 1.5x wget",
+                         f"{ratio:.2f}x ({ours_rate:.1f} vs {wget_rate:.1f} pages/s)",
+                         f"{BEFORE['collect_ratio']}x", verdict(ratio, 1.5, True)))
+
+            try:
+                log("CLI: first command (starts the local server)")
+                cli(home, "case", "new", "bench", "--title", "Benchmark")
+                cold = cli(home, *capture_args("bench", urls[:1]))
+                state = server_state(home)
+                runner = int(state["runner"]["pid"])
+                adhoc = [cli(home, *capture_args("bench", [urls[i % len(urls)]]),
+                             server_roots=[runner])["seconds"]
+                         for i in range(1, args.adhoc_runs + 1)]
+                _, adhoc_state = seconds_in_tasks(state["api_url"])
+                median = statistics.median(adhoc)
+                print(f"ad-hoc capture of one URL: first {cold['seconds']:.1f} s (starts the "
+                      f"server), then {', '.join(f'{s:.2f}' for s in adhoc)} s; run in Prefect "
+                      f"{adhoc_state}", flush=True)
+                rows.append(("ad-hoc capture of one URL <= 3 s", f"{median:.2f} s (median)",
+                             f"~{BEFORE['adhoc_s']:.0f} s", verdict(median, 3.0, False)))
+
+                log(f"CLI: {args.pages} URLs")
+                with TreeMemory([int(state["prefect"]["pid"])]) as prefect_memory:
+                    many = cli(home, *capture_args("bench", urls), server_roots=[runner])
+                print(f"CLI static capture of {args.pages} URLs: {many['seconds']:.1f} s = "
+                      f"{args.pages / many['seconds']:.2f} pages/s, peak memory of the capture "
+                      f"tree {many['peak_mb']:.0f} MB RSS summed, {many['peak_pss_mb']:.0f} MB "
+                      f"PSS (Prefect server {prefect_memory.peak_mb:.0f} MB RSS) [before: "
+                      f"{BEFORE['cli_static_s']} s, {BEFORE['cli_static_mb']} MB with the "
+                      "temporary server]", flush=True)
+                rows.append((f"CLI static, {args.pages} URLs (no goal)",
+                             f"{many['seconds']:.1f} s, {many['peak_mb']:.0f} MB RSS",
+                             f"{BEFORE['cli_static_s']} s, {BEFORE['cli_static_mb']} MB", "-"))
+
+                items = args.items_pages * ITEMS_PER_PAGE
+                log(f"CLI: {args.items_pages} URLs ({items} items)")
+                long_run = cli(home, *capture_args("bench", every), server_roots=[runner])
+                in_tasks, long_state = seconds_in_tasks(state["api_url"])
+                share = max(0.0, 1 - in_tasks / long_run["seconds"])
+                print(f"CLI static capture of {items} items: {long_run['seconds']:.1f} s, "
+                      f"{in_tasks:.1f} s inside the flow's tasks ({long_state}): Prefect and "
+                      f"the CLI {share:.1%}", flush=True)
+                rows.append((f"Prefect's share of a {items}-item run < 10%", f"{share:.1%}",
+                             "17.3 s of 35 s (49%)", verdict(share, 0.10, False)))
+
+                disk = disk_per_capture(home / "store")
+                print(f"disk: WARCs {disk['warc_mb']:.1f} MB, per-capture total "
+                      f"{disk['per_capture_mb']:.1f} MB; working copies (shared) "
+                      f"{disk['working_mb']:.1f} MB", flush=True)
+                rows.append(("disk per capture <= 1.05x its WARC", f"{disk['ratio']:.3f}x",
+                             "~2x (WACZ per capture)", verdict(disk["ratio"], 1.05, False)))
+            finally:
+                if (home / "server" / "server.json").exists():
+                    subprocess.run([BEARWITNESS, "server", "stop"], env=_cli_environment(home),
+                                   cwd=REPO, capture_output=True, timeout=300)
+
+            if not args.skip_browser:
+                log(f"browser: {args.pages} pages")
+                browser = bench_browser(urls, work / "browser")
+                print(f"browser: {browser['complete']}/{browser['pages']} complete in "
+                      f"{browser['seconds']:.1f} s = {browser['per_minute']:.1f} a minute, peak "
+                      f"memory {browser['peak_mb']:.0f} MB RSS summed, "
+                      f"{browser['peak_pss_mb']:.0f} MB PSS; a page: " + ", ".join(
+                          f"{name} {seconds:.2f} s"
+                          for name, seconds in browser["breakdown"].items()), flush=True)
+                rows.append(("browser >= 60 pages a minute", f"{browser['per_minute']:.1f}",
+                             f"{BEFORE['browser_per_min']:.0f}",
+                             verdict(browser["per_minute"], 60, True)))
+                rows.append(("browser peak memory < 1 GB",
+                             f"{browser['peak_pss_mb']:.0f} MB PSS, {browser['peak_mb']:.0f} RSS",
+                             f"{BEFORE['browser_mb']:.0f} MB",
+                             verdict(browser["peak_pss_mb"], 1000, False)))
+
+        if not args.skip_media and args.video_mb > 0:
+            from benchmarks.bench_fidelity import bench_media
+
+            # Warm, as in the local server's runner (flows/orchestration/local_server/runner.py):
+            # yt-dlp's imports and its ~1,900 URL patterns (about 8 s on a loaded machine) are
+            # paid once per runner, not per capture. A 1 MB capture first pays them here.
+            log("media: warm-up (1 MB)")
+            bench_media(1, work / "media-warm-up")
+            log(f"media: {args.video_mb} MB")
+            media = bench_media(args.video_mb, work / "media")
+            print(f"media: plain {media['plain_mb_s']:.0f} MB/s, yt-dlp through the recording "
+                  f"proxy into a WARC {media['media_mb_s']:.0f} MB/s", flush=True)
+            rows.append(("media through yt-dlp >= 0.8x a plain download",
+                         f"{media['ratio']:.2f}x", f"{BEFORE['media_ratio']}x",
+                         verdict(media["ratio"], 0.8, True)))
+            log(f"media: capture of a direct link to a {args.video_mb} MB video")
+            direct = bench_direct_media(args.video_mb, work / "media-direct")
+            print(f"capture --media on of the video's own URL ({direct['status']}): "
+                  f"{direct['mb'] / direct['capture_s']:.0f} MB/s, plain "
+                  f"{direct['mb'] / direct['plain_s']:.0f} MB/s", flush=True)
+            rows.append(("media, direct link captured (no goal)", f"{direct['ratio']:.2f}x",
+                         "(yt-dlp ran: 0.05x)", "-"))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'goal':<{width}}  {'measured':<34}  {'before (issue 13)':<22}  verdict")
+    for goal, measured, before, met in rows:
+        print(f"{goal:<{width}}  {measured:<34}  {before:<22}  {met}")
+    print(f"load average after {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

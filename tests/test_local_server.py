@@ -1,0 +1,216 @@
+"""The data home's local server (flows/orchestration/local_server/): the CLI starts it on first
+use, reuses it, replaces what is stale, dead or killed, and `server stop` leaves nothing behind.
+
+Everything runs as a user runs it: `bearwitness` in subprocesses against a real Prefect server
+and the real runner, capturing a page from a real HTTP server on 127.0.0.1. Timing is not
+asserted here (benchmarks/bench_speed.py measures it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from collectors.errors import ServerError
+from flows.orchestration.local_server.client import ensure_running, status
+from flows.orchestration.local_server.state import (
+    ProcessId,
+    ServerState,
+    code_fingerprint,
+    read_state,
+    state_path,
+    write_state,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+BEARWITNESS = [sys.executable, "-m", "flows.cli.main"]
+
+
+def _environment() -> dict[str, str]:
+    """The user's environment: no Prefect API configured, no test harness."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BEARWITNESS_"))}
+
+
+def bearwitness(home: Path, *args: str, timeout: float = 400) -> subprocess.CompletedProcess:
+    return subprocess.run([*BEARWITNESS, "--home", str(home), *args], cwd=ROOT,
+                          env=_environment(), text=True, capture_output=True, timeout=timeout)
+
+
+def _dead_process() -> ProcessId:
+    child = subprocess.Popen(["sleep", "5"])
+    identity = ProcessId.of(child.pid)
+    child.kill()
+    child.wait()
+    assert identity is not None and not identity.alive()
+    return identity
+
+
+def _state(home: Path, prefect: ProcessId, runner: ProcessId) -> ServerState:
+    return ServerState(home=str(home), api_url="http://127.0.0.1:9/api", prefect=prefect,
+                       runner=runner, socket="bearwitness-runner-gone", code=code_fingerprint(),
+                       started_at="2026-12-01T00:00:00+00:00")
+
+
+def test_a_torn_foreign_or_dead_state_is_reported_not_running(data_home: Path) -> None:
+    state_path(data_home).parent.mkdir(parents=True)
+    state_path(data_home).write_text('{"format": "bearwitness-server/1", "api_u')  # torn
+    assert read_state(data_home) is None
+    done = bearwitness(data_home, "server", "status", "--format", "json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["problems"] == ["no local server recorded"]
+
+    dead = _dead_process()
+    write_state(data_home, _state(data_home, dead, dead))
+    done = bearwitness(data_home, "server", "status")
+    assert done.returncode == 1
+    assert f"the Prefect server (pid {dead.pid}) is not running" in done.stdout
+    assert f"the runner (pid {dead.pid}) is not running" in done.stdout
+
+    # A live process with another start time is a reused id, not our server.
+    impostor = ProcessId(os.getpid(), ProcessId.of(os.getpid()).started + 1)  # type: ignore[union-attr]  # this process exists
+    assert not impostor.alive()
+    write_state(data_home, _state(data_home, impostor, impostor))
+    current = status(data_home)
+    assert not current.healthy and not current.prefect_alive and not current.runner_alive
+
+    # `stop` on a dead server succeeds, says none was running and removes the stale state.
+    done = bearwitness(data_home, "server", "stop")
+    assert done.returncode == 0 and "no local server" in done.stdout
+    assert not state_path(data_home).exists()
+
+
+def test_a_server_that_cannot_start_is_a_clear_error_and_the_cli_says_it_falls_back(
+        data_home: Path) -> None:
+    (data_home / "server").write_text("not a directory")
+    with pytest.raises(ServerError, match="cannot be started: .*server"):
+        ensure_running(data_home)
+    # The command's fallback, in a process of its own (as a user's, with no Prefect set up):
+    # told why, it runs the job in the process; an unknown job then fails there, clearly.
+    script = ("import sys; from pathlib import Path; "
+              "from flows.orchestration.local_server.client import run_flow; "
+              "run_flow(Path(sys.argv[1]), 'no-such-job', {})")
+    done = subprocess.run([sys.executable, "-c", script, str(data_home)], cwd=ROOT,
+                          env=_environment(), text=True, capture_output=True, timeout=120)
+    assert done.returncode == 1 and "no flow named 'no-such-job'" in done.stderr
+    assert "cannot be started" in done.stderr
+    assert "using a temporary Prefect server instead" in done.stderr
+    assert (data_home / "server").read_text() == "not a directory"  # nothing was replaced
+
+
+def _flow_runs(api_url: str) -> list[dict]:
+    request = urllib.request.Request(f"{api_url}/flow_runs/filter", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        runs: list[dict] = json.loads(answer.read())
+    return runs
+
+
+def _capture(home: Path, url: str) -> subprocess.CompletedProcess:
+    done = bearwitness(home, "capture", "--case", "c1", "--mode", "static", "--media", "off",
+                       "--allow-private", url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("complete") and url in done.stdout
+    return done
+
+
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.2)
+
+
+def _wait_dead(process: ProcessId, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while process.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not process.alive(), f"pid {process.pid} still running"
+
+
+def test_started_on_first_use_reused_replaced_when_killed_and_stopped(
+        data_home: Path, site_server) -> None:
+    url = site_server.url + "reports/market-shelling.html"
+    assert bearwitness(data_home, "case", "new", "c1", "--title", "One").returncode == 0
+    try:
+        first = _capture(data_home, url)
+        assert "starting the local Prefect server" in first.stderr
+        state = read_state(data_home)
+        assert state is not None and state.prefect.alive() and state.runner.alive()
+        # The run is recorded in the local Prefect server, completed.
+        runs = _flow_runs(state.api_url)
+        assert [r["state_type"] for r in runs] == ["COMPLETED"]
+
+        second = _capture(data_home, url)
+        assert "starting" not in second.stderr
+        assert read_state(data_home) == state  # the same processes answered
+        described = bearwitness(data_home, "server", "status", "--format", "json")
+        assert described.returncode == 0
+        data = json.loads(described.stdout)
+        assert data["running"] and data["running_jobs"] == 0
+        assert data["prefect_pid"] == state.prefect.pid and data["ui_url"] == state.ui_url
+
+        # A command killed mid-capture: its job in the runner is interrupted and ends, and
+        # nothing it leaves blocks the next command.
+        stalling = subprocess.Popen(
+            [*BEARWITNESS, "--home", str(data_home), "capture", "--case", "c1", "--mode",
+             "static", "--media", "off", "--allow-private", "--timeout", "120",
+             site_server.url + "_test/stall.jpg?seconds=120"],
+            cwd=ROOT, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stalls = site_server.counters.get("/_test/stall.jpg", 0)
+        try:
+            _wait_for(lambda: site_server.counters.get("/_test/stall.jpg", 0) > stalls,
+                      "the capture to reach the site", seconds=120)
+            assert status(data_home).running_jobs == 1
+        finally:
+            stalling.kill()
+            stalling.wait()
+        _wait_for(lambda: status(data_home).running_jobs == 0, "the orphaned job to end")
+        assert status(data_home).healthy
+
+        # A killed runner: replaced by a new one on the same Prefect server.
+        os.kill(state.runner.pid, signal.SIGKILL)
+        _wait_dead(state.runner)
+        third = _capture(data_home, url)
+        assert f"the runner (pid {state.runner.pid}) is not running" in third.stderr
+        after_runner = read_state(data_home)
+        assert after_runner is not None and after_runner.prefect == state.prefect
+        assert after_runner.runner != state.runner and after_runner.runner.alive()
+
+        # A killed Prefect server: nothing it left blocks the next capture, which starts a
+        # new one (its database kept: the earlier runs are still listed).
+        os.killpg(after_runner.prefect.pid, signal.SIGKILL)
+        _wait_dead(after_runner.prefect)
+        fourth = _capture(data_home, url)
+        assert "is not running" in fourth.stderr and "replacing it" in fourth.stderr
+        replaced = read_state(data_home)
+        assert replaced is not None and replaced.prefect != after_runner.prefect
+        assert replaced.prefect.alive() and replaced.runner.alive()
+        _wait_dead(after_runner.runner)  # the old runner was retired
+        states = [r["state_type"] for r in _flow_runs(replaced.api_url)]
+        assert states.count("COMPLETED") == 4 and len(states) == 5, states
+        assert "RUNNING" not in states  # the interrupted run ended, recorded as such
+
+        # Every capture is in the evidence store and the catalog.
+        done = bearwitness(data_home, "sql", "SELECT count(*) AS n FROM captures "
+                           f"WHERE requested_url = '{url}' AND status = 'complete'",
+                           "--format", "json")
+        assert done.returncode == 0 and json.loads(done.stdout)[0]["n"] == 4
+
+        stopped = bearwitness(data_home, "server", "stop")
+        assert stopped.returncode == 0 and "stopped" in stopped.stdout
+        assert not state_path(data_home).exists()
+        assert not replaced.prefect.alive() and not replaced.runner.alive()
+        assert bearwitness(data_home, "server", "status").returncode == 1
+    finally:
+        leftover = read_state(data_home)
+        if leftover is not None:  # a failed assertion must not leave servers running
+            bearwitness(data_home, "server", "stop", timeout=120)
