@@ -179,8 +179,13 @@ def test_chromium_and_yt_dlp_go_through_the_route(data_home: Path,
                                                  platform_internet: PlatformInternet,
                                                  tmp_path: Path) -> None:
     url = _telegram(platform_internet, "707")
-    media = "https://cdn4.telesco.pe/file/direct-clip.mp4"
-    platform_internet.answer(media, MP4, content_type="video/mp4")
+    # A page with a video, not the video itself: a URL that is a media file is kept whole
+    # without running yt-dlp, and this test is about yt-dlp's requests taking the route.
+    media = "https://cdn4.telesco.pe/file/clip.html"
+    platform_internet.answer("https://cdn4.telesco.pe/file/direct-clip.mp4", MP4,
+                             content_type="video/mp4")
+    platform_internet.answer(media, b'<html><body><video src="direct-clip.mp4" '
+                             b'controls></video></body></html>', content_type="text/html")
     with LoopbackProxy(tmp_path / "proxy.log") as proxy:
         add_route(data_home, "socks", proxy.url("socks5"))
         before = len(platform_internet.requests())
@@ -194,7 +199,7 @@ def test_chromium_and_yt_dlp_go_through_the_route(data_home: Path,
     assert {i["role"] for i in browser.record["items"]} >= {"page", "screenshot",
                                                             "platform_data", "media"}
     assert "yt-dlp" in media_capture.record["tools"], media_capture.record["error"]
-    assert sum(1 for s in reached if s.path == "/file/direct-clip.mp4") >= 2  # ours + yt-dlp's
+    assert any(s.path == "/file/direct-clip.mp4" for s in reached)  # yt-dlp's, routed
 
 
 def test_route_commands_never_print_a_password(data_home: Path, capsys) -> None:
