@@ -33,7 +33,8 @@ TABLES: dict[str, pa.Schema] = {
         ("mime_type", pa.string()), ("size_bytes", pa.int64()), ("sha256", pa.string()),
         ("truncated", pa.bool_()), ("truncation", pa.string()), ("captured_at", UTC_TIME),
         ("warc_path", pa.string()), ("warc_record_id", pa.string()),
-        ("warc_offset", pa.int64()), ("working_copy", pa.string())]),
+        ("warc_offset", pa.int64()), ("working_copy", pa.string()),
+        ("malformed", pa.string())]),
     "media_metadata": pa.schema([
         ("item_id", pa.string()), ("sha256", pa.string()), ("taken_at", pa.timestamp("us")),
         ("taken_at_offset", pa.string()), ("gps_lat", pa.float64()), ("gps_lon", pa.float64()),

@@ -17,7 +17,10 @@
     │   ├── RedirectLoop      a redirect chain came back to a URL it had visited
     │   ├── TooManyRedirects  a redirect chain longer than allowed
     │   ├── ProtocolError     the peer answered with something that is not HTTP
-    │   └── MediaUnavailable  a platform says the media is unavailable or removed (takedown)
+    │   ├── MediaUnavailable  a platform says the media is unavailable or removed (takedown)
+    │   └── CaptureCut        not fetched: the capture's deadline, size cap or the run's stop
+    │                         came first
+    ├── SlotWaitTimeout       no per-domain capture slot came free within the longest wait
     ├── StoreError            the evidence store could not keep something
     │   ├── ObjectExists      write-once: an object is already stored under that name
     │   ├── StorageFull       ENOSPC / EDQUOT while writing
@@ -103,6 +106,14 @@ class ProtocolError(FetchError):
 
 class MediaUnavailable(FetchError):
     """The platform's own message (e.g. yt-dlp's "Video unavailable") is the exception text."""
+
+
+class CaptureCut(FetchError):
+    """A request not sent because its capture already had to stop (deadline, size, stop)."""
+
+
+class SlotWaitTimeout(BearwitnessError):
+    """Every capture slot of a domain stayed taken for longer than the run may wait."""
 
 
 class StoreError(BearwitnessError):

@@ -29,7 +29,9 @@ from collectors.collector import (
 from collectors.errors import BearwitnessError, InvalidURL
 from collectors.http.client import HttpClient
 from collectors.http.exchange import HttpExchange
+from collectors.http.limits import CaptureBudget
 from collectors.network.addresses import parse_target
+from collectors.network.retry_policy import NO_RETRIES, RetryPolicy
 from collectors.page_claims import page_claims
 from collectors.proxy.interception_ca import InterceptionCA
 from collectors.proxy.recording_proxy import ProxiedRequest, RecordingProxy, default_role
@@ -174,6 +176,8 @@ class BrowserCollector:
     max_scrolls: int = 20
     viewport: tuple[int, int] = (1280, 800)
     mode: str = "browser"
+    retry: RetryPolicy = NO_RETRIES  # the static collector's policy: 429 (Retry-After), 5xx
+    budget: CaptureBudget | None = None  # the capture's deadline, size and stop signal
     rendered: Rendered | None = field(default=None, init=False)
     proxied: list[ProxiedRequest] = field(default_factory=list, init=False)
 

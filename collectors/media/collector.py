@@ -140,7 +140,7 @@ def _trust_proxy_ca(ydl: Any, ca_file: Path) -> None:
 
 def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: InterceptionCA,
                 spool: Path, *, timeout: float = 30.0, subtitles: bool = True,
-                thumbnail: bool = True) -> MediaOutcome:
+                thumbnail: bool = True, live_max_seconds: float = 300.0) -> MediaOutcome:
     """Run yt-dlp on `url` through a recording proxy. Never raises for a page without media or
     a failed download: those are problems in the outcome."""
     import yt_dlp

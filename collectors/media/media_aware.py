@@ -24,6 +24,7 @@ class MediaAwareCollector:
     spool: Path
     media: MediaSetting = "auto"
     timeout: float = 30.0
+    live_max_seconds: float = 300.0  # most seconds of a live stream recorded
 
     @property
     def mode(self) -> str:
@@ -35,7 +36,7 @@ class MediaAwareCollector:
         if reason is None:
             return result
         outcome = fetch_media(result.final_url or url, self.client, sink, self.ca, self.spool,
-                              timeout=self.timeout)
+                              timeout=self.timeout, live_max_seconds=self.live_max_seconds)
         problems = result.problems + tuple(outcome.problems)
         status = result.status
         if status == "complete" and outcome.problems:

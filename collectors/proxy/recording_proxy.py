@@ -26,8 +26,14 @@ from urllib.parse import urlsplit
 
 from collectors.collector import ExchangeSink, ItemRole
 from collectors.errors import AddressRefused, BearwitnessError, StoreError
-from collectors.http.client import HttpClient, parse_head
+from collectors.http.client import HttpClient, StopReading
+from collectors.http.content_decoding import (
+    BoundedDecoder,
+    DecodingLimitExceeded,
+    UnsupportedCoding,
+)
 from collectors.http.exchange import HttpExchange
+from collectors.http.response_head import parse_head
 from collectors.network.addresses import parse_target
 from collectors.proxy.interception_ca import InterceptionCA
 
@@ -48,6 +54,9 @@ class ProxiedRequest:
     content_type: str | None
     refused: str | None  # why it was not forwarded or got no answer
     sha256: str | None = None  # of the entity body received, when complete
+    # Why the client did not get the whole body although it was recorded (a content coding
+    # that decodes past the cap): the client's copy was cut, the evidence was not.
+    cut: str | None = None
 
 
 def default_role(exchange: HttpExchange) -> ItemRole:
@@ -65,8 +74,13 @@ class RecordingProxy:
     """Use as a context manager; `url` is what clients put in their proxy setting."""
 
     def __init__(self, client: HttpClient, sink: ExchangeSink, ca: InterceptionCA,
-                 role_of: RoleOf = default_role) -> None:
+                 role_of: RoleOf = default_role, *, closing_grace_s: float | None = None) -> None:
         self.client = client
+        # How long a response still in flight when the client is done (a video Chromium keeps
+        # streaming) may go on being recorded before it is cut: the read time-out by default.
+        self.closing_grace_s = client.limits.read_timeout if closing_grace_s is None \
+            else closing_grace_s
+        self._closing_at: float | None = None
         self.sink = sink
         self.ca = ca
         self.role_of = role_of
@@ -98,11 +112,19 @@ class RecordingProxy:
     def close(self) -> None:
         """Stop, wait for requests in flight, and raise the first store failure (disk full, a
         WARC write that failed) a handler met: such a capture fails, it is never partial."""
+        with self._lock:
+            self._closing_at = time.monotonic()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
         if self.fatal is not None:
             raise self.fatal
+
+    def past_grace(self) -> bool:
+        """Whether the client is done and in-flight responses have had their grace."""
+        with self._lock:
+            closing = self._closing_at
+        return closing is not None and time.monotonic() > closing + self.closing_grace_s
 
     def fail(self, error: StoreError) -> None:
         with self._lock:
@@ -204,7 +226,8 @@ class _Handler(socketserver.BaseRequestHandler):
                  headers: list[tuple[str, str]], rest: bytes) -> None:
         proxy = self.server.proxy
         body = _read_body(connection, headers, rest)
-        forwarding = _Forwarder(connection)
+        forwarding = _Forwarder(connection, proxy.client.limits.max_decoded_bytes,
+                                proxy.past_grace)
         try:
             exchange = proxy.client.send(method, url, headers, body, listener=forwarding)
             proxy.sink.record_exchange(exchange, proxy.role_of(exchange))
@@ -218,35 +241,88 @@ class _Handler(socketserver.BaseRequestHandler):
             connection.sendall(_error_response(502, str(exc)))
             return
         response = exchange.response
+        whole = response is not None and not response.truncated and not response.malformed
         proxy.note(ProxiedRequest(method, url, response.status if response else None,
                                   response.content_type if response else None,
-                                  exchange.error or (response.truncation_detail if response
+                                  exchange.error or (_problem_of(exchange) if response
                                                      else None),
-                                  response.entity_sha256 if response and not response.truncated
-                                  else None))
+                                  response.entity_sha256 if response and whole else None,
+                                  forwarding.cut))
         if response is None and not forwarding.started:
             connection.sendall(_error_response(502, exchange.error or "no answer upstream"))
 
 
 class _Forwarder:
     """Streams response bytes to the client; a client that hangs up stops the forwarding,
-    never the recording."""
+    never the recording. A body whose content coding would inflate past `max_decoded` bytes
+    is cut for the client before the bytes that cross the cap are handed over (Chromium
+    and yt-dlp decode without bounds: docs/design.md#measured-hostile-input); the recording
+    goes on."""
 
-    def __init__(self, connection: socket.socket) -> None:
+    def __init__(self, connection: socket.socket, max_decoded: int,
+                 past_grace: Callable[[], bool]) -> None:
         self.connection = connection
+        self.past_grace = past_grace
+        self.max_decoded = max_decoded
         self.started = False
         self.broken = False
+        self.cut: str | None = None
+        self._decoder: BoundedDecoder | None = None
+        self._codings = ""
 
-    def __call__(self, data: bytes) -> None:
-        if not self.started:
-            data = _closing_head(data)  # the first call is the response head
+    def on_head(self, head: bytes) -> None:
         self.started = True
+        with contextlib.suppress(BearwitnessError):  # the client checked it already
+            self._codings = ", ".join(parse_head(head).values("Content-Encoding"))
+        if self._codings:
+            try:
+                self._decoder = BoundedDecoder(self._codings, self.max_decoded)
+            except UnsupportedCoding:
+                self._decoder = None  # a coding no client can decode cannot inflate either
+        self._send(_closing_head(head))
+
+    def on_body(self, raw: bytes, entity: bytes) -> None:
+        if self.past_grace():
+            raise StopReading("the client had finished with the page; the rest was not "
+                              "recorded")
+        if self.cut is not None or self.broken:
+            return
+        if self._decoder is not None:
+            try:
+                self._decoder.feed(entity)
+            except DecodingLimitExceeded:
+                self.cut = (f"not handed to the client whole: its {self._codings} body "
+                            f"decodes to more than {self.max_decoded} bytes (the cap on "
+                            "decoding; the body as sent is kept)")
+                self._hang_up()
+                return
+            except ValueError:
+                self._decoder = None  # broken coding: the client fails on it as we did
+        self._send(raw)
+
+    def _send(self, data: bytes) -> None:
         if self.broken:
             return
         try:
             self.connection.sendall(data)
         except (OSError, ssl.SSLError):
             self.broken = True
+
+    def _hang_up(self) -> None:
+        self.broken = True
+        with contextlib.suppress(OSError, ssl.SSLError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _problem_of(exchange: HttpExchange) -> str | None:
+    response = exchange.response
+    if response is None:
+        return None
+    if response.truncated:
+        return f"body cut short: {response.truncation_detail}"
+    if response.malformed:
+        return f"answer breaks HTTP's rules: {response.malformed}"
+    return None
 
 
 def _closing_head(head: bytes) -> bytes:
@@ -278,7 +354,10 @@ def _parse_request(head: bytes) -> tuple[str, str, list[tuple[str, str]]]:
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         raise ValueError(f"not an HTTP/1.x request line: {request_line[:200]!r}")
     # Reuse the response parser for the header block: same grammar after the first line.
-    _, _, headers = parse_head(b"HTTP/1.1 200 X\r\n" + head.partition(b"\r\n")[2])
+    try:
+        headers = parse_head(b"HTTP/1.1 200 X\r\n" + head.partition(b"\r\n")[2]).headers
+    except BearwitnessError as exc:
+        raise ValueError(str(exc)) from exc
     method, target = parts[0], parts[1]
     if method != "CONNECT" and not target.startswith("/"):
         scheme = urlsplit(target).scheme.lower()

@@ -13,7 +13,8 @@ from typing import Any
 from collectors.browser.collector import BrowserCollector, BrowserSession, browser_available
 from collectors.collector import Collector
 from collectors.errors import UsageError
-from collectors.http.client import FetchLimits, HttpClient
+from collectors.http.client import HttpClient
+from collectors.http.limits import CaptureLimits, FetchLimits, StopSignal
 from collectors.media.media_aware import MEDIA_SETTINGS, MediaAwareCollector, MediaSetting
 from collectors.network.addresses import AddressPolicy
 from collectors.network.retry_policy import NO_RETRIES, RetryPolicy
@@ -40,9 +41,12 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
     def __init__(self, mode: str, media: str, policy: AddressPolicy, user_agent: str,
                  timeout: float, ca_file: Path | None = None, *,
                  wrap_client: Callable[[HttpClient], Any] | None = None,
-                 retry: RetryPolicy | None = None) -> None:
+                 retry: RetryPolicy | None = None, limits: CaptureLimits | None = None,
+                 stop: StopSignal | None = None) -> None:
         """`wrap_client` wraps the static collector's client (e.g. per-domain connection
-        slots); `retry` is the static collector's retry policy for transient failures."""
+        slots); `retry` is the retry policy for transient failures (static and browser);
+        `limits` bound each capture (by default `timeout` bounds connections, silences and
+        response heads); `stop` is the run's stop signal, seen by every exchange."""
         if media not in MEDIA_SETTINGS:
             raise UsageError(f"unknown media setting {media!r}; available: "
                              f"{', '.join(MEDIA_SETTINGS)}")
@@ -55,6 +59,9 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
         self.ca_file = ca_file
         self.wrap_client = wrap_client
         self.retry = retry
+        self.limits = limits or CaptureLimits(FetchLimits(
+            connect_timeout=timeout, read_timeout=timeout, head_timeout=timeout))
+        self.stop = stop or StopSignal()
         self.session: BrowserSession | None = None
 
     def __enter__(self) -> CollectorFactory:
@@ -73,18 +80,21 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
         return {"mode_choice": self.mode_reason, "media": self.media}
 
     def __call__(self, spool: Path) -> Collector:
-        limits = FetchLimits(connect_timeout=self.timeout, read_timeout=self.timeout)
-        client = HttpClient(self.policy, spool, user_agent=self.user_agent, limits=limits,
-                            ca_file=self.ca_file)
+        """The collector of one capture; its budget (deadline, size) starts now."""
+        budget = self.limits.budget(self.stop)
+        client = HttpClient(self.policy, spool, user_agent=self.user_agent,
+                            limits=self.limits.fetch, ca_file=self.ca_file, budget=budget)
         page: Collector
         if self.session is not None:
-            page = BrowserCollector(self.session, client, load_timeout_s=self.timeout)
+            page = BrowserCollector(self.session, client, load_timeout_s=self.timeout,
+                                    retry=self.retry or NO_RETRIES, budget=budget)
             ca = self.session.ca
         else:
             fetcher = self.wrap_client(client) if self.wrap_client else client
-            page = StaticCollector(fetcher, retry=self.retry or NO_RETRIES)
+            page = StaticCollector(fetcher, retry=self.retry or NO_RETRIES, budget=budget)
             ca = None
         if self.media == "off":
             return page
         return MediaAwareCollector(page, client, ca or InterceptionCA(spool / "ca"), spool,
-                                   self.media, self.timeout)
+                                   self.media, self.timeout,
+                                   live_max_seconds=self.limits.live_max_seconds)

@@ -39,10 +39,13 @@ class CapturedItem:
     warc_offset: int
     ip_address: str
     working_copy: str | None = None  # store key of the working copy, when one was extracted
+    # Why the answer breaks HTTP's rules (a NUL in a header, Content-Length values that
+    # disagree): kept whole, but not a complete item (no working copy, no analysis).
+    malformed: str | None = None
 
     @property
     def complete(self) -> bool:
-        return self.truncated is None
+        return self.truncated is None and self.malformed is None
 
     def with_working_copy(self, key: str | None) -> CapturedItem:
         return replace(self, working_copy=key)
