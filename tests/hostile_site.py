@@ -16,6 +16,7 @@ Every deliberate wait ends when the server stops, and no answer lasts longer tha
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
 import socketserver
@@ -366,7 +367,5 @@ if __name__ == "__main__":
         print(f"hostile site on {served.url()}", flush=True)
         for path in BEHAVIOURS:
             print(f"  {served.url(path)}", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,24 +16,27 @@ from typing import Any, Protocol
 from catalog.landing import land_capture, land_custody
 from catalog.queries.neighbours import CatalogImages
 from catalog.storage.views import ensure_catalog
-from collectors.errors import BearwitnessError, StoreError, UsageError
-from collectors.http.client import DEFAULT_USER_AGENT
-from collectors.network.addresses import AddressPolicy
+from collectors.errors import BearwitnessError, CaptureCut, StoreError, UsageError
+from collectors.http.user_agent import DEFAULT_USER_AGENT
+from collectors.network.capture_slots import LockFileSlots
 from collectors.network.domain_limits import (
     DomainLimitedClient,
     LocalDomainSlots,
     run_in_domain_lanes,
 )
 from collectors.network.retry_policy import RetryPolicy
-from flows.application.collector_factory import MODES, CollectorFactory
+from flows.application.capture_options import MEDIA_SETTINGS, CaptureOptions
+from flows.application.collector_factory import CollectorFactory
 from flows.application.environment import actor, default_actor_name, open_store
 from flows.application.integrity import configured_tsa, run_repair, run_timestamp
+from flows.application.run_control import RunControl, current_control
 from preservation.capture.attempt import CaptureAttempt
 from preservation.capture.collection import CollectionContext
 from preservation.capture.preserve import capture_url
 from preservation.capture.run_report import build_run_report, capture_line, store_run_report
 from preservation.custody.log import CustodyLog
 from preservation.ids import new_id
+from preservation.records.capture import CaptureRecord
 from preservation.records.run_report import RunReport
 from preservation.store.evidence_store import EvidenceStore
 from preservation.tool_versions import base_tool_versions
@@ -43,58 +45,23 @@ from verification.media.media_analysis import analyse_media, exiftool_version
 from verification.media.video_hashes import analyse_video_frames
 
 LOG = logging.getLogger("bearwitness.capture")
-MEDIA_SETTINGS = ("auto", "on", "off")
-
-
-@dataclass(frozen=True)
-class CaptureOptions:
-    """How to capture: the options `bearwitness capture` and `watch add` share."""
-
-    mode: str = "auto"  # static | browser | auto (browser when Chromium is available)
-    media: str = "auto"  # yt-dlp: auto (when the page has media) | on | off
-    allow_private: bool = False  # private and loopback addresses are refused by default
-    user_agent: str | None = None
-    timeout: float = 30.0  # seconds to wait for a connection or for further bytes
-    concurrency: int = 1  # URLs at once
-    per_domain: int = 2  # captures and connections per domain at once
-    retries: int = 3  # tries again on connection errors, 5xx and 429
-    retry_delay: float = 1.0  # first wait, doubling, jittered
-    ca_file: str | None = None  # extra trust anchor for upstream TLS; never "verify off"
-    discovered_via: str | None = None  # the logged online inquiry that found the URLs
-
-    def check(self) -> None:
-        if self.mode not in MODES:
-            raise UsageError(f"unknown capture mode {self.mode!r}; available: "
-                             f"{', '.join(MODES)}")
-        if self.media not in MEDIA_SETTINGS:
-            raise UsageError(f"unknown media setting {self.media!r}; available: "
-                             f"{', '.join(MEDIA_SETTINGS)}")
-        if not 0 < self.timeout <= 3600:
-            raise UsageError(f"timeout must be between 0 and 3600 seconds, not {self.timeout}")
-        if not 1 <= self.concurrency <= 64 or not 1 <= self.per_domain <= 64:
-            raise UsageError("concurrency and per_domain must be between 1 and 64")
-        if not 0 <= self.retries <= 10:
-            raise UsageError(f"retries must be between 0 and 10, not {self.retries}")
 
 
 class DomainLimits(Protocol):
-    """Where per-domain limits come from: this process, or a registry shared by workers."""
+    """Where the number of capture slots per domain comes from: this run's `per_domain`, or a
+    registry shared by workers (Prefect global concurrency limits, read for their number).
+    The slots themselves are lock files in the data home (collectors/network/capture_slots.py)
+    that die with their holder."""
 
     def limits_for(self, urls: list[str], per_domain: int) -> dict[str, int]:
         """domain → the limit in force (creating missing ones with `per_domain`)."""
 
-    def slot(self, domain: str) -> AbstractContextManager[object]:
-        """Hold one capture slot of the domain."""
-
 
 class LocalDomainLimits:
-    """Limits of this process only: `per_domain` lanes per domain, no shared registry."""
+    """Limits of this run only: `per_domain` for every domain."""
 
     def limits_for(self, urls: list[str], per_domain: int) -> dict[str, int]:
         return {}
-
-    def slot(self, domain: str) -> AbstractContextManager[object]:
-        return nullcontext()
 
 
 @dataclass(frozen=True)
@@ -140,31 +107,42 @@ def start_run(home: Path, case_id: str, urls: Iterable[str], options: CaptureOpt
 
 
 def collect(run: CaptureRun, *, limits: DomainLimits | None = None,
-            log: logging.Logger | logging.LoggerAdapter[Any] = LOG) -> list[CaptureAttempt]:
+            log: logging.Logger | logging.LoggerAdapter[Any] = LOG,
+            control: RunControl | None = None) -> list[CaptureAttempt]:
     """Capture each URL into its own WARC, `concurrency` at a time, at most `per_domain` per
-    domain. A URL that fails never stops the others. Repairs what crashed runs left first."""
+    domain across every process capturing into this data home. A URL that fails never stops
+    the others. Repairs what crashed runs left first. With the run's stop signal set (SIGINT,
+    SIGTERM: flows/application/run_control.py), captures in flight end within about a second
+    and keep what they received; URLs not started are recorded as interrupted."""
     limits = limits or LocalDomainLimits()
+    control = control or current_control()
     store, options = run.store, run.options
     _repair_before(run, store, log)
     in_force = limits.limits_for(list(run.urls), options.per_domain)
     connections = LocalDomainSlots(options.per_domain, in_force)
-    factory = CollectorFactory(options.mode, options.media,
-                               AddressPolicy(allow_private=options.allow_private),
+    slots = LockFileSlots(slot_directory(run.home), options.per_domain, in_force,
+                          wait_s=options.slot_wait, stop=control.stop,
+                          on_wait=log.warning, holder=run.run_id)
+    factory = CollectorFactory(options.mode, options.media, options.policy(),
                                run.user_agent, options.timeout,
                                Path(options.ca_file) if options.ca_file else None,
                                wrap_client=lambda client: DomainLimitedClient(client, connections),
                                retry=RetryPolicy(max_retries=options.retries,
-                                                 base_delay_s=options.retry_delay))
+                                                 base_delay_s=options.retry_delay),
+                               limits=options.limits(), stop=control.stop)
     context = CollectionContext(
         collector=run.collector, user_agent=run.user_agent, run_id=run.run_id,
         tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
         allow_private=options.allow_private, discovered_via=options.discovered_via,
-        notes=factory.notes)
+        notes=factory.notes | _allowed_hosts_note(options))
     total = len(run.urls)
     with CustodyLog(store.custody_dir(), f"{run.run_id}-collect", actor(run.collector),
                     run_id=run.run_id) as custody, factory as make_collector:
-        def one(index: int, url: str) -> CaptureAttempt:
+        def captured(index: int, url: str) -> CaptureAttempt:
             number = index + 1
+            if control.stop.is_set():
+                return CaptureAttempt.not_started(url, "not captured: the run was "
+                                                  f"interrupted ({control.stop.reason})")
             try:
                 outcome = capture_url(store, run.case_id, url, make_collector, context, custody)
             except StoreError as exc:
@@ -177,16 +155,52 @@ def collect(run: CaptureRun, *, limits: DomainLimits | None = None,
             record = outcome.record
             log.info("[%d/%d] %s %s (%d items, %d retries)", number, total, record.status, url,
                      len(record.items), len(record.retries))
+            _land_now(run, store, record, log)
             return CaptureAttempt.stored(record)
 
-        if factory.mode == "browser":
-            # Playwright's sync API belongs to the thread that started the browser: browser
-            # captures run one after another here (one domain slot at a time, so the
-            # per-domain limit holds trivially).
-            return [one(index, url) for index, url in enumerate(run.urls)]
-        return run_in_domain_lanes(list(run.urls), one, concurrency=options.concurrency,
-                                   lanes_per_domain=lambda d: in_force.get(d, options.per_domain),
-                                   slot=limits.slot)
+        def one(index: int, url: str) -> CaptureAttempt:
+            attempt = captured(index, url)
+            control.finished(attempt)
+            return attempt
+
+        def no_slot(index: int, url: str, error: Exception) -> CaptureAttempt:
+            if isinstance(error, CaptureCut) or control.stop.is_set():
+                attempt = CaptureAttempt.not_started(url, str(error))
+            else:
+                log.error("[%d/%d] %s: not captured: %s", index + 1, total, url, error)
+                attempt = CaptureAttempt.not_stored(url, str(error))
+            control.finished(attempt)
+            return attempt
+
+        # Playwright's sync API belongs to the thread that started the browser: browser
+        # captures run one after another, in one lane per domain.
+        browser = factory.mode == "browser"
+        with control.signals_stop_it():
+            return run_in_domain_lanes(list(run.urls), one,
+                                       concurrency=1 if browser else options.concurrency,
+                                       lanes_per_domain=lambda d: 1 if browser
+                                       else in_force.get(d, options.per_domain),
+                                       slot=slots, no_slot=no_slot, inline=browser)
+
+
+def _land_now(run: CaptureRun, store: EvidenceStore, record: CaptureRecord,
+              log: logging.Logger | logging.LoggerAdapter[Any]) -> None:
+    """Land a capture in the catalog the moment it is stored, so that the catalog matches the
+    store whenever the run stops (it is landed again, with its analysis, at the end)."""
+    try:
+        land_capture(run.home, store, record)
+    except BearwitnessError as exc:
+        log.error("%s not catalogued yet (the run's end, or `catalog rebuild`, will): %s",
+                  record.capture_id, exc)
+
+
+def slot_directory(home: Path) -> Path:
+    """Where the per-domain capture slots of a data home are (lock files, not evidence)."""
+    return home / "locks" / "domain-slots"
+
+
+def _allowed_hosts_note(options: CaptureOptions) -> dict[str, str]:
+    return {"allow_host": ", ".join(options.allow_host)} if options.allow_host else {}
 
 
 def _repair_before(run: CaptureRun, store: EvidenceStore,
@@ -274,6 +288,6 @@ def capture_urls(home: Path, case_id: str, urls: Iterable[str],
     return attempts
 
 
-__all__ = ["CaptureAttempt", "CaptureOptions", "CaptureRun", "DomainLimits",
+__all__ = ["MEDIA_SETTINGS", "CaptureAttempt", "CaptureOptions", "CaptureRun", "DomainLimits",
            "LocalDomainLimits", "analyse", "capture_urls", "collect", "land", "report",
-           "start_run", "timestamp"]
+           "slot_directory", "start_run", "timestamp"]

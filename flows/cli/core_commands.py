@@ -3,22 +3,29 @@ returns the exit code."""
 
 from __future__ import annotations
 
+import contextvars
+import sys
+import threading
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from catalog.queries.sql import FORMATS as SQL_FORMATS
 from catalog.queries.sql import format_result, run_query
 from catalog.storage.rebuild import rebuild_catalog
-from flows.application.capture import CaptureOptions
+from flows.application.capture import CaptureAttempt, CaptureOptions
 from flows.application.cases import attach_document, list_cases, open_case
 from flows.application.environment import open_store, resolve_home
+from flows.application.run_control import controlled_run
 from flows.cli.capture_options import EVERY_OPTION, add_capture_options, capture_options_from
 from flows.cli.common_options import Commands, add_actor_option
 from flows.cli.output import add_format_option, capture_lines, listing
+from flows.cli.process_exit import end_now
 from flows.orchestration.settings import quiet_prefect_defaults
 from preservation.investigation.case_documents import CASE_DOCUMENT_KINDS
 
 EXIT_OK, EXIT_FAILED = 0, 1
+_STATE_REPORT_GRACE_S = 2.0  # how long a stopped run's flow may still talk to Prefect
 
 
 def register(commands: Commands) -> None:
@@ -98,12 +105,53 @@ def case_list(home: Path, fmt: str) -> int:
 
 def capture(home: Path, case_id: str, urls: list[str], options: CaptureOptions, *,
             by: str | None = None) -> int:
+    """Runs the capture flow; prints each URL's line as soon as it is final. SIGINT or SIGTERM
+    stop the run cleanly (flows/application/run_control.py): exit code 128 + the signal."""
     quiet_prefect_defaults()
     from flows.orchestration.capture_flow import capture as capture_flow
 
-    summaries = capture_flow(case_id, urls, home=str(home), collector=by, **asdict(options))
-    for line in capture_lines(summaries):
-        print(line)
+    printed = threading.Lock()
+
+    def finished(attempt: CaptureAttempt) -> None:
+        with printed:
+            for line in capture_lines([attempt.summary()]):
+                print(line, flush=True)
+
+    parameters = asdict(options) | {"allow_host": list(options.allow_host)}
+    outcome: dict[str, Any] = {}
+
+    def run_flow() -> None:
+        try:
+            outcome["summaries"] = capture_flow(case_id, urls, home=str(home), collector=by,
+                                                **parameters)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
+            outcome["error"] = exc
+
+    # The flow runs in a thread of its own so that the main thread, where signals arrive,
+    # can end the command once a stopped run has wrapped up, even while Prefect still tries
+    # to tell a temporary server that the same Ctrl-C stopped.
+    # (in a copy of this context: Prefect keeps its settings and client in context variables)
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(run_flow,),
+                              name="capture-flow", daemon=True)
+    with controlled_run(finished) as control:
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.2)
+            if control.wrapped_up.is_set():
+                worker.join(_STATE_REPORT_GRACE_S)
+                break
+    if control.exit_code is not None and control.wrapped_up.is_set():
+        summaries = control.summaries
+        done = sum(1 for s in summaries if s["capture_id"])
+        print(f"bearwitness: {control.stop.reason}: stopped; {done} of {len(summaries)} "
+              "URLs captured, stored and catalogued, the rest recorded as interrupted",
+              file=sys.stderr, flush=True)
+        if worker.is_alive():  # still talking to a Prefect server that is gone
+            end_now(control.exit_code)
+        return control.exit_code
+    if "error" in outcome:
+        raise outcome["error"]
+    summaries = outcome["summaries"]
     ok = all(s["status"] in ("complete", "partial") for s in summaries)
     return EXIT_OK if ok else EXIT_FAILED
 
