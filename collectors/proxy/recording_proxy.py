@@ -57,6 +57,7 @@ class ProxiedRequest:
     # Why the client did not get the whole body although it was recorded (a content coding
     # that decodes past the cap): the client's copy was cut, the evidence was not.
     cut: str | None = None
+    failure: BearwitnessError | None = None  # what kept a request from being sent at all
 
 
 def default_role(exchange: HttpExchange) -> ItemRole:
@@ -200,7 +201,8 @@ class _Handler(socketserver.BaseRequestHandler):
         try:  # refuse before the tunnel opens when the address policy says no
             proxy.client.policy.resolve(parse_target(f"https://{authority}/"))
         except BearwitnessError as exc:
-            proxy.note(ProxiedRequest("CONNECT", f"https://{authority}/", None, None, str(exc)))
+            proxy.note(ProxiedRequest("CONNECT", f"https://{authority}/", None, None, str(exc),
+                                      failure=exc))
             connection.sendall(_error_response(502, str(exc)))
             return
         connection.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
@@ -237,7 +239,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 connection.sendall(_error_response(502, f"capture store failed: {exc}"))
             return
         except (AddressRefused, BearwitnessError) as exc:
-            proxy.note(ProxiedRequest(method, url, None, None, str(exc)))
+            proxy.note(ProxiedRequest(method, url, None, None, str(exc), failure=exc))
             connection.sendall(_error_response(502, str(exc)))
             return
         response = exchange.response
