@@ -17,6 +17,7 @@ import hashlib
 import json
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,10 @@ def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercepti
                 if info.get("_type") in ("playlist", "multi_video") and info.get("entries"):
                     info = next(iter(info["entries"]))
                 roles.learn(info)
+                if info.get("is_live"):  # never ends by itself: held to live_max_seconds
+                    proxy.end_at(time.monotonic() + live_max_seconds,
+                                 f"a live stream, recorded for its cap of {live_max_seconds:g} s"
+                                 " (--live-max-seconds)")
                 info = ydl.process_ie_result(info, download=True)
                 outcome.info = ydl.sanitize_info(info)
                 roles.learn(outcome.info)
@@ -189,9 +194,12 @@ def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercepti
     # After the proxy closed: it waits for requests in flight, so each is recorded and noted
     # (yt-dlp can finish reading a body before the proxy has written it to the WARC).
     requests = list(proxy.requests)
+    if (live_cut := proxy.ended()) is not None:
+        outcome.problems.append(ResourceProblem(url, f"recording cut: {live_cut}; what came "
+                                                     "before is kept"))
     for request in requests:
-        if not request.refused:
-            continue
+        if not request.refused or (live_cut is not None and live_cut in request.refused):
+            continue  # the requests after a live stream's cut are said once, above
         if roles.extra_only(request.url, tunnel=request.method == "CONNECT"):
             # An extra the platform offers (a poster on another host, say): noted, but the
             # capture of the media itself is not made partial by it.

@@ -82,6 +82,7 @@ class RecordingProxy:
         self.closing_grace_s = client.limits.read_timeout if closing_grace_s is None \
             else closing_grace_s
         self._closing_at: float | None = None
+        self._end: tuple[float, str] | None = None  # (monotonic time, why): see end_at
         self.sink = sink
         self.ca = ca
         self.role_of = role_of
@@ -126,6 +127,19 @@ class RecordingProxy:
         with self._lock:
             closing = self._closing_at
         return closing is not None and time.monotonic() > closing + self.closing_grace_s
+
+    def end_at(self, when: float, why: str) -> None:
+        """From `when` (time.monotonic()) on, forward nothing more: requests are refused with
+        `why`, and responses in flight are cut (kept, as truncated). A live stream never ends
+        by itself: this is how its recording is held to a duration."""
+        with self._lock:
+            self._end = (when, why)
+
+    def ended(self) -> str | None:
+        """Why nothing more is forwarded, once `end_at`'s time has come."""
+        with self._lock:
+            end = self._end
+        return end[1] if end is not None and time.monotonic() >= end[0] else None
 
     def fail(self, error: StoreError) -> None:
         with self._lock:
@@ -228,8 +242,12 @@ class _Handler(socketserver.BaseRequestHandler):
                  headers: list[tuple[str, str]], rest: bytes) -> None:
         proxy = self.server.proxy
         body = _read_body(connection, headers, rest)
+        if (ended := proxy.ended()) is not None:
+            proxy.note(ProxiedRequest(method, url, None, None, f"not fetched: {ended}"))
+            connection.sendall(_error_response(502, ended))
+            return
         forwarding = _Forwarder(connection, proxy.client.limits.max_decoded_bytes,
-                                proxy.past_grace)
+                                proxy.past_grace, proxy.ended)
         try:
             exchange = proxy.client.send(method, url, headers, body, listener=forwarding)
             proxy.sink.record_exchange(exchange, proxy.role_of(exchange))
@@ -262,9 +280,11 @@ class _Forwarder:
     goes on."""
 
     def __init__(self, connection: socket.socket, max_decoded: int,
-                 past_grace: Callable[[], bool]) -> None:
+                 past_grace: Callable[[], bool],
+                 ended: Callable[[], str | None] = lambda: None) -> None:
         self.connection = connection
         self.past_grace = past_grace
+        self.ended = ended
         self.max_decoded = max_decoded
         self.started = False
         self.broken = False
@@ -287,6 +307,8 @@ class _Forwarder:
         if self.past_grace():
             raise StopReading("the client had finished with the page; the rest was not "
                               "recorded")
+        if (ended := self.ended()) is not None:
+            raise StopReading(ended)
         if self.cut is not None or self.broken:
             return
         if self._decoder is not None:
