@@ -231,6 +231,12 @@ def _segment(c: _Conn) -> None:
     c.answer("200 OK", [("Content-Type", "video/mp2t")], packet * 200)
 
 
+def _broken_video(c: _Conn) -> None:
+    """An MP4 that starts like one (an ftyp box) and is garbage after it."""
+    c.answer("200 OK", [("Content-Type", "video/mp4")],
+             b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom" + b"\xde\xad\xbe\xef" * 4096)
+
+
 def _live_page(c: _Conn) -> None:
     c.page("live stream", '<video src="/live.m3u8" controls></video>')
 
@@ -241,7 +247,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "/bomb-page": _bomb_page, "/status-line": _status_line, "/not-http": _not_http,
     "/nul-header": _nul_header, "/conflicting-length": _conflicting_length,
     "/length-and-chunked": _length_and_chunked, "/huge-head": _huge_head, "/flaky": _flaky,
-    "/live.m3u8": _live_playlist, "/live-page": _live_page,
+    "/live.m3u8": _live_playlist, "/live-page": _live_page, "/broken.mp4": _broken_video,
 }
 
 

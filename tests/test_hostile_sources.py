@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
@@ -139,6 +140,21 @@ def test_repair_leaves_the_capture_of_an_invalid_status_line_alone(site: Site) -
     assert open_store(site.home).capture_record(CASE, attempt.record.capture_id) is not None
 
 
+def test_a_video_ffmpeg_cannot_decode_is_an_analysis_error_in_the_catalog(site: Site) -> None:
+    from catalog.queries.sql import run_query
+
+    options = CaptureOptions(mode="static", media="off",
+                             allow_host=(f"127.0.0.1:{site.server.port}",), retries=0)
+    (attempt,) = capture_urls(site.home, CASE, [site.server.url("/broken.mp4")], options,
+                              collector="tester", analyse_media_items=True)
+    assert attempt.record is not None and attempt.record.status == "complete"
+    errors = run_query(site.home, "SELECT e.tool, e.error FROM analysis_errors e JOIN items i "
+                                  "USING (item_id) WHERE i.capture_id = ?",
+                       [attempt.record.capture_id]).rows
+    assert [tool for tool, _ in errors if tool == "ffmpeg"] == ["ffmpeg"], errors
+    assert any("ffmpeg could not decode" in error for _, error in errors)
+
+
 def test_allow_host_refuses_a_redirect_to_another_loopback_address(site: Site) -> None:
     attempt, _, _ = site.capture(f"/redirect?to={site.canary.url('/x')}")
     assert attempt.record is not None and attempt.record.status == "failed"
@@ -201,3 +217,41 @@ def test_the_browser_path_honours_the_allow_list_for_sub_resources(site: Site) -
     assert any(p.url == site.canary.url("/pixel.png") and "--allow-host" in p.reason
                for p in record.problems)
     assert site.canary.connections == 0
+
+
+@needs_browser
+def test_a_killed_browser_run_leaves_no_profile_behind_for_long(tmp_path: Path) -> None:
+    """Chromium's profile lives in the session's directory, named after its process; the next
+    session removes the directories of processes that are gone, however they ended."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    from collectors.browser.collector import session_directory
+
+    child = subprocess.Popen(
+        [sys.executable, "-c",
+         "from collectors.browser.collector import BrowserSession; import time;"
+         "s = BrowserSession(); print(s._directory, flush=True); time.sleep(120)"],
+        cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        directory = Path(child.stdout.readline().strip())
+        assert any(p.name.startswith("playwright_chromiumdev_profile-")
+                   for p in directory.iterdir()), "the profile is in the session's directory"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    deadline = time.monotonic() + 20  # Playwright's driver takes Chromium down with it
+    while time.monotonic() < deadline and any(
+            str(directory) in " ".join(p.info["cmdline"] or [])
+            for p in psutil.process_iter(["cmdline"])):
+        time.sleep(0.2)
+    fresh = session_directory()
+    try:
+        assert not directory.exists()
+        assert fresh.name.startswith(f"bearwitness-browser-{os.getpid()}-")
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)

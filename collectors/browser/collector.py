@@ -9,8 +9,10 @@ browser context (no cookies, cache or storage shared between captures) wired to 
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -89,6 +91,50 @@ class Rendered:
     final_url: str
 
 
+SESSION_PREFIX = "bearwitness-browser-"
+_environment_lock = threading.Lock()
+
+
+def session_directory() -> Path:
+    """A fresh directory for one browser session, named after this process; the directories
+    of sessions whose process is gone (killed: no `close` ran) are removed first, so that
+    killed runs leave nothing behind for long."""
+    temporary = Path(tempfile.gettempdir())
+    for stale in temporary.glob(f"{SESSION_PREFIX}*-*"):
+        pid = stale.name.removeprefix(SESSION_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _start_playwright(sync_playwright: Any, directory: Path) -> Any:
+    """Start Playwright's driver with TMPDIR inside the session's directory: the driver makes
+    Chromium's profile directory there, where `session_directory` finds it after a kill
+    (Playwright's own `playwright_chromiumdev_profile-*` in /tmp name no owner). The driver
+    copies the environment when it starts; TMPDIR is put back at once (Python's tempfile has
+    read it already)."""
+    with _environment_lock:
+        before = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = str(directory)
+        try:
+            return sync_playwright().start()
+        finally:
+            if before is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = before
+
+
 class BrowserSession:
     """One Chromium process, reused across captures (a fresh context per capture). Not
     thread-safe: use one session per thread."""
@@ -102,11 +148,11 @@ class BrowserSession:
         except ImportError as exc:
             raise BrowserUnavailable("the playwright package is not installed") from exc
         self.executable = executable
-        self._directory = Path(tempfile.mkdtemp(prefix="bearwitness-browser-"))
+        self._directory = session_directory()
         # The interception CA lives as long as the browser: Chromium trusts its leaf key from
         # launch (an SPKI pin), so every capture of this session presents that key.
         self.ca = InterceptionCA(self._directory / "ca")
-        self._playwright = sync_playwright().start()
+        self._playwright = _start_playwright(sync_playwright, self._directory)
         try:
             self.browser = self._playwright.chromium.launch(
                 executable_path=executable, headless=True,
