@@ -273,6 +273,7 @@ class _Handler(socketserver.BaseRequestHandler):
         conn.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         with owner.lock:
             owner.hits[conn.path] += 1
+            owner.heads.append(data.split(b"\r\n\r\n", 1)[0])
         behaviour = BEHAVIOURS.get(conn.path)
         if behaviour is None and conn.path.startswith("/seg/"):
             behaviour = _segment
@@ -299,6 +300,7 @@ class HostileServer:
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.hits: Counter[str] = Counter()
+        self.heads: list[bytes] = []  # every request head received, in order
         self.flaky: Counter[str] = Counter()
         self.born = time.monotonic()
         self._server = _TCPServer((host, 0), _Handler)

@@ -30,6 +30,9 @@ WALKS_ALLOWED = {
     ("flows/demo/server.py", "*"): "the bundled demo site",
     ("flows/demo/make_site.py", "*"): "the bundled demo site",
     ("flows/cli/demo_command.py", "demo_pages"): "the bundled demo site",
+    ("collectors/browser/collector.py", "session_directory"): "browser sessions' temporary "
+                                                              "directories of dead processes",
+    ("flows/cli/process_exit.py", "child_pids"): "/proc, for this process's children",
 }
 
 

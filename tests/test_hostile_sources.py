@@ -255,3 +255,20 @@ def test_a_killed_browser_run_leaves_no_profile_behind_for_long(tmp_path: Path) 
         assert fresh.name.startswith(f"bearwitness-browser-{os.getpid()}-")
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
+
+
+@needs_browser
+def test_both_modes_send_the_same_quiet_user_agent_and_record_it(site: Site) -> None:
+    def agents(title: str) -> set[str]:
+        target = f"/page?title={title}".encode()
+        return {line.split(b":", 1)[1].strip().decode()
+                for head in site.server.heads if target in head.split(b"\r\n", 1)[0]
+                for line in head.split(b"\r\n") if line.lower().startswith(b"user-agent:")}
+
+    static, _, _ = site.capture("/page?title=ua-static")
+    browser, _, _ = site.capture("/page?title=ua-browser", mode="browser")
+    assert static.record is not None and browser.record is not None
+    assert agents("ua-static") == agents("ua-browser") == {static.record.user_agent}
+    assert browser.record.user_agent == static.record.user_agent
+    assert "Chrome/" in static.record.user_agent
+    assert "bearwitness" not in static.record.user_agent.lower()
