@@ -81,6 +81,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 STATIC_CASES = {
     "/trickle-head?interval=1": ("failed", "headers not complete within 3 s", "time"),
     "/trickle-body?interval=1": ("partial", "longer than its deadline of 6 s", "time"),
+    # The speed floor cuts a trickle long before the response deadline (here 60 s).
+    "/trickle-body?interval=0.5&floor=1": ("partial", "body slower than 512 bytes/s over 3 s",
+                                           "time"),
     "/endless": ("partial", "body larger than its cap of 8388608 bytes", "length"),
     "/endless?chunked=0": ("partial", "body larger than its cap of 8388608 bytes", "length"),
     "/status-line": ("failed", "not an HTTP/1.x status line: 'HTTP/1.1 9999 Weird'", None),
@@ -99,7 +102,8 @@ def test_a_hostile_answer_ends_bounded_with_its_reason_and_its_bytes(site: Site,
                                                                      path: str) -> None:
     status, reason, truncated = STATIC_CASES[path]
     before = site.server.hits[path.split("?")[0]]
-    attempt, took, _ = site.capture(path)
+    floor = {"response_deadline": 60.0} if "floor=1" in path else {"min_speed": 0}
+    attempt, took, _ = site.capture(path, **floor)
     record = attempt.record
     assert record is not None, attempt.error  # a record for every answer, however malformed
     assert record.status == status, record.error

@@ -94,6 +94,31 @@ class _Reader:
         self.response_deadline = self.started + limits.total_timeout
         self.head_deadline: float | None = self.started + limits.head_timeout
         self._over: Cut | None = None  # the capture went over size with the last read
+        # The speed floor's window (collectors/http/limits.py), from the end of the head on. It
+        # counts the time spent waiting for the server only: a client of the proxy that stops
+        # reading for a while (Chromium's media buffer is full) does not make the server slow.
+        self._window: tuple[float, int] | None = None  # (seconds waited, bytes received)
+
+    def head_done(self) -> None:
+        """The head is complete: its deadline ends, the body's speed floor starts."""
+        self.head_deadline = None
+        self._window = (0.0, 0)
+
+    def _too_slow(self) -> Cut | None:
+        """A body slower on average than the floor over a whole window (a trickle that
+        never goes quiet long enough for the silence time-out) is cut; else a new window."""
+        floor, window = self.limits.min_bytes_per_s, self.limits.read_timeout
+        if not floor or self._window is None or self._window[0] < window:
+            return None
+        if self._window[1] < floor * window:
+            return Cut("time", f"body slower than {floor} bytes/s over {window:g} s "
+                               f"({self._window[1]} bytes)")
+        self._window = (0.0, 0)
+        return None
+
+    def _counted(self, waited: float, received: int) -> None:
+        if self._window is not None:
+            self._window = (self._window[0] + waited, self._window[1] + received)
 
     def recv(self) -> bytes:
         if self._over is not None:
@@ -113,8 +138,12 @@ class _Reader:
             if self.head_deadline is not None and now >= self.head_deadline:
                 raise _Stopped(Cut("time", "response headers not complete within "
                                            f"{self.limits.head_timeout:g} s"))
+            if (slow := self._too_slow()) is not None:
+                raise _Stopped(slow)
             until = min(quiet_until, self.response_deadline,
                         self.head_deadline or self.response_deadline)
+            if self._window is not None and self.limits.min_bytes_per_s:
+                until = min(until, now + max(0.0, self.limits.read_timeout - self._window[0]))
             wait = until - now
             if self.budget is not None:
                 wait = min(wait, CaptureBudget.POLL_SECONDS, self.budget.deadline - now)
@@ -122,7 +151,9 @@ class _Reader:
             try:
                 data = self.sock.recv(_RECV)
             except TimeoutError:
+                self._counted(time.monotonic() - now, 0)
                 continue
+            self._counted(time.monotonic() - now, len(data))
             if data and self.budget is not None:
                 self._over = self.budget.spend(len(data))
             return data
@@ -283,7 +314,7 @@ class _ResponseReading:
         except ProtocolError as exc:
             return self._unparsed(bytes(buffer), f"the answer is not HTTP: {exc}", None,
                                   read_on=True)
-        self.reader.head_deadline = None
+        self.reader.head_done()
         if self.listener is not None:
             self.listener.on_head(head)
         response = self._read_body(head, parsed, rest)

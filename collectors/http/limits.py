@@ -34,6 +34,10 @@ class FetchLimits:
     # Most bytes a content coding may decode to before we, or a client we hand the body to
     # (Chromium, yt-dlp), inflate it: a 5 MB gzip body can decode to 5 GiB.
     max_decoded_bytes: int = 256 * MIB
+    # A body slower on average than this over a whole `read_timeout` window is cut (curl's
+    # --speed-limit): a trickle of a byte every few seconds never trips the silence time-out
+    # and would hold a capture for the whole `total_timeout`. 0: no floor.
+    min_bytes_per_s: int = 512
 
 
 @dataclass(frozen=True)

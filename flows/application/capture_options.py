@@ -29,6 +29,7 @@ class CaptureOptions:
     max_body_mib: int = 2048  # largest body kept whole (MiB); a larger one is truncated
     max_capture_mib: int = 8192  # most bytes one capture may receive (MiB)
     max_decoded_mib: int = 64  # most a content coding may decode to for a client (MiB)
+    min_speed: int = 512  # bytes/s a body must average over `timeout` seconds (0: no floor)
     live_max_seconds: float = 300.0  # longest a live stream is recorded
     concurrency: int = 1  # URLs at once
     per_domain: int = 2  # captures and connections per domain at once
@@ -58,6 +59,8 @@ class CaptureOptions:
                 raise UsageError(f"{name} must be between 1 and 1048576 MiB, not {value}")
         if not 1 <= self.concurrency <= 64 or not 1 <= self.per_domain <= 64:
             raise UsageError("concurrency and per_domain must be between 1 and 64")
+        if not 0 <= self.min_speed <= 1024 * 1024 * 1024:
+            raise UsageError(f"min_speed must be between 0 and 1 GiB/s, not {self.min_speed}")
         if not 0 <= self.retries <= 10:
             raise UsageError(f"retries must be between 0 and 10, not {self.retries}")
         self.policy()  # a malformed --allow-host is a usage error before anything runs
@@ -70,7 +73,8 @@ class CaptureOptions:
         fetch = FetchLimits(connect_timeout=self.timeout, read_timeout=self.timeout,
                             head_timeout=self.timeout, total_timeout=self.response_deadline,
                             max_body_bytes=self.max_body_mib * MIB,
-                            max_decoded_bytes=self.max_decoded_mib * MIB)
+                            max_decoded_bytes=self.max_decoded_mib * MIB,
+                            min_bytes_per_s=self.min_speed)
         return CaptureLimits(fetch, deadline_s=self.capture_deadline,
                              max_bytes=self.max_capture_mib * MIB,
                              live_max_seconds=self.live_max_seconds)

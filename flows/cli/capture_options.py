@@ -55,6 +55,9 @@ DECLARED: dict[str, Declared] = {
                                 "in MiB, when we read it or hand it to Chromium or yt-dlp: a "
                                 "larger one is kept as sent but cut for the client",
                                 metavar="MIB"),
+    "min_speed": Declared("lowest average speed of a body, in bytes per second over --timeout "
+                          "seconds of waiting for the server, below which the body is kept "
+                          "as truncated (a trickle); 0 for no floor", metavar="BYTES_PER_S"),
     "live_max_seconds": Declared("longest a live stream is recorded by yt-dlp; the recording "
                                  "is then cut and the capture says so", metavar="SECONDS"),
     "concurrency": Declared("URLs captured at once; browser captures run one at a time",

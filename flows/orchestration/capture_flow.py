@@ -58,7 +58,8 @@ def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = 
             user_agent: str | None = None, timeout: float = 30.0,
             response_deadline: float = 300.0, capture_deadline: float = 900.0,
             max_body_mib: int = 2048, max_capture_mib: int = 8192, max_decoded_mib: int = 64,
-            live_max_seconds: float = 300.0, concurrency: int = 1, per_domain: int = 2,
+            min_speed: int = 512, live_max_seconds: float = 300.0, concurrency: int = 1,
+            per_domain: int = 2,
             slot_wait: float = 600.0, retries: int = 3, retry_delay: float = 1.0,
             ca_file: str | None = None,
             discovered_via: str | None = None) -> list[dict[str, Any]]:
@@ -67,19 +68,19 @@ def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = 
     HOST:PORT targets allowed beside the public internet; `timeout` (seconds) bounds the wait
     for a connection, for each next bytes and for a response head; `response_deadline` and
     `capture_deadline` bound one response and one capture, `max_body_mib`, `max_capture_mib`
-    and `max_decoded_mib` their sizes and what a content coding may decode to,
-    `live_max_seconds` a live stream; `concurrency` URLs at once, at most `per_domain` per
-    domain (browser captures run one at a time), waiting at most `slot_wait` seconds for a
-    slot; transient failures are tried again up to `retries` times (first wait
-    `retry_delay` s, doubling, jittered); `ca_file` an extra trust anchor for upstream TLS
-    (verification is never turned off); `discovered_via` names the logged online inquiry
-    that found the URLs."""
+    and `max_decoded_mib` their sizes and what a content coding may decode to, `min_speed`
+    the bytes/s a body must average over `timeout` seconds, `live_max_seconds` a live stream;
+    `concurrency` URLs at once, at most `per_domain` per domain (browser captures run one at
+    a time), waiting at most `slot_wait` seconds for a slot; transient failures are tried
+    again up to `retries` times (first wait `retry_delay` s, doubling, jittered); `ca_file`
+    an extra trust anchor for upstream TLS (verification is never turned off);
+    `discovered_via` names the logged online inquiry that found the URLs."""
     options = CaptureOptions(
         mode=mode, media=media, allow_private=allow_private,
         allow_host=tuple(allow_host or ()), user_agent=user_agent, timeout=timeout,
         response_deadline=response_deadline, capture_deadline=capture_deadline,
         max_body_mib=max_body_mib, max_capture_mib=max_capture_mib,
-        max_decoded_mib=max_decoded_mib, live_max_seconds=live_max_seconds,
+        max_decoded_mib=max_decoded_mib, min_speed=min_speed, live_max_seconds=live_max_seconds,
         concurrency=concurrency, per_domain=per_domain, slot_wait=slot_wait, retries=retries,
         retry_delay=retry_delay, ca_file=ca_file, discovered_via=discovered_via)
     run = job.start_run(resolve_home(home), case_id, urls, options, collector=collector)
