@@ -33,9 +33,10 @@ from verification.steps.status import current_policy
 Rows = dict[str, list[dict[str, Any]]]
 
 
-def latest_analysis(store: EvidenceStore, sha256: str) -> dict[str, Any] | None:
+def latest_analysis(store: EvidenceStore, sha256: str,
+                    working_copy: str | None = None) -> dict[str, Any] | None:
     """The most recent stored analysis of a working copy, or None."""
-    documents = [d for name, d in sorted(store.analyses(sha256).items())
+    documents = [d for name, d in sorted(store.analyses(sha256, working_copy).items())
                  if not name.startswith("video-frames-")]  # those land on their own
     if not documents:
         return None
@@ -49,13 +50,13 @@ def capture_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
     for item in record.items:
         if not item.working_copy:
             continue
-        video = load_video_document(store, item.sha256)
+        video = load_video_document(store, item.sha256, item.working_copy)
         if video is not None:
             rows["video_frame_hashes"] += video_frame_rows(item.item_id, video)
             if video.get("error"):  # a video ffmpeg could not decode is said, not only kept
                 rows["analysis_errors"].append({"item_id": item.item_id, "sha256": item.sha256,
                                                 "tool": "ffmpeg", "error": video["error"]})
-        analysis = latest_analysis(store, item.sha256)
+        analysis = latest_analysis(store, item.sha256, item.working_copy)
         if analysis is None:
             continue
         for table, table_rows in analysis_rows(item.item_id, analysis).items():
@@ -124,11 +125,21 @@ def land_store(home: Path, store: EvidenceStore, directory: Path | None = None) 
     Returns the number of segments written."""
     target = directory or segments_dir(home)
     count = 0
+    # An encrypted case whose key is not at hand (or was shredded) lands nothing but its
+    # case row: its records cannot be read, and are never guessed.
+    sealed = set()
     for case in store.cases():
         write_segment(target, f"case-{case.case_id}", {"cases": case_rows(case)})
+        count += 1
+        if not store.readable_case(case.case_id):
+            sealed.add(case.case_id)
+            continue
         write_segment(target, f"records-{case.case_id}", case_record_rows(store, case.case_id))
-        count += 2
-    for record in store.capture_records():
+        count += 1
+    for key in store.capture_record_keys():
+        if key.split("/")[1] in sealed:
+            continue
+        record = store.document(CaptureRecord, key)
         write_segment(target, record.capture_id, capture_segment_rows(store, record))
         count += 1
     for path in store.custody_segments():

@@ -11,18 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from catalog.queries.sql import FORMATS as SQL_FORMATS
-from catalog.queries.sql import format_result, run_query
+from catalog.queries.sql import format_result
 from catalog.storage.rebuild import rebuild_catalog
+from flows.application.access import query_catalog
 from flows.application.capture import CaptureAttempt, CaptureOptions
 from flows.application.cases import attach_document, list_cases, open_case
 from flows.application.environment import open_store, resolve_home
 from flows.application.run_control import controlled_run
 from flows.cli.capture_options import EVERY_OPTION, add_capture_options, capture_options_from
 from flows.cli.common_options import Commands, add_actor_option
+from flows.cli.key_commands import add_protection_options, key_holders_from, register_shred
 from flows.cli.output import add_format_option, capture_lines, listing
 from flows.cli.process_exit import end_now
 from flows.orchestration.settings import quiet_prefect_defaults
 from preservation.investigation.case_documents import CASE_DOCUMENT_KINDS
+from preservation.store.retention import parse_retention
 
 EXIT_OK, EXIT_FAILED = 0, 1
 _STATE_REPORT_GRACE_S = 2.0  # how long a stopped run's flow may still talk to Prefect
@@ -36,9 +39,10 @@ def register(commands: Commands) -> None:
                      "'.', '_' and '-'")
     new.add_argument("--title", required=True, help="what the case is about")
     new.add_argument("--description", help="a longer description")
+    add_protection_options(new)
     add_actor_option(new, "who opens it", alias="--collector")
     new.set_defaults(handler=lambda a: case_new(home(a.home), a.case_id, a.title, a.description,
-                                                a.by))
+                                                a.by, a.retention, a.encrypt_for))
     listing_parser = case_commands.add_parser("list", help="list cases")
     add_format_option(listing_parser)
     listing_parser.set_defaults(handler=lambda a: case_list(home(a.home), a.format))
@@ -53,6 +57,7 @@ def register(commands: Commands) -> None:
     add_actor_option(attach, "who adds it")
     attach.set_defaults(handler=lambda a: case_attach(home(a.home), a.case_id, a.kind, a.file,
                                                       a.by))
+    register_shred(case_commands)
 
     capture_parser = commands.add_parser("capture", help="capture URLs into a case as WARC "
                                                          "evidence")
@@ -68,7 +73,8 @@ def register(commands: Commands) -> None:
     sql_parser.add_argument("query", metavar="SQL", help="the query (DuckDB SQL over the "
                             "catalog's views, docs/catalog.md)")
     add_format_option(sql_parser, SQL_FORMATS)
-    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format))
+    add_actor_option(sql_parser, "who asks (recorded when the catalog holds encrypted cases)")
+    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format, a.by))
 
     catalog = commands.add_parser("catalog", help="maintain the catalog")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True,
@@ -84,9 +90,16 @@ def home(option: str | None) -> Path:
 
 
 def case_new(home: Path, case_id: str, title: str, description: str | None,
-             by: str | None) -> int:
-    case = open_case(home, case_id, title, by=by, description=description)
-    print(f"case {case_id} opened: {case.title} (store: {open_store(home).local_root})")
+             by: str | None, retention: str | None = None,
+             encrypt_for: list[str] | None = None) -> int:
+    holders = key_holders_from(encrypt_for or [])
+    case = open_case(home, case_id, title, by=by, description=description,
+                     retention=parse_retention(retention) if retention else None,
+                     key_holders=holders)
+    store = open_store(home)
+    print(f"case {case_id} opened: {case.title} (store: {store.location})")
+    if holders:
+        print(f"  encrypted at rest; key holders: {', '.join(sorted(holders))}")
     return EXIT_OK
 
 
@@ -156,8 +169,8 @@ def capture(home: Path, case_id: str, urls: list[str], options: CaptureOptions, 
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def sql(home: Path, query: str, fmt: str) -> int:
-    print(format_result(run_query(home, query), fmt))
+def sql(home: Path, query: str, fmt: str, by: str | None = None) -> int:
+    print(format_result(query_catalog(home, query, by=by), fmt))
     return EXIT_OK
 
 

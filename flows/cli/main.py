@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from collectors.errors import BearwitnessError, UsageError
+from collectors.errors import BearwitnessError, KeyUnavailable, UsageError
 from flows.cli.common_options import CommandParser, add_home_option
+from preservation.encryption.case_keys import IDENTITY_VARIABLE
 from preservation.tool_versions import BEARWITNESS_VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -23,6 +26,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COMMAND_MODULES = [
     "flows.cli.core_commands",
     "flows.cli.integrity_commands",
+    "flows.cli.key_commands",
     "flows.cli.watch_commands",
     "flows.cli.replay_commands",
     "flows.cli.verify_commands",
@@ -48,9 +52,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "identity", None):
+        # Read where the store is opened, in this process and the flows it runs.
+        os.environ[IDENTITY_VARIABLE] = str(Path(args.identity).resolve())
     try:
         return int(args.handler(args))
-    except UsageError as exc:
+    except (UsageError, KeyUnavailable) as exc:
         print(f"bearwitness: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BearwitnessError as exc:
