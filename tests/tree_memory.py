@@ -15,7 +15,7 @@ class TreeMemory:
     `every_s` seconds; `peak` is the largest sum of resident set sizes seen."""
 
     def __init__(self, pid: int | None = None, every_s: float = 0.05) -> None:
-        self.peak = 0
+        self.peak = self.start = 0
         self._root = psutil.Process(pid)
         self._every = every_s
         self._stop = threading.Event()
@@ -38,7 +38,7 @@ class TreeMemory:
             self.sample()
 
     def __enter__(self) -> TreeMemory:
-        self.sample()
+        self.start = self.sample()  # what the tree held before
         self._thread.start()
         return self
 

@@ -36,7 +36,6 @@ from preservation.capture.collection import CollectionContext
 from preservation.capture.preserve import capture_url
 from preservation.capture.run_report import build_run_report, capture_line, store_run_report
 from preservation.ids import new_id
-from preservation.records.capture import CaptureRecord
 from preservation.records.run_report import RunReport
 from preservation.store.evidence_store import EvidenceStore
 from preservation.tool_versions import base_tool_versions
@@ -155,7 +154,6 @@ def collect(run: CaptureRun, *, limits: DomainLimits | None = None,
             record = outcome.record
             log.info("[%d/%d] %s %s (%d items, %d retries)", number, total, record.status, url,
                      len(record.items), len(record.retries))
-            _land_now(run, store, record, log)
             return CaptureAttempt.stored(record)
 
         def one(index: int, url: str) -> CaptureAttempt:
@@ -181,17 +179,6 @@ def collect(run: CaptureRun, *, limits: DomainLimits | None = None,
                                        lanes_per_domain=lambda d: 1 if browser
                                        else in_force.get(d, options.per_domain),
                                        slot=slots, no_slot=no_slot, inline=browser)
-
-
-def _land_now(run: CaptureRun, store: EvidenceStore, record: CaptureRecord,
-              log: logging.Logger | logging.LoggerAdapter[Any]) -> None:
-    """Land a capture in the catalog the moment it is stored, so that the catalog matches the
-    store whenever the run stops (it is landed again, with its analysis, at the end)."""
-    try:
-        land_capture(run.home, store, record)
-    except BearwitnessError as exc:
-        log.error("%s not catalogued yet (the run's end, or `catalog rebuild`, will): %s",
-                  record.capture_id, exc)
 
 
 def slot_directory(home: Path) -> Path:
