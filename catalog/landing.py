@@ -55,6 +55,9 @@ def capture_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
         video = load_video_document(store, item.sha256, item.working_copy)
         if video is not None:
             rows["video_frame_hashes"] += video_frame_rows(item.item_id, video)
+            if video.get("error"):  # a video ffmpeg could not decode is said, not only kept
+                rows["analysis_errors"].append({"item_id": item.item_id, "sha256": item.sha256,
+                                                "tool": "ffmpeg", "error": video["error"]})
         analysis = latest_analysis(store, item.sha256, item.working_copy)
         if analysis is None:
             continue

@@ -33,7 +33,8 @@ TABLES: dict[str, pa.Schema] = {
         ("mime_type", pa.string()), ("size_bytes", pa.int64()), ("sha256", pa.string()),
         ("truncated", pa.bool_()), ("truncation", pa.string()), ("captured_at", UTC_TIME),
         ("warc_path", pa.string()), ("warc_record_id", pa.string()),
-        ("warc_offset", pa.int64()), ("working_copy", pa.string())]),
+        ("warc_offset", pa.int64()), ("working_copy", pa.string()),
+        ("malformed", pa.string())]),
     # A platform's posts and accounts as each capture read them (catalog/rows/post_rows.py).
     "posts": pa.schema([
         ("capture_id", pa.string()), ("case_id", pa.string()), ("platform", pa.string()),

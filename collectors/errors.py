@@ -25,7 +25,10 @@
     │   │   ├── PostWithheld      withheld in the country the request came from
     │   │   ├── PostPrivate       for approved followers or members only
     │   │   └── PostUnavailable   gone, the platform not saying why
-    │   └── LoginWall         a platform answered with a log-in page or wall, not the post
+    │   ├── LoginWall         a platform answered with a log-in page or wall, not the post
+    │   └── CaptureCut        not fetched: the capture's deadline, size cap or the run's stop
+    │                         came first
+    ├── SlotWaitTimeout       no per-domain capture slot came free within the longest wait
     ├── StoreError            the evidence store could not keep something
     │   ├── ObjectExists      write-once: an object is already stored under that name
     │   ├── StorageFull       ENOSPC / EDQUOT while writing
@@ -148,6 +151,14 @@ class PostUnavailable(Takedown):
 
 class LoginWall(FetchError):
     """The answer is a log-in page or wall: no conclusion about the post."""
+
+
+class CaptureCut(FetchError):
+    """A request not sent because its capture already had to stop (deadline, size, stop)."""
+
+
+class SlotWaitTimeout(BearwitnessError):
+    """Every capture slot of a domain stayed taken for longer than the run may wait."""
 
 
 class StoreError(BearwitnessError):

@@ -1,13 +1,13 @@
 """Per-domain limits: a server that counts the requests it serves at once never sees more than
-the limit, whatever the run's concurrency; the limit lives in Prefect (created on first use,
-strict) so every worker shares it."""
+the limit, whatever the run's concurrency; the limit's number lives in Prefect (created on first
+use) so every worker reads the same, and its slots are lock files in the data home
+(tests/test_stopping.py kills their holder)."""
 
 from __future__ import annotations
 
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
-from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectNotFound
 
 from collectors.network.domain_limits import limit_name
@@ -64,13 +64,7 @@ def test_an_existing_limit_is_the_one_in_force(data_home) -> None:
             client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=2))
 
 
-def test_a_missing_limit_is_an_error_not_a_silent_no_op() -> None:
-    with (pytest.raises(Exception, match="must be created before acquiring"),
-          concurrency(limit_name("never-created.example"), occupy=1, strict=True)):
-        pass
-
-
-def test_lanes_keep_order_bound_each_domain_and_take_one_slot_per_lane() -> None:
+def test_lanes_keep_order_bound_each_domain_and_take_a_slot_per_url() -> None:
     import threading
     import time
     from contextlib import contextmanager
@@ -100,7 +94,34 @@ def test_lanes_keep_order_bound_each_domain_and_take_one_slot_per_lane() -> None
     urls = [f"http://{d}.example/{n}" for n in range(6) for d in ("a", "b", "c")]
     results = run_in_domain_lanes(urls, work, concurrency=8,
                                   lanes_per_domain=lambda d: 2 if d == "a.example" else 1,
-                                  slot=slot)
+                                  slot=slot, no_slot=lambda i, u, e: f"no slot: {e}")
     assert results == [f"{i}:{u}" for i, u in enumerate(urls)]
     assert most["a.example"] <= 2 and most["b.example"] == 1 and most["c.example"] == 1
-    assert sorted(taken) == ["a.example", "a.example", "b.example", "c.example"]
+    # One slot per URL, so that other runs of the same domain take turns with this one.
+    assert sorted(taken) == sorted(url.split("/")[2] for url in urls)
+
+
+def test_a_domain_whose_slot_cannot_be_had_fails_fast_and_the_others_go_on() -> None:
+    from contextlib import contextmanager
+
+    from collectors.errors import SlotWaitTimeout
+    from collectors.network.domain_limits import run_in_domain_lanes
+
+    asked: list[str] = []
+
+    @contextmanager
+    def slot(domain: str):
+        asked.append(domain)
+        if domain == "busy.example":
+            raise SlotWaitTimeout("no capture slot of busy.example came free within 1 s")
+        yield
+
+    urls = ["http://busy.example/1", "http://free.example/1", "http://busy.example/2",
+            "http://busy.example/3"]
+    results = run_in_domain_lanes(urls, lambda i, u: f"captured {u}", concurrency=2,
+                                  lanes_per_domain=lambda d: 1, slot=slot,
+                                  no_slot=lambda i, u, e: f"not captured {u}: {e}")
+    assert results[1] == "captured http://free.example/1"
+    assert all(r.startswith("not captured http://busy.example/") and "within 1 s" in r
+               for r in (results[0], results[2], results[3]))
+    assert asked.count("busy.example") == 1  # the later URLs did not wait again

@@ -21,6 +21,12 @@ MUTATING = {"write_bytes", "write_text", "truncate", "ftruncate", "chmod", "fchm
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_APPEND", "O_TRUNC")
 
 ALLOWED = {
+    ("collectors/browser/collector.py", "session_directory"):
+        "browser sessions' temporary directories of dead processes, outside the store",
+    ("collectors/network/capture_slots.py", "_try_lock"): "a per-domain slot's lock file, in "
+                                                          "locks/ of the data home",
+    ("collectors/network/capture_slots.py", "__call__"): "clears a released slot's holder",
+    ("collectors/network/capture_slots.py", "_describe_holder"): "the slot holder's note",
     ("collectors/http/client.py", "remove_spool"): "spool file of a download, in tmp/",
     ("preservation/capture/preserve.py", "_extract_working_copies"):
         "extraction scratch file in tmp/",

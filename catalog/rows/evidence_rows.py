@@ -65,7 +65,8 @@ def item_rows(record: CaptureRecord) -> list[dict[str, Any]]:
         "truncated": item.truncated is not None, "truncation": item.truncated,
         "captured_at": parse_utc(item.captured_at), "warc_path": record.warc.path,
         "warc_record_id": item.warc_record_id, "warc_offset": item.warc_offset,
-        "working_copy": item.working_copy} for item in record.items]
+        "working_copy": item.working_copy, "malformed": item.malformed}
+        for item in record.items]
 
 
 def _value_text(value: Any) -> str:

@@ -9,30 +9,32 @@ browser context (no cookies, cache or storage shared between captures) wired to 
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
+from collectors.browser.navigation import NavigationRoles
 from collectors.collector import (
     CaptureStatus,
     CollectorResult,
     ExchangeSink,
-    ItemRole,
     Rendition,
     ResourceProblem,
 )
 from collectors.errors import BearwitnessError, InvalidURL
 from collectors.http.client import HttpClient
-from collectors.http.exchange import HttpExchange
+from collectors.http.limits import CaptureBudget
 from collectors.network.addresses import parse_target
+from collectors.network.retry_policy import NO_RETRIES, RetryNote, RetryPolicy
 from collectors.page_claims import page_claims
 from collectors.proxy.interception_ca import InterceptionCA
-from collectors.proxy.recording_proxy import ProxiedRequest, RecordingProxy, default_role
+from collectors.proxy.recording_proxy import ProxiedRequest, RecordingProxy
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
@@ -89,6 +91,50 @@ class Rendered:
     final_url: str
 
 
+SESSION_PREFIX = "bearwitness-browser-"
+_environment_lock = threading.Lock()
+
+
+def session_directory() -> Path:
+    """A fresh directory for one browser session, named after this process; the directories
+    of sessions whose process is gone (killed: no `close` ran) are removed first, so that
+    killed runs leave nothing behind for long."""
+    temporary = Path(tempfile.gettempdir())
+    for stale in temporary.glob(f"{SESSION_PREFIX}*-*"):
+        pid = stale.name.removeprefix(SESSION_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _start_playwright(sync_playwright: Any, directory: Path) -> Any:
+    """Start Playwright's driver with TMPDIR inside the session's directory: the driver makes
+    Chromium's profile directory there, where `session_directory` finds it after a kill
+    (Playwright's own `playwright_chromiumdev_profile-*` in /tmp name no owner). The driver
+    copies the environment when it starts; TMPDIR is put back at once (Python's tempfile has
+    read it already)."""
+    with _environment_lock:
+        before = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = str(directory)
+        try:
+            return sync_playwright().start()
+        finally:
+            if before is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = before
+
+
 class BrowserSession:
     """One Chromium process, reused across captures (a fresh context per capture). Not
     thread-safe: use one session per thread."""
@@ -102,11 +148,11 @@ class BrowserSession:
         except ImportError as exc:
             raise BrowserUnavailable("the playwright package is not installed") from exc
         self.executable = executable
-        self._directory = Path(tempfile.mkdtemp(prefix="bearwitness-browser-"))
+        self._directory = session_directory()
         # The interception CA lives as long as the browser: Chromium trusts its leaf key from
         # launch (an SPKI pin), so every capture of this session presents that key.
         self.ca = InterceptionCA(self._directory / "ca")
-        self._playwright = sync_playwright().start()
+        self._playwright = _start_playwright(sync_playwright, self._directory)
         try:
             self.browser = self._playwright.chromium.launch(
                 executable_path=executable, headless=True,
@@ -132,38 +178,6 @@ class BrowserSession:
         self.close()
 
 
-class _NavigationRoles:
-    """Which exchange is the page: the first non-redirect answer on the navigation's path
-    (the requested URL, then each redirect's target, in order)."""
-
-    def __init__(self, url: str) -> None:
-        self.hops = [url]
-        self.loop: str | None = None  # the URL that was visited twice
-        self._page_seen = False
-        self._lock = threading.Lock()
-        self.page_exchange: HttpExchange | None = None
-
-    def on_path(self, url: str) -> bool:
-        with self._lock:
-            return url in self.hops
-
-    def __call__(self, exchange: HttpExchange) -> ItemRole:
-        role = default_role(exchange)
-        with self._lock:
-            if self._page_seen or exchange.url != self.hops[-1]:
-                return role
-            if role == "redirect" and exchange.response is not None:
-                following = urljoin(exchange.url, exchange.response.header("Location") or "")
-                if following in self.hops:
-                    self.loop = self.loop or following
-                else:
-                    self.hops.append(following)
-                return "redirect"
-            self._page_seen = True
-            self.page_exchange = exchange
-            return "page"
-
-
 @dataclass
 class BrowserCollector:
     session: BrowserSession
@@ -176,6 +190,8 @@ class BrowserCollector:
     mode: str = "browser"
     # A persona's session for its domains (Playwright's add_cookies form); never logged.
     cookies: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    retry: RetryPolicy = NO_RETRIES  # the static collector's policy: 429 (Retry-After), 5xx
+    budget: CaptureBudget | None = None  # the capture's deadline, size and stop signal
     rendered: Rendered | None = field(default=None, init=False)
     proxied: list[ProxiedRequest] = field(default_factory=list, init=False)
 
@@ -205,22 +221,58 @@ class BrowserCollector:
             parse_target(url)  # the same refusal, and message, as the static collector's
         except InvalidURL as exc:
             return CollectorResult(url, None, "failed", str(exc), (url,))
-        roles = _NavigationRoles(url)
-        with RecordingProxy(self.client, sink, self.session.ca, roles) as proxy:
-            result = self._drive(url, proxy)
-        self.proxied = list(proxy.requests)  # after close: requests in flight have finished
+        retries: list[RetryNote] = []
+        attempt = 1
+        while True:
+            roles = NavigationRoles(url, self.retry, attempt)
+            with RecordingProxy(self.client, sink, self.session.ca, roles) as proxy:
+                result = self._drive(url, proxy, roles)
+            self.proxied = list(proxy.requests)  # after close: requests in flight have finished
+            decision = roles.retry_decision or roles.retry_after_refusal(self.proxied)
+            if decision is None:
+                break
+            retries.append(RetryNote(roles.hops[-1], attempt, decision.reason,
+                                     round(decision.delay_s, 3)))
+            why_not = self._wait_before_retry(decision.delay_s)
+            if why_not is not None:
+                self.rendered = None
+                return CollectorResult(url, roles.hops[-1], "failed",
+                                       f"{decision.reason}; not tried again: {why_not}",
+                                       tuple(roles.hops), retries=tuple(retries))
+            attempt += 1
+        return replace(self._outcome(url, roles, result), retries=tuple(retries))
+
+    def _wait_before_retry(self, delay_s: float) -> str | None:
+        """Sleep before trying again; why not, when the capture must end first."""
+        if self.budget is None:
+            time.sleep(delay_s)
+            return None
+        if time.monotonic() + delay_s >= self.budget.deadline:
+            return f"the wait would pass the capture's deadline of {self.budget.deadline_s:g} s"
+        if self.budget.stop.wait(delay_s):
+            return f"the run was interrupted ({self.budget.stop.reason})"
+        return None
+
+    def _outcome(self, url: str, roles: NavigationRoles,
+                 result: Rendered | str) -> CollectorResult:
+        """The capture's status from what the proxy recorded (never from what the browser
+        shows: an error page the proxy wrote is no answer of the site)."""
         hops = tuple(roles.hops)
         if roles.loop:
+            self.rendered = None
             return CollectorResult(url, hops[-1], "failed",
                                    f"redirect loop: {' -> '.join(hops + (roles.loop,))}", hops)
         page = roles.page_exchange
         on_path = [r for r in self.proxied if roles.on_path(r.url)]
         problems = [ResourceProblem(r.url, r.refused) for r in self.proxied
                     if r.refused and r not in on_path]
+        problems += [ResourceProblem(r.url, r.cut) for r in self.proxied if r.cut]
         if page is None or page.response is None:
             refused = [r.refused for r in on_path if r.refused]
-            why = refused[0] if refused else (result if isinstance(result, str)
-                                              else "no answer for the page")
+            why = page.error if page is not None and page.error else \
+                refused[0] if refused else \
+                result if isinstance(result, str) else "no answer for the page"
+            self.rendered = None
             return CollectorResult(url, hops[-1] if hops else None, "failed", why, hops,
                                    problems=tuple(problems))
         response = page.response
@@ -232,14 +284,17 @@ class BrowserCollector:
         if response.truncated:
             problems.insert(0, ResourceProblem(final_url, "page body cut short: "
                                                           f"{response.truncation_detail}"))
-        elif isinstance(result, str):
+        if response.malformed:
+            problems.insert(0, ResourceProblem(final_url, "page answer breaks HTTP's rules: "
+                                                          f"{response.malformed}"))
+        if isinstance(result, str):
             problems.append(ResourceProblem(final_url, result))
         status: CaptureStatus = "partial" if problems else "complete"
         error = "; ".join(f"{p.url}: {p.reason}" for p in problems) or None
         return CollectorResult(url, final_url, status, error, hops, response.status,
                                tuple(problems))
 
-    def _drive(self, url: str, proxy: RecordingProxy) -> Rendered | str:
+    def _drive(self, url: str, proxy: RecordingProxy, roles: NavigationRoles) -> Rendered | str:
         """Load, settle, scroll, screenshot. Returns what was rendered, or why not."""
         from playwright.sync_api import Error as PlaywrightError
 
@@ -252,9 +307,13 @@ class BrowserCollector:
                 context.add_cookies(self.cookies)  # type: ignore[arg-type] # Playwright's TypedDict
             page = context.new_page()
             try:
-                page.goto(url, wait_until="load", timeout=self.load_timeout_s * 1000)
+                page.goto(url, wait_until="load", timeout=self._time_left_ms())
             except PlaywrightError as exc:
                 return f"browser could not load the page: {str(exc).splitlines()[0]}"
+            if roles.retry_decision is not None:
+                return "the page answered with a status that is tried again"
+            if self._must_end():
+                return "not rendered: the capture had to end (deadline, size or interruption)"
             self._settle(page, proxy)
             self._scroll(page)
             self._settle(page, proxy)
@@ -290,8 +349,18 @@ class BrowserCollector:
                 cdp.detach()
         except (PlaywrightError, KeyError, ValueError):
             screenshot: bytes = page.screenshot(full_page=True, type="png",
-                                                timeout=self.load_timeout_s * 1000)
+                                                timeout=self._time_left_ms())
             return screenshot
+
+    def _time_left_ms(self) -> float:
+        """The browser's own time-outs: the load time-out, never past the capture's deadline."""
+        seconds = self.load_timeout_s
+        if self.budget is not None:
+            seconds = min(seconds, max(0.1, self.budget.deadline - time.monotonic()))
+        return seconds * 1000
+
+    def _must_end(self) -> bool:
+        return self.budget is not None and self.budget.cut() is not None
 
     def _settle(self, page: Any, proxy: RecordingProxy) -> None:
         """Wait until no request has been in flight for `quiet_ms`, at most `settle_max_ms`

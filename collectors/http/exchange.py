@@ -25,8 +25,11 @@ class HttpResponse:
     entity_path: Path
     entity_length: int
     entity_sha256: str  # hex, over the entity body
-    truncated: str | None = None  # WARC-Truncated reason: length | time | disconnect
+    truncated: str | None = None  # WARC-Truncated: length | time | disconnect | unspecified
     truncation_detail: str | None = None
+    # Why the message is ambiguous though readable (a NUL in a header, Content-Length values
+    # that disagree): such a response is kept whole, but never taken as a complete item.
+    malformed: str | None = None
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -54,6 +57,18 @@ class TlsSession:
 
 
 @dataclass(frozen=True)
+class UnparsedAnswer:
+    """Bytes a server sent that are not an HTTP response (an invalid status line, a header
+    block past the cap, an answer cut inside its headers): kept as received, with why."""
+
+    path: Path
+    length: int
+    sha256: str  # hex
+    reason: str
+    truncated: str | None = None  # WARC-Truncated, when reading them was cut short
+
+
+@dataclass(frozen=True)
 class HttpExchange:
     """A request that was sent, and its response if one came. `error` says why not."""
 
@@ -65,6 +80,9 @@ class HttpExchange:
     error: str | None = None
     notes: tuple[str, ...] = field(default=())
     tls: TlsSession | None = None
+    unparsed: UnparsedAnswer | None = None  # what came instead of an HTTP response
+    # True only when trying again may help: the connection closed or reset before any answer.
+    retryable: bool = False
 
     @property
     def status(self) -> int | None:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import secrets
 import threading
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,18 +145,20 @@ def _trust_proxy_ca(ydl: Any, ca_file: Path) -> None:
 
 def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: InterceptionCA,
                 spool: Path, *, timeout: float = 30.0, subtitles: bool = True,
-                thumbnail: bool = True, personas: PersonaSessions | None = None) -> MediaOutcome:
+                thumbnail: bool = True, personas: PersonaSessions | None = None,
+                live_max_seconds: float = 300.0) -> MediaOutcome:
     """Run yt-dlp on `url` through a recording proxy, with the personas' sessions. Never
     raises for a page without media or a failed download: those are problems in the
     outcome."""
     with personas.private_jar() if personas else nullcontext(None) as cookie_file:
         return _fetch_media(url, client, sink, ca, spool, timeout=timeout,
-                            subtitles=subtitles, thumbnail=thumbnail, cookie_file=cookie_file)
+                            subtitles=subtitles, thumbnail=thumbnail, cookie_file=cookie_file,
+                            live_max_seconds=live_max_seconds)
 
 
 def _fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: InterceptionCA,
                  spool: Path, *, timeout: float, subtitles: bool, thumbnail: bool,
-                 cookie_file: Path | None) -> MediaOutcome:
+                 cookie_file: Path | None, live_max_seconds: float) -> MediaOutcome:
     import yt_dlp
     from yt_dlp.utils import DownloadError
 
@@ -198,6 +201,10 @@ def _fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercept
                 if info.get("_type") in ("playlist", "multi_video") and info.get("entries"):
                     info = next(iter(info["entries"]))
                 roles.learn(info)
+                if info.get("is_live"):  # never ends by itself: held to live_max_seconds
+                    proxy.end_at(time.monotonic() + live_max_seconds,
+                                 f"a live stream, recorded for its cap of {live_max_seconds:g} s"
+                                 " (--live-max-seconds)")
                 info = ydl.process_ie_result(info, download=True)
                 # yt-dlp repeats the session it sent (`cookies`, `http_headers`): digests only.
                 outcome.info = scrub_tool_output(ydl.sanitize_info(info))
@@ -208,9 +215,12 @@ def _fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercept
     # (yt-dlp can finish reading a body before the proxy has written it to the WARC).
     requests = list(proxy.requests)
     fetched_whole = {r.url for r in requests if r.sha256}
+    if (live_cut := proxy.ended()) is not None:
+        outcome.problems.append(ResourceProblem(url, f"recording cut: {live_cut}; what came "
+                                                     "before is kept"))
     for request in requests:
-        if not request.refused:
-            continue
+        if not request.refused or (live_cut is not None and live_cut in request.refused):
+            continue  # the requests after a live stream's cut are said once, above
         if request.abandoned and request.url in fetched_whole:
             # Cut short because yt-dlp stopped reading, and then fetched whole: not a problem.
             outcome.probes_abandoned.append({"url": request.url, "reason": request.refused})

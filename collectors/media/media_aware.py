@@ -32,6 +32,7 @@ class MediaAwareCollector:
     media: MediaSetting = "auto"
     timeout: float = 30.0
     personas: PersonaSessions | None = None  # sessions yt-dlp sends to their domains
+    live_max_seconds: float = 300.0  # most seconds of a live stream recorded
 
     @property
     def mode(self) -> str:
@@ -51,7 +52,8 @@ class MediaAwareCollector:
                                    "itself a media file, kept whole as the page item"}
             return replace(result, contextual=contextual)
         outcome = fetch_media(result.final_url or url, self.client, sink, self.ca, self.spool,
-                              timeout=self.timeout, personas=self.personas)
+                              timeout=self.timeout, personas=self.personas,
+                              live_max_seconds=self.live_max_seconds)
         return with_media(result, outcome, reason)
 
     def _media_reason(self, url: str, result: CollectorResult) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, quote, urlsplit
 
-from collectors.errors import AddressRefused, InvalidURL, NameNotResolved
+from collectors.errors import AddressRefused, InvalidURL, NameNotResolved, UsageError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = "/%?=&;:@!$'()*+,-._~[]"
@@ -96,12 +96,72 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def _canonical(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
+
+
+@dataclass(frozen=True)
+class AllowedHost:
+    """One non-public target an operator allows (`--allow-host HOST[:PORT]`): the addresses
+    HOST resolves to (or is), on PORT or, without one, on every port."""
+
+    host: str  # lower-case, IDNA-encoded, without brackets
+    port: int | None
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port is None else f"{host}:{self.port}"
+
+    def addresses(self) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        """What HOST is now: resolved at each check, as the target is (an intranet name that
+        moves is followed; a name that stops resolving allows nothing)."""
+        try:
+            return {_canonical(self.host)}
+        except ValueError:
+            pass
+        try:
+            infos = socket.getaddrinfo(self.host, self.port or 80, type=socket.SOCK_STREAM)
+        except socket.gaierror:
+            return set()
+        return {_canonical(str(info[4][0])) for info in infos}
+
+    def allows(self, address: str, port: int) -> bool:
+        return (self.port is None or self.port == port) and _canonical(address) in self.addresses()
+
+
+def parse_allowed_host(text: str) -> AllowedHost:
+    """`HOST`, `HOST:PORT`, `[IPv6]` or `[IPv6]:PORT`; UsageError otherwise."""
+    given = text.strip()
+    if not given or any(ch in given for ch in "/?#@ \t") or "://" in given:
+        raise UsageError(f"--allow-host takes HOST or HOST:PORT (no scheme, path or user), "
+                         f"not {text!r}")
+    if given.count(":") > 1 and not given.startswith("["):
+        given = f"[{given}]"  # a bare IPv6 address
+    try:
+        parts = urlsplit(f"//{given}")
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"--allow-host {text!r}: {exc}") from exc
+    if not parts.hostname:
+        raise UsageError(f"--allow-host {text!r} names no host")
+    try:
+        host = parts.hostname.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise UsageError(f"--allow-host {text!r}: host name cannot be encoded") from exc
+    return AllowedHost(host, port)
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
-    """Refuses non-public addresses (private, loopback, link-local, reserved) unless allowed."""
+    """Refuses non-public addresses (private, loopback, link-local, reserved) unless all are
+    allowed (`allow_private`) or the target is one the operator allowed by name (`allowed`)."""
 
     allow_private: bool = False
     resolver: Resolver = system_resolver
+    allowed: tuple[AllowedHost, ...] = ()
 
     def resolve(self, target: Target) -> Endpoint:
         """Return the address to connect to, or raise AddressRefused / NameNotResolved."""
@@ -112,11 +172,15 @@ class AddressPolicy:
         if not addresses:
             raise NameNotResolved(f"host {target.host!r} has no address")
         if not self.allow_private:
-            refused = [a for a, _ in addresses if not is_public_address(a)]
+            refused = [a for a, _ in addresses if not is_public_address(a)
+                       and not any(entry.allows(a, target.port) for entry in self.allowed)]
             if refused:
+                allowed = ", ".join(map(str, self.allowed))
                 raise AddressRefused(
                     f"{target.url} resolves to a private or loopback address ({refused[0]}); "
-                    "captures of internal addresses are refused unless --allow-private is given")
+                    "captures of internal addresses are refused unless --allow-private is "
+                    "given, or the host is allowed with --allow-host HOST[:PORT]"
+                    + (f" (allowed: {allowed})" if allowed else ""))
         ip, port = addresses[0]
         return Endpoint(ip, port)
 
@@ -124,10 +188,14 @@ class AddressPolicy:
         """The check for a host a proxy will resolve (a SOCKS route with remote DNS, e.g.
         Tor): nothing is looked up here, so an address literal is checked as an address and a
         name that only means something inside a network (localhost, *.local, *.internal, a
-        single label) is refused. Raises AddressRefused."""
+        single label) is refused unless the operator allowed that very name. Raises
+        AddressRefused."""
         if self.allow_private:
             return
         host = target.host.lower().rstrip(".")
+        if any(entry.host == host and entry.port in (None, target.port)
+               for entry in self.allowed):
+            return
         try:
             literal = ipaddress.ip_address(host)
         except ValueError:

@@ -1,9 +1,10 @@
 """At most N connections at a time to one domain, whoever asks.
 
 `DomainLimitedClient` wraps any client with a `fetch(url, referer=)` method and holds a slot
-named after the URL's host for the whole exchange. Where the slots come from is the caller's
-choice: `LocalDomainSlots` (threads of one process) here, or Prefect global concurrency limits
-(every worker on every machine) in flows/orchestration/domain_concurrency.py.
+named after the URL's host for the whole exchange: `LocalDomainSlots` bound the connections of
+the threads of one process. Captures at once per domain, across every process capturing into
+one data home, are bounded by the lock-file slots of collectors/network/capture_slots.py, taken
+by `run_in_domain_lanes` here.
 """
 
 from __future__ import annotations
@@ -67,18 +68,24 @@ class LocalDomainSlots:
 
 
 def run_in_domain_lanes(urls: list[str], work: Callable[[int, str], T], *, concurrency: int,
-                        lanes_per_domain: Callable[[str], int], slot: SlotFactory) -> list[T]:
+                        lanes_per_domain: Callable[[str], int], slot: SlotFactory,
+                        no_slot: Callable[[int, str, Exception], T],
+                        inline: bool = False) -> list[T]:
     """Call `work(index, url)` for every URL, `concurrency` at a time, results in input order.
 
-    Each domain gets at most `lanes_per_domain(domain)` lanes; a lane takes one `slot(domain)`
-    once and then works through that domain's URLs one after another. Slots are taken per lane,
-    not per URL, because a shared limit (a Prefect global concurrency limit) costs API calls
-    and, near its limit, waits of a second or more per acquisition.
+    Each domain gets at most `lanes_per_domain(domain)` lanes; a lane works through its
+    domain's URLs one after another, holding one `slot(domain)` for each URL, so that other
+    runs capturing the same domain take turns with this one. When a slot cannot be had (the
+    wait ran out, the run was stopped), that URL and the domain's URLs not yet started get
+    `no_slot(index, url, error)` instead of waiting again. `inline` runs the lanes one after
+    another in the calling thread (Playwright's sync API works only in the thread that
+    started the browser).
     """
     queues: dict[str, deque[int]] = {}
     for index, url in enumerate(urls):
         queues.setdefault(domain_of(url), deque()).append(index)
     results: list[T | None] = [None] * len(urls)
+    given_up: dict[str, Exception] = {}
     lock = threading.Lock()
 
     def next_index(domain: str) -> int | None:
@@ -87,15 +94,31 @@ def run_in_domain_lanes(urls: list[str], work: Callable[[int, str], T], *, concu
             return queue.popleft() if queue else None
 
     def lane(domain: str) -> None:
-        with lock:
-            if not queues[domain]:
-                return  # earlier lanes emptied the queue: do not take a slot for nothing
-        with slot(domain):
-            while (index := next_index(domain)) is not None:
+        while (index := next_index(domain)) is not None:
+            with lock:
+                refused = given_up.get(domain)
+            if refused is not None:
+                results[index] = no_slot(index, urls[index], refused)
+                continue
+            try:
+                held = slot(domain)
+                held.__enter__()
+            except Exception as exc:  # noqa: BLE001 - whatever kept the slot, the URL is a result
+                with lock:
+                    given_up.setdefault(domain, exc)
+                results[index] = no_slot(index, urls[index], exc)
+                continue
+            try:
                 results[index] = work(index, urls[index])
+            finally:
+                held.__exit__(None, None, None)
 
     lanes = [domain for domain, queue in queues.items()
              for _ in range(max(1, min(lanes_per_domain(domain), len(queue))))]
+    if inline:
+        for domain in lanes:
+            lane(domain)
+        return results  # type: ignore[return-value]  # filled, as below
     with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="lane") as pool:
         for future in [pool.submit(lane, domain) for domain in lanes]:
             future.result()

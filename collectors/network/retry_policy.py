@@ -2,9 +2,11 @@
 
 Only transient failures are retried: a connection refused or reset before an answer, HTTP 5xx
 (500, 502, 503, 504) and 429. Never a DNS failure, a TLS rejection, a time-out (waiting again
-would multiply the wait), a 4xx other than 429, or a body cut short (that is kept as truncated
-evidence). Delays grow exponentially with random jitter, a 429's Retry-After is honoured, and the
-number of retries is bounded. Every retried attempt stays in the WARC: nothing is thrown away.
+would multiply the wait), a deterministic answer (a header block past the cap, an answer that is
+not HTTP: the server would send the same again), a 4xx other than 429, or a body cut short (that
+is kept as truncated evidence). Delays grow exponentially with random jitter, a 429's
+Retry-After is honoured, and the number of retries is bounded. Every retried attempt stays in
+the WARC: nothing is thrown away.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from collectors.errors import ConnectFailed, NameNotResolved, TlsRejected
-from collectors.http.client import NO_ANSWER_WITHIN
 from collectors.http.exchange import HttpExchange
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -59,11 +60,11 @@ class RetryPolicy:
         return self._decide(transient, reason, attempt, None)
 
     def after_exchange(self, exchange: HttpExchange, attempt: int) -> RetryDecision:
-        """Decide on an exchange: no answer (other than a time-out), 429 or 5xx retry."""
+        """Decide on an exchange: a connection closed or reset before any answer, 429 or 5xx
+        retry; a time-out or an answer that is not HTTP does not."""
         response = exchange.response
         if response is None:
-            error = exchange.error or "no answer"
-            return self._decide(not error.startswith(NO_ANSWER_WITHIN), error, attempt, None)
+            return self._decide(exchange.retryable, exchange.error or "no answer", attempt, None)
         if response.status not in RETRY_STATUSES:
             return RetryDecision(False, f"HTTP {response.status}")
         reason = f"HTTP {response.status} {response.reason}".strip()

@@ -26,8 +26,14 @@ from urllib.parse import urlsplit
 
 from collectors.collector import ExchangeSink, ItemRole
 from collectors.errors import AddressRefused, BearwitnessError, StoreError
-from collectors.http.client import HttpClient, parse_head
+from collectors.http.client import HttpClient, StopReading
+from collectors.http.content_decoding import (
+    BoundedDecoder,
+    DecodingLimitExceeded,
+    UnsupportedCoding,
+)
 from collectors.http.exchange import HttpExchange
+from collectors.http.response_head import parse_head
 from collectors.proxy.interception_ca import InterceptionCA
 
 _MAX_REQUEST_HEAD = 64 * 1024
@@ -48,6 +54,10 @@ class ProxiedRequest:
     refused: str | None  # why it was not forwarded or got no answer
     sha256: str | None = None  # of the entity body received, when complete
     abandoned: bool = False  # the client hung up and the rest was not fetched (see below)
+    # Why the client did not get the whole body although it was recorded (a content coding
+    # that decodes past the cap): the client's copy was cut, the evidence was not.
+    cut: str | None = None
+    failure: BearwitnessError | None = None  # what kept a request from being sent at all
 
 
 def default_role(exchange: HttpExchange) -> ItemRole:
@@ -65,13 +75,20 @@ class RecordingProxy:
     """Use as a context manager; `url` is what clients put in their proxy setting."""
 
     def __init__(self, client: HttpClient, sink: ExchangeSink, ca: InterceptionCA,
-                 role_of: RoleOf = default_role, *, fetch_abandoned: bool = True) -> None:
+                 role_of: RoleOf = default_role, *, fetch_abandoned: bool = True,
+                 closing_grace_s: float | None = None) -> None:
         """`fetch_abandoned`: a response the client hangs up on is still fetched and recorded
         whole (a browser stops reading a video it has enough of: the evidence is the whole
         file). False for a client that fetches again what it abandons (yt-dlp probes a direct
         media link, then downloads it): the rest is not fetched, and the response is recorded
         as cut short (WARC-Truncated: disconnect), saying why."""
         self.client = client
+        # How long a response still in flight when the client is done (a video Chromium keeps
+        # streaming) may go on being recorded before it is cut: the read time-out by default.
+        self.closing_grace_s = client.limits.read_timeout if closing_grace_s is None \
+            else closing_grace_s
+        self._closing_at: float | None = None
+        self._end: tuple[float, str] | None = None  # (monotonic time, why): see end_at
         self.sink = sink
         self.ca = ca
         self.role_of = role_of
@@ -104,11 +121,32 @@ class RecordingProxy:
     def close(self) -> None:
         """Stop, wait for requests in flight, and raise the first store failure (disk full, a
         WARC write that failed) a handler met: such a capture fails, it is never partial."""
+        with self._lock:
+            self._closing_at = time.monotonic()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
         if self.fatal is not None:
             raise self.fatal
+
+    def past_grace(self) -> bool:
+        """Whether the client is done and in-flight responses have had their grace."""
+        with self._lock:
+            closing = self._closing_at
+        return closing is not None and time.monotonic() > closing + self.closing_grace_s
+
+    def end_at(self, when: float, why: str) -> None:
+        """From `when` (time.monotonic()) on, forward nothing more: requests are refused with
+        `why`, and responses in flight are cut (kept, as truncated). A live stream never ends
+        by itself: this is how its recording is held to a duration."""
+        with self._lock:
+            self._end = (when, why)
+
+    def ended(self) -> str | None:
+        """Why nothing more is forwarded, once `end_at`'s time has come."""
+        with self._lock:
+            end = self._end
+        return end[1] if end is not None and time.monotonic() >= end[0] else None
 
     def fail(self, error: StoreError) -> None:
         with self._lock:
@@ -184,7 +222,8 @@ class _Handler(socketserver.BaseRequestHandler):
         try:  # refuse before the tunnel opens when the address policy says no
             proxy.client.admit(f"https://{authority}/")
         except BearwitnessError as exc:
-            proxy.note(ProxiedRequest("CONNECT", f"https://{authority}/", None, None, str(exc)))
+            proxy.note(ProxiedRequest("CONNECT", f"https://{authority}/", None, None, str(exc),
+                                      failure=exc))
             connection.sendall(_error_response(502, str(exc)))
             return
         connection.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
@@ -210,7 +249,13 @@ class _Handler(socketserver.BaseRequestHandler):
                  headers: list[tuple[str, str]], rest: bytes) -> None:
         proxy = self.server.proxy
         body = _read_body(connection, headers, rest)
-        forwarding = _Forwarder(connection, stop_when_abandoned=not proxy.fetch_abandoned)
+        if (ended := proxy.ended()) is not None:
+            proxy.note(ProxiedRequest(method, url, None, None, f"not fetched: {ended}"))
+            connection.sendall(_error_response(502, ended))
+            return
+        forwarding = _Forwarder(connection, proxy.client.limits.max_decoded_bytes,
+                                proxy.past_grace, proxy.ended,
+                                stop_when_abandoned=not proxy.fetch_abandoned)
         try:
             exchange = proxy.client.send(method, url, headers, body, listener=forwarding)
             proxy.sink.record_exchange(exchange, proxy.role_of(exchange))
@@ -220,18 +265,18 @@ class _Handler(socketserver.BaseRequestHandler):
                 connection.sendall(_error_response(502, f"capture store failed: {exc}"))
             return
         except (AddressRefused, BearwitnessError) as exc:
-            proxy.note(ProxiedRequest(method, url, None, None, str(exc)))
+            proxy.note(ProxiedRequest(method, url, None, None, str(exc), failure=exc))
             connection.sendall(_error_response(502, str(exc)))
             return
         response = exchange.response
+        whole = response is not None and not response.truncated and not response.malformed
         proxy.note(ProxiedRequest(method, url, response.status if response else None,
                                   response.content_type if response else None,
-                                  exchange.error or (response.truncation_detail if response
+                                  exchange.error or (_problem_of(exchange) if response
                                                      else None),
-                                  response.entity_sha256 if response and not response.truncated
-                                  else None,
-                                  abandoned=forwarding.broken and forwarding.stop_when_abandoned
-                                  and response is not None
+                                  response.entity_sha256 if response and whole else None,
+                                  cut=forwarding.cut,
+                                  abandoned=forwarding.abandoned and response is not None
                                   and response.truncated == "disconnect"))
         if response is None and not forwarding.started:
             connection.sendall(_error_response(502, exchange.error or "no answer upstream"))
@@ -239,24 +284,93 @@ class _Handler(socketserver.BaseRequestHandler):
 
 class _Forwarder:
     """Streams response bytes to the client; a client that hangs up stops the forwarding,
-    and the recording only when `stop_when_abandoned` (RecordingProxy.fetch_abandoned)."""
+    and the recording only when `stop_when_abandoned` (RecordingProxy.fetch_abandoned): then
+    the rest is not fetched and the response is recorded cut short (`disconnect`). A body whose
+    content coding would inflate past `max_decoded` bytes is cut for the client before the
+    bytes that cross the cap are handed over (Chromium and yt-dlp decode without bounds:
+    docs/design.md#measured-hostile-input); the recording goes on."""
 
-    def __init__(self, connection: socket.socket, *, stop_when_abandoned: bool = False) -> None:
+    def __init__(self, connection: socket.socket, max_decoded: int,
+                 past_grace: Callable[[], bool],
+                 ended: Callable[[], str | None] = lambda: None, *,
+                 stop_when_abandoned: bool = False) -> None:
         self.connection = connection
+        self.past_grace = past_grace
+        self.ended = ended
+        self.max_decoded = max_decoded
         self.stop_when_abandoned = stop_when_abandoned
         self.started = False
         self.broken = False
+        self.hung_up = False  # the client stopped reading (not our cut for the decoding cap)
+        self.abandoned = False  # ... and so the rest was not fetched (stop_when_abandoned)
+        self.received = 0  # body bytes received from upstream
+        self.cut: str | None = None
+        self._decoder: BoundedDecoder | None = None
+        self._codings = ""
 
-    def __call__(self, data: bytes) -> bool:
-        if not self.started:
-            data = _closing_head(data)  # the first call is the response head
+    def on_head(self, head: bytes) -> None:
         self.started = True
-        if not self.broken:
+        with contextlib.suppress(BearwitnessError):  # the client checked it already
+            self._codings = ", ".join(parse_head(head).values("Content-Encoding"))
+        if self._codings:
             try:
-                self.connection.sendall(data)
-            except (OSError, ssl.SSLError):
-                self.broken = True
-        return not (self.broken and self.stop_when_abandoned)
+                self._decoder = BoundedDecoder(self._codings, self.max_decoded)
+            except UnsupportedCoding:
+                self._decoder = None  # a coding no client can decode cannot inflate either
+        self._send(_closing_head(head))
+
+    def on_body(self, raw: bytes, entity: bytes) -> None:
+        if self.past_grace():
+            raise StopReading("the client had finished with the page; the rest was not "
+                              "recorded")
+        if (ended := self.ended()) is not None:
+            raise StopReading(ended)
+        self.received += len(raw)
+        if self.cut is None and not self.broken:
+            self._forward(raw, entity)
+        if self.hung_up and self.stop_when_abandoned:
+            self.abandoned = True
+            raise StopReading(f"the client that asked for it stopped reading after "
+                              f"{self.received} body bytes; the rest was not fetched",
+                              truncated="disconnect")
+
+    def _forward(self, raw: bytes, entity: bytes) -> None:
+        if self._decoder is not None:
+            try:
+                self._decoder.feed(entity)
+            except DecodingLimitExceeded:
+                self.cut = (f"not handed to the client whole: its {self._codings} body "
+                            f"decodes to more than {self.max_decoded} bytes (the cap on "
+                            "decoding; the body as sent is kept)")
+                self._hang_up()
+                return
+            except ValueError:
+                self._decoder = None  # broken coding: the client fails on it as we did
+        self._send(raw)
+
+    def _send(self, data: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            self.connection.sendall(data)
+        except (OSError, ssl.SSLError):
+            self.broken = self.hung_up = True
+
+    def _hang_up(self) -> None:
+        self.broken = True
+        with contextlib.suppress(OSError, ssl.SSLError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _problem_of(exchange: HttpExchange) -> str | None:
+    response = exchange.response
+    if response is None:
+        return None
+    if response.truncated:
+        return f"body cut short: {response.truncation_detail}"
+    if response.malformed:
+        return f"answer breaks HTTP's rules: {response.malformed}"
+    return None
 
 
 def _closing_head(head: bytes) -> bytes:
@@ -288,7 +402,10 @@ def _parse_request(head: bytes) -> tuple[str, str, list[tuple[str, str]]]:
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         raise ValueError(f"not an HTTP/1.x request line: {request_line[:200]!r}")
     # Reuse the response parser for the header block: same grammar after the first line.
-    _, _, headers = parse_head(b"HTTP/1.1 200 X\r\n" + head.partition(b"\r\n")[2])
+    try:
+        headers = parse_head(b"HTTP/1.1 200 X\r\n" + head.partition(b"\r\n")[2]).headers
+    except BearwitnessError as exc:
+        raise ValueError(str(exc)) from exc
     method, target = parts[0], parts[1]
     if method != "CONNECT" and not target.startswith("/"):
         scheme = urlsplit(target).scheme.lower()

@@ -15,9 +15,17 @@ from collectors.collector import (
     ItemRole,
     ResourceProblem,
 )
-from collectors.errors import AddressRefused, FetchError, RedirectLoop, TooManyRedirects, UsageError
+from collectors.errors import (
+    AddressRefused,
+    CaptureCut,
+    FetchError,
+    RedirectLoop,
+    TooManyRedirects,
+    UsageError,
+)
 from collectors.http.content_decoding import decoded_bytes, text_of
 from collectors.http.exchange import HttpExchange
+from collectors.http.limits import CaptureBudget
 from collectors.network.domain_limits import Fetcher
 from collectors.network.retry_policy import NO_RETRIES, RetryNote, RetryPolicy
 from collectors.page_claims import page_claims
@@ -44,6 +52,7 @@ class StaticCollector:
     max_resources: int = 2000  # a hostile page must not make a capture unbounded
     mode: str = "static"
     retry: RetryPolicy = NO_RETRIES
+    budget: CaptureBudget | None = None  # the capture's deadline, size and stop signal
 
     def collect(self, url: str, sink: ExchangeSink) -> CollectorResult:
         page = self._follow(url, sink, final_role="page", referer=None)
@@ -61,6 +70,9 @@ class StaticCollector:
         if response.truncated:
             problems.append(ResourceProblem(final_url, f"page body cut short: "
                                                        f"{response.truncation_detail}"))
+        if response.malformed:
+            problems.append(ResourceProblem(final_url, "page answer breaks HTTP's rules: "
+                                                       f"{response.malformed}"))
         references = self._references(page.final, problems)
         retries = list(page.retries)
         problems += self._fetch_resources(references, final_url, sink, retries)
@@ -115,7 +127,15 @@ class StaticCollector:
                     return exchange
                 sink.record_exchange(exchange, "retried")
             notes.append(RetryNote(url, attempt, decision.reason, round(decision.delay_s, 3)))
-            time.sleep(decision.delay_s)
+            if self.budget is not None:
+                if time.monotonic() + decision.delay_s >= self.budget.deadline:
+                    raise CaptureCut(f"{decision.reason}; not tried again: the wait would pass "
+                                     f"the capture's deadline of {self.budget.deadline_s:g} s")
+                if self.budget.stop.wait(decision.delay_s):
+                    raise CaptureCut(f"{decision.reason}; not tried again: the run was "
+                                     "interrupted")
+            else:
+                time.sleep(decision.delay_s)
             attempt += 1
 
     def _references(self, exchange: HttpExchange, problems: list[ResourceProblem]) -> list[str]:
@@ -143,6 +163,11 @@ class StaticCollector:
         with ThreadPoolExecutor(self.resource_workers, thread_name_prefix="resource") as pool:
             while urls and depth <= self.max_css_depth:
                 batch = list(dict.fromkeys(u for u in urls if u not in seen))
+                cut = self.budget.cut() if self.budget is not None else None
+                if cut is not None:
+                    problems.append(ResourceProblem(page_url, f"{len(batch)} resources not "
+                                                              f"fetched: {cut.detail}"))
+                    break
                 room = self.max_resources - (len(seen) - 1)
                 if len(batch) > room:
                     problems.append(ResourceProblem(page_url, f"{len(batch) - room} more resources "
@@ -193,4 +218,6 @@ def _resource_problem(url: str, fetched: _Fetched) -> ResourceProblem | None:
         return ResourceProblem(url, f"HTTP {response.status} {response.reason}".strip())
     if response.truncated:
         return ResourceProblem(url, f"body cut short: {response.truncation_detail}")
+    if response.malformed:
+        return ResourceProblem(url, f"answer breaks HTTP's rules: {response.malformed}")
     return None

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,9 +16,10 @@ from typing import Any, Protocol
 from catalog.landing import land_capture, land_custody
 from catalog.queries.neighbours import CatalogImages
 from catalog.storage.views import ensure_catalog
-from collectors.errors import BearwitnessError, StoreError
-from collectors.http.client import DEFAULT_USER_AGENT
-from collectors.network.addresses import AddressPolicy, Resolver, system_resolver
+from collectors.errors import BearwitnessError, CaptureCut, StoreError, UsageError
+from collectors.http.user_agent import DEFAULT_USER_AGENT
+from collectors.network.addresses import Resolver, system_resolver
+from collectors.network.capture_slots import LockFileSlots
 from collectors.network.domain_limits import (
     DomainLimitedClient,
     LocalDomainSlots,
@@ -34,6 +34,7 @@ from flows.application.environment import actor, default_actor_name, open_store
 from flows.application.integrity import configured_tsa, run_repair, run_timestamp
 from flows.application.personas import persona_sessions
 from flows.application.routes import route_table
+from flows.application.run_control import RunControl, current_control
 from preservation.capture.attempt import CaptureAttempt
 from preservation.capture.collection import CollectionContext
 from preservation.capture.preserve import capture_url
@@ -47,24 +48,23 @@ from verification.media.media_analysis import analyse_media, exiftool_version
 from verification.media.video_hashes import analyse_video_frames
 
 LOG = logging.getLogger("bearwitness.capture")
+
+
 class DomainLimits(Protocol):
-    """Where per-domain limits come from: this process, or a registry shared by workers."""
+    """Where the number of capture slots per domain comes from: this run's `per_domain`, or a
+    registry shared by workers (Prefect global concurrency limits, read for their number).
+    The slots themselves are lock files in the data home (collectors/network/capture_slots.py)
+    that die with their holder."""
 
     def limits_for(self, urls: list[str], per_domain: int) -> dict[str, int]:
         """domain → the limit in force (creating missing ones with `per_domain`)."""
 
-    def slot(self, domain: str) -> AbstractContextManager[object]:
-        """Hold one capture slot of the domain."""
-
 
 class LocalDomainLimits:
-    """Limits of this process only: `per_domain` lanes per domain, no shared registry."""
+    """Limits of this run only: `per_domain` for every domain."""
 
     def limits_for(self, urls: list[str], per_domain: int) -> dict[str, int]:
         return {}
-
-    def slot(self, domain: str) -> AbstractContextManager[object]:
-        return nullcontext()
 
 
 @dataclass(frozen=True)
@@ -104,32 +104,40 @@ def start_run(home: Path, case_id: str, urls: Iterable[str], options: CaptureOpt
 
 def collect(run: CaptureRun, *, limits: DomainLimits | None = None,
             log: logging.Logger | logging.LoggerAdapter[Any] = LOG,
-            resolver: Resolver = system_resolver) -> list[CaptureAttempt]:
+            resolver: Resolver = system_resolver,
+            control: RunControl | None = None) -> list[CaptureAttempt]:
     """Capture each URL into its own WARC, `concurrency` at a time, at most `per_domain` per
-    domain. A URL that fails never stops the others. Repairs what crashed runs left first.
-    `resolver` looks names up (the system's; tests answer for platforms' host names)."""
+    domain across every process capturing into this data home. A URL that fails never stops
+    the others. Repairs what crashed runs left first. With the run's stop signal set (SIGINT,
+    SIGTERM: flows/application/run_control.py), captures in flight end within about a second
+    and keep what they received; URLs not started are recorded as interrupted. `resolver`
+    looks names up (the system's; tests answer for platforms' host names)."""
     limits = limits or LocalDomainLimits()
+    control = control or current_control()
     store, options = run.store, run.options
     _repair_before(run, store, log)
     in_force = limits.limits_for(list(run.urls), options.per_domain)
     connections = LocalDomainSlots(options.per_domain, in_force)
     routes = route_table(run.home, run.case_id, options.route, tuple(options.route_for))
     personas = persona_sessions(run.home, run.case_id, tuple(options.persona))
+    slots = LockFileSlots(slot_directory(run.home), options.per_domain, in_force,
+                          wait_s=options.slot_wait, stop=control.stop,
+                          on_wait=log.warning, holder=run.run_id)
     factory = CollectorFactory(options.mode, options.media,
-                               AddressPolicy(allow_private=options.allow_private,
-                                             resolver=resolver),
+                               replace(options.policy(), resolver=resolver),
                                run.user_agent, options.timeout,
                                Path(options.ca_file) if options.ca_file else None,
                                wrap_client=lambda client: DomainLimitedClient(client, connections),
                                retry=RetryPolicy(max_retries=options.retries,
                                                  base_delay_s=options.retry_delay),
-                               routes=routes, personas=personas)
+                               routes=routes, personas=personas,
+                               limits=options.limits(), stop=control.stop)
     described = personas.describe()
     context = CollectionContext(
         collector=run.collector, user_agent=run.user_agent, run_id=run.run_id,
         tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
         allow_private=options.allow_private, discovered_via=options.discovered_via,
-        notes=factory.notes, route=routes.default.name,
+        notes=factory.notes | _allowed_hosts_note(options), route=routes.default.name,
         routes=routes.describe() if routes.by_domain or routes.default.kind != "direct"
         else None,
         persona=", ".join(p["name"] for p in described) or None,
@@ -139,8 +147,11 @@ def collect(run: CaptureRun, *, limits: DomainLimits | None = None,
     total = len(run.urls)
     with store.custody_log(f"{run.run_id}-collect", actor(run.collector),
                            run_id=run.run_id) as custody, factory as make_collector:
-        def one(index: int, url: str) -> CaptureAttempt:
+        def captured(index: int, url: str) -> CaptureAttempt:
             number = index + 1
+            if control.stop.is_set():
+                return CaptureAttempt.not_started(url, "not captured: the run was "
+                                                  f"interrupted ({control.stop.reason})")
             try:
                 outcome = capture_url(store, run.case_id, url, make_collector, context, custody)
             except StoreError as exc:
@@ -155,14 +166,38 @@ def collect(run: CaptureRun, *, limits: DomainLimits | None = None,
                      len(record.items), len(record.retries))
             return CaptureAttempt.stored(record)
 
-        if factory.mode == "browser":
-            # Playwright's sync API belongs to the thread that started the browser: browser
-            # captures run one after another here (one domain slot at a time, so the
-            # per-domain limit holds trivially).
-            return [one(index, url) for index, url in enumerate(run.urls)]
-        return run_in_domain_lanes(list(run.urls), one, concurrency=options.concurrency,
-                                   lanes_per_domain=lambda d: in_force.get(d, options.per_domain),
-                                   slot=limits.slot)
+        def one(index: int, url: str) -> CaptureAttempt:
+            attempt = captured(index, url)
+            control.finished(attempt)
+            return attempt
+
+        def no_slot(index: int, url: str, error: Exception) -> CaptureAttempt:
+            if isinstance(error, CaptureCut) or control.stop.is_set():
+                attempt = CaptureAttempt.not_started(url, str(error))
+            else:
+                log.error("[%d/%d] %s: not captured: %s", index + 1, total, url, error)
+                attempt = CaptureAttempt.not_stored(url, str(error))
+            control.finished(attempt)
+            return attempt
+
+        # Playwright's sync API belongs to the thread that started the browser: browser
+        # captures run one after another, in one lane per domain.
+        browser = factory.mode == "browser"
+        with control.signals_stop_it():
+            return run_in_domain_lanes(list(run.urls), one,
+                                       concurrency=1 if browser else options.concurrency,
+                                       lanes_per_domain=lambda d: 1 if browser
+                                       else in_force.get(d, options.per_domain),
+                                       slot=slots, no_slot=no_slot, inline=browser)
+
+
+def slot_directory(home: Path) -> Path:
+    """Where the per-domain capture slots of a data home are (lock files, not evidence)."""
+    return home / "locks" / "domain-slots"
+
+
+def _allowed_hosts_note(options: CaptureOptions) -> dict[str, str]:
+    return {"allow_host": ", ".join(options.allow_host)} if options.allow_host else {}
 
 
 def _repair_before(run: CaptureRun, store: EvidenceStore,
@@ -257,4 +292,4 @@ def capture_urls(home: Path, case_id: str, urls: Iterable[str],
 
 __all__ = ["MEDIA_SETTINGS", "CaptureAttempt", "CaptureOptions", "CaptureRun", "DomainLimits",
            "LocalDomainLimits", "analyse", "capture_urls", "collect", "land", "report",
-           "start_run", "timestamp"]
+           "slot_directory", "start_run", "timestamp"]

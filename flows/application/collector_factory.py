@@ -16,7 +16,8 @@ from typing import Any
 from collectors.browser.collector import BrowserCollector, BrowserSession, browser_available
 from collectors.collector import Collector, ExchangeSink
 from collectors.errors import UsageError
-from collectors.http.client import FetchLimits, HttpClient
+from collectors.http.client import HttpClient
+from collectors.http.limits import CaptureLimits, FetchLimits, StopSignal
 from collectors.media.collector import MediaOutcome, fetch_media
 from collectors.media.media_aware import MEDIA_SETTINGS, MediaAwareCollector, MediaSetting
 from collectors.network.addresses import AddressPolicy
@@ -47,10 +48,13 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
                  timeout: float, ca_file: Path | None = None, *,
                  wrap_client: Callable[[HttpClient], Any] | None = None,
                  retry: RetryPolicy | None = None, routes: RouteTable = DIRECT_ONLY,
-                 personas: PersonaSessions | None = None) -> None:
+                 personas: PersonaSessions | None = None, limits: CaptureLimits | None = None,
+                 stop: StopSignal | None = None) -> None:
         """`wrap_client` wraps the static collector's client (e.g. per-domain connection
-        slots); `retry` is the static collector's retry policy for transient failures;
-        `routes` how connections leave (fail closed); `personas` the sessions to send."""
+        slots); `retry` is the retry policy for transient failures (static and browser);
+        `routes` how connections leave (fail closed); `personas` the sessions to send;
+        `limits` bound each capture (by default `timeout` bounds connections, silences and
+        response heads); `stop` is the run's stop signal, seen by every exchange."""
         if media not in MEDIA_SETTINGS:
             raise UsageError(f"unknown media setting {media!r}; available: "
                              f"{', '.join(MEDIA_SETTINGS)}")
@@ -65,6 +69,9 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
         self.retry = retry
         self.routes = routes
         self.personas = personas or PersonaSessions()
+        self.limits = limits or CaptureLimits(FetchLimits(
+            connect_timeout=timeout, read_timeout=timeout, head_timeout=timeout))
+        self.stop = stop or StopSignal()
         self.session: BrowserSession | None = None
 
     def __enter__(self) -> CollectorFactory:
@@ -83,31 +90,35 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
         return {"mode_choice": self.mode_reason, "media": self.media}
 
     def __call__(self, spool: Path) -> Collector:
-        limits = FetchLimits(connect_timeout=self.timeout, read_timeout=self.timeout)
+        """The collector of one capture; its budget (deadline, size) starts now."""
+        budget = self.limits.budget(self.stop)
         personas = self.personas
-        client = HttpClient(self.policy, spool, user_agent=self.user_agent, limits=limits,
-                            ca_file=self.ca_file, routes=self.routes,
+        client = HttpClient(self.policy, spool, user_agent=self.user_agent,
+                            limits=self.limits.fetch, ca_file=self.ca_file, budget=budget,
+                            routes=self.routes,
                             cookies=personas.cookie_header if personas.sessions else None,
                             redact_set_cookie=bool(personas.sessions))
         fetcher = self.wrap_client(client) if self.wrap_client else client
         page: Collector
         if self.session is not None:
             page = BrowserCollector(self.session, client, load_timeout_s=self.timeout,
+                                    retry=self.retry or NO_RETRIES, budget=budget,
                                     cookies=personas.browser_cookies())
             ca = self.session.ca
         else:
-            page = StaticCollector(fetcher, retry=self.retry or NO_RETRIES)
+            page = StaticCollector(fetcher, retry=self.retry or NO_RETRIES, budget=budget)
             ca = None
         if self.media == "off":
             return PlatformCollector(page, page, fetcher, self.media, None,
                                      personas.persona_for)
         proxy_ca = ca or InterceptionCA(spool / "ca")
+        live_max_seconds = self.limits.live_max_seconds
 
         def yt_dlp(url: str, sink: ExchangeSink) -> MediaOutcome:
             return fetch_media(url, client, sink, proxy_ca, spool, timeout=self.timeout,
-                               personas=personas)
+                               personas=personas, live_max_seconds=live_max_seconds)
 
         others = MediaAwareCollector(page, client, proxy_ca, spool, self.media, self.timeout,
-                                     personas)
+                                     personas, live_max_seconds=live_max_seconds)
         return PlatformCollector(page, others, fetcher, self.media, yt_dlp,
                                  personas.persona_for)

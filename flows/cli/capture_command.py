@@ -12,10 +12,8 @@ from flows.application.capture_request import check_request
 from flows.application.environment import resolve_home
 from flows.cli.capture_options import EVERY_OPTION, add_capture_options, capture_options_from
 from flows.cli.common_options import Commands, add_actor_option
-from flows.cli.output import capture_lines
 from flows.orchestration.local_server.client import run_flow
 
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(commands: Commands) -> None:
@@ -32,9 +30,9 @@ def register(commands: Commands) -> None:
 def capture(home: Path, case_id: str, urls: list[str], options: CaptureOptions, *,
             by: str | None = None) -> int:
     check_request(home, case_id, urls, options)  # a usage error before the server is asked
-    summaries = run_flow(home, "capture", {"case_id": case_id, "urls": urls, "home": str(home),
-                                           "collector": by, **asdict(options)})
-    for line in capture_lines(summaries):
-        print(line)
-    ok = all(s["status"] in ("complete", "partial") for s in summaries)
-    return EXIT_OK if ok else EXIT_FAILED
+    parameters = {name: list(value) if isinstance(value, tuple) else value
+                  for name, value in asdict(options).items()}
+    # Each URL's line is printed by the run itself, as it ends (flows/cli/capture_run.py).
+    return int(run_flow(home, "capture_command", {"case_id": case_id, "urls": urls,
+                                                  "home": str(home), "collector": by,
+                                                  **parameters}))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, get_type_hints
+from typing import Any, get_origin, get_type_hints
 
 from flows.application.capture_options import MEDIA_SETTINGS, MODES, CaptureOptions
 
@@ -33,17 +33,42 @@ DECLARED: dict[str, Declared] = {
     "allow_private": Declared("allow private, loopback, link-local and other non-public "
                               "addresses, refused by default for every request of the "
                               "capture, resources and redirects included"),
-    "user_agent": Declared("User-Agent header to send (default: bearwitness's own)",
+    "allow_host": Declared("allow this one non-public target (HOST, or HOST:PORT for one "
+                           "port) beside the public internet, for every fetcher, redirects "
+                           "and sub-resources included; give it again for another",
+                           metavar="HOST[:PORT]"),
+    "user_agent": Declared("User-Agent header to send, in both modes (default: a current "
+                           "desktop Chrome's, which names no tool); recorded in every capture",
                            metavar="TEXT"),
-    "timeout": Declared("seconds to wait for a connection or for the next bytes: a page that "
-                        "does not answer in time fails, a body that stalls is kept as "
-                        "truncated", metavar="SECONDS"),
+    "timeout": Declared("seconds to wait for a connection, for the next bytes, and for a "
+                        "whole response head: a page that does not answer in time fails, a "
+                        "body that stalls is kept as truncated", metavar="SECONDS"),
+    "response_deadline": Declared("longest one response may take, headers included; a body "
+                                  "still coming then is kept as truncated", metavar="SECONDS"),
+    "capture_deadline": Declared("longest one capture may take (page, resources, browser, "
+                                 "media): what is in flight then is kept as truncated, the "
+                                 "rest is not fetched", metavar="SECONDS"),
+    "max_body_mib": Declared("largest body kept whole, in MiB: a larger one is kept cut, as "
+                             "truncated", metavar="MIB"),
+    "max_capture_mib": Declared("most bytes one capture may receive, in MiB", metavar="MIB"),
+    "max_decoded_mib": Declared("most a body's content coding (gzip, br, ...) may decode to, "
+                                "in MiB, when we read it or hand it to Chromium or yt-dlp: a "
+                                "larger one is kept as sent but cut for the client",
+                                metavar="MIB"),
+    "min_speed": Declared("lowest average speed of a body, in bytes per second over --timeout "
+                          "seconds of waiting for the server, below which the body is kept "
+                          "as truncated (a trickle); 0 for no floor", metavar="BYTES_PER_S"),
+    "live_max_seconds": Declared("longest a live stream is recorded by yt-dlp; the recording "
+                                 "is then cut and the capture says so", metavar="SECONDS"),
     "concurrency": Declared("URLs captured at once; browser captures run one at a time",
                             metavar="N"),
-    "per_domain": Declared("most captures and connections to one domain at once; an "
-                           "existing Prefect limit wins", metavar="N"),
-    "retries": Declared("static mode: tries again on connection errors, HTTP 5xx and 429",
-                        metavar="N"),
+    "per_domain": Declared("most captures and connections to one domain at once, across "
+                           "every capture into this data home; an existing Prefect limit "
+                           "wins", metavar="N"),
+    "slot_wait": Declared("longest a capture waits for a free per-domain slot (saying what "
+                          "it waits for) before it gives up", metavar="SECONDS"),
+    "retries": Declared("tries again on connection errors, HTTP 5xx and 429 (Retry-After "
+                        "honoured), in both modes", metavar="N"),
     "ca_file": Declared("an extra CA certificate (PEM) to trust for upstream TLS; "
                         "verification is never turned off", metavar="PEM"),
     "discovered_via": Declared("the logged online inquiry that found these URLs",
@@ -92,6 +117,9 @@ def add_capture_options(parser: argparse.ArgumentParser, names: Iterable[str],
         elif kind is bool:
             parser.add_argument(flag, dest=name, action="store_true", default=default,
                                 help=text)
+        elif get_origin(kind) is tuple:  # repeated: one value each time it is given
+            parser.add_argument(flag, dest=name, action="append", default=list(default),
+                                metavar=declared.metavar, help=declared.help)
         else:
             parser.add_argument(flag, dest=name, type=kind if kind in (int, float) else str,
                                 default=default, choices=declared.choices,
@@ -100,4 +128,6 @@ def add_capture_options(parser: argparse.ArgumentParser, names: Iterable[str],
 
 def capture_options_from(args: argparse.Namespace) -> CaptureOptions:
     """The CaptureOptions of a command that took every declared option."""
-    return CaptureOptions(**{name: getattr(args, name) for name in EVERY_OPTION})
+    values = {name: getattr(args, name) for name in EVERY_OPTION}
+    values["allow_host"] = tuple(values["allow_host"] or ())
+    return CaptureOptions(**values)

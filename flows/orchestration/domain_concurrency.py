@@ -1,26 +1,26 @@
-"""Per-domain limits through Prefect global concurrency limits, shared by every worker.
+"""The number of capture slots per domain, kept in Prefect where every worker reads it.
 
-Each domain has a limit named `bearwitness-domain-<domain>`, created on first use with the run's
-`per_domain` value; an existing limit is left as the operator set it (`prefect gcl update`).
-Slots are taken with `strict=True`, so a limit that is missing is an error, never a silent
-no-op. A slot is held by a capture lane (collectors/network/domain_limits.py:
-run_in_domain_lanes) while it captures that domain's URLs one after another — one Prefect call
-pair per lane, not per URL or request (measured: acquisitions near the limit wait 1–2 s each);
-inside a worker process the same number also bounds the connections to the domain (resources
-and redirects included) through local semaphores.
+Each domain has a global concurrency limit named `bearwitness-domain-<domain>`, created on
+first use with the run's `per_domain` value; an existing limit is left as the operator set it
+(`prefect gcl update bearwitness-domain-example.org --limit 1`), and every worker follows.
+Only the limit's number is used. Its slots are not taken: a slot taken with
+`concurrency(strict=True)` lives under a lease kept in the memory of the API server, and with
+the CLI's temporary server a killed capture took the lease with it and left the slots taken
+for ever (docs/design.md#measured-prefect: every later capture of that host waited, silently).
+The slots are lock files in the data home instead (collectors/network/capture_slots.py), which
+the kernel frees when their holder dies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, suppress
+from contextlib import suppress
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import (
     GlobalConcurrencyLimitCreate,
     GlobalConcurrencyLimitUpdate,
 )
-from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 from collectors.network.domain_limits import domain_of, limit_name
@@ -46,27 +46,19 @@ def ensure_domain_limits(urls: Iterable[str], per_domain: int) -> dict[str, int]
     return limits
 
 
-def domain_slot(domain: str) -> AbstractContextManager[None]:
-    """Hold one slot of the domain's limit (strict: the limit must exist)."""
-    return concurrency(limit_name(domain), occupy=1, strict=True)
-
-
 class PrefectDomainLimits:
     """Per-domain limits shared by every worker (the capture run's `DomainLimits`)."""
 
     def limits_for(self, urls: list[str], per_domain: int) -> dict[str, int]:
         return ensure_domain_limits(urls, per_domain)
 
-    def slot(self, domain: str) -> AbstractContextManager[None]:
-        return domain_slot(domain)
-
 
 def release_orphaned_domain_slots() -> list[str]:
     """Set the active slots of every per-domain limit back to 0; returns the limits that had
-    any. Only for a server that has just started: Prefect keeps slot leases in the server's
-    memory, so slots taken before a server was killed have no lease left to expire, and would
-    stay taken for good (docs/design.md#measured-prefect). Right after a start no capture can
-    hold a slot yet, so every active slot is such an orphan."""
+    any. Run by a local server that has just started. Captures no longer take these slots
+    (they take lock files), but a data home used by an older version may hold slots whose
+    leases died with the server that kept them (docs/design.md#measured-prefect); right after
+    a start nothing can hold one, so every active slot is such an orphan."""
     released: list[str] = []
     with get_client(sync_client=True) as client:
         offset = 0

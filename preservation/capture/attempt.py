@@ -17,6 +17,7 @@ class CaptureAttempt:
     requested_url: str
     record: CaptureRecord | None  # None: nothing was stored
     error: str | None = None  # why nothing was stored (else the record's own error)
+    interrupted: bool = False  # not started: the run was stopped (SIGINT, SIGTERM) first
 
     @classmethod
     def stored(cls, record: CaptureRecord) -> CaptureAttempt:
@@ -26,9 +27,15 @@ class CaptureAttempt:
     def not_stored(cls, url: str, error: str) -> CaptureAttempt:
         return cls(url, None, error)
 
+    @classmethod
+    def not_started(cls, url: str, why: str) -> CaptureAttempt:
+        return cls(url, None, why, interrupted=True)
+
     @property
     def status(self) -> str:
-        return self.record.status if self.record else "failed"
+        if self.record is not None:
+            return self.record.status
+        return "interrupted" if self.interrupted else "failed"
 
     @property
     def ok(self) -> bool:
@@ -38,7 +45,8 @@ class CaptureAttempt:
         """What a capture run returns per URL (the flow's result; plain JSON for Prefect)."""
         record = self.record
         if record is None:
-            return {"capture_id": None, "requested_url": self.requested_url, "status": "failed",
+            return {"capture_id": None, "requested_url": self.requested_url,
+                    "status": self.status,
                     "final_url": None, "items": 0, "warc": None, "warc_sha256": None,
                     "error": self.error, "retries": 0}
         return {"capture_id": record.capture_id, "requested_url": record.requested_url,

@@ -22,7 +22,7 @@ def capture_line(attempt: CaptureAttempt) -> RunReportLine:
     if record is None:
         return RunReportLine(capture_id=None, case_id=None,
                              requested_url=attempt.requested_url, final_url=None,
-                             status="failed", error=attempt.error, failure=None, items=0,
+                             status=attempt.status, error=attempt.error, failure=None, items=0,
                              warc_path=None, warc_sha256=None, warc_sha512=None, retries=(),
                              stored=False)
     return RunReportLine(capture_id=record.capture_id, case_id=record.case_id,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field
 
 from collectors.collector import CaptureStatus, ResourceProblem
 from collectors.network.retry_policy import RetryNote
@@ -39,10 +41,15 @@ class CapturedItem:
     warc_offset: int
     ip_address: str
     working_copy: str | None = None  # store key of the working copy, when one was extracted
+    # Why the answer breaks HTTP's rules (a NUL in a header, Content-Length values that
+    # disagree): kept whole, but not a complete item (no working copy, no analysis). Left out
+    # of the stored form when None, so that an item of a well-formed answer is stored as it
+    # was before this field existed (stored documents are never re-spelt).
+    malformed: Annotated[str | None, Field(exclude_if=lambda value: value is None)] = None
 
     @property
     def complete(self) -> bool:
-        return self.truncated is None
+        return self.truncated is None and self.malformed is None
 
     def with_working_copy(self, key: str | None) -> CapturedItem:
         return replace(self, working_copy=key)

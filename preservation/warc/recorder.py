@@ -22,6 +22,7 @@ from preservation.warc.records import (
     request_record,
     resource_record,
     response_record,
+    unparsed_answer_record,
 )
 from preservation.warc.writer import LEVEL_STORED, LEVEL_TEXT, RecordLocation, WarcFileWriter
 
@@ -49,7 +50,14 @@ class WarcRecorder:
             self.write(request)
             response = exchange.response
             if response is None:
-                self.unanswered.append((exchange.url, exchange.error or "no answer"))
+                why = exchange.error or "no answer"
+                if exchange.unparsed is not None:
+                    kept = unparsed_answer_record(exchange, exchange.unparsed, self.warcinfo_id,
+                                                  request.record_id)
+                    self.write(kept)
+                    why += (f" (the {exchange.unparsed.length} bytes received are kept as WARC "
+                            f"record {kept.record_id})")
+                self.unanswered.append((exchange.url, why))
                 return
             record = response_record(exchange, response, self.warcinfo_id, request.record_id)
             location = self.write(record)
@@ -60,7 +68,7 @@ class WarcRecorder:
                 http_status=response.status, mime_type=response.content_type,
                 content_encoding=response.header("Content-Encoding"),
                 size_bytes=response.entity_length, sha256=response.entity_sha256,
-                truncated=response.truncated,
+                truncated=response.truncated, malformed=response.malformed,
                 captured_at=exchange.requested_at.isoformat(timespec="microseconds"),
                 warc_record_id=record.record_id, warc_offset=location.offset,
                 ip_address=exchange.ip_address))

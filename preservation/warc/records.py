@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from collectors.http.exchange import HttpExchange, HttpResponse
+from collectors.http.exchange import HttpExchange, HttpResponse, UnparsedAnswer
 from preservation.warc.writer import LEVEL_STORED, LEVEL_TEXT, format_header
 
 _INCOMPRESSIBLE_PREFIXES = ("image/", "video/", "audio/", "font/woff")
@@ -95,6 +95,26 @@ def response_record(exchange: HttpExchange, response: HttpResponse, warcinfo_id:
                           _head_and_file(response.head, response.raw_body_path,
                                          response.raw_body_length),
                           compression_level(response))
+
+
+def unparsed_answer_record(exchange: HttpExchange, answer: UnparsedAnswer, warcinfo_id: str,
+                           concurrent_to: str) -> PreparedRecord:
+    """What a server sent that is not an HTTP response, byte for byte: a `response` record
+    whose Content-Type says it is not `application/http`, so that no reader parses it as HTTP
+    (and replay does not serve it). Why it is not HTTP is in the capture record."""
+    record_id = new_record_id()
+    fields = [
+        ("WARC-Type", "response"), ("WARC-Record-ID", f"<{record_id}>"),
+        ("WARC-Date", warc_date(exchange.requested_at)), ("WARC-Target-URI", exchange.url),
+        ("WARC-IP-Address", exchange.ip_address), ("WARC-Concurrent-To", f"<{concurrent_to}>"),
+        ("WARC-Warcinfo-ID", f"<{warcinfo_id}>"),
+        ("Content-Type", "application/octet-stream"),
+        ("WARC-Block-Digest", "sha256:" + answer.sha256)]
+    if answer.truncated:
+        fields.append(("WARC-Truncated", answer.truncated))
+    fields.append(("Content-Length", str(answer.length)))
+    return PreparedRecord(record_id, format_header(fields),
+                          _head_and_file(b"", answer.path, answer.length), LEVEL_TEXT)
 
 
 def metadata_record(target_uri: str, document: dict[str, Any], at: datetime, warcinfo_id: str,

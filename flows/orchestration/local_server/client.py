@@ -100,6 +100,10 @@ def _run_in_process(job: str, kwargs: dict[str, Any]) -> Any:
         from flows.orchestration.capture_flow import capture
 
         return capture(**kwargs)
+    if job == "capture_command":
+        from flows.cli.capture_run import run_capture
+
+        return run_capture(**kwargs)
     if job == "watch":
         from flows.orchestration.watch_flow import watch
 

@@ -8,7 +8,7 @@ takes seconds (docs/design.md#measured-prefect); a forked child starts with all 
 The runner stays single-threaded until it forks (forking a threaded process can copy a held
 lock into the child): Prefect starts its threads in the child, when the flow runs.
 
-A job is {"job": "capture" | "watch" | "release_orphaned_slots", "kwargs": {...}, "cwd", "env",
+A job is {"job": "capture" | "capture_command" | "watch" | "release_orphaned_slots", "kwargs": {...}, "cwd", "env",
 "umask"}, sent with the caller's stdin, stdout and stderr. The child takes those as its own,
 runs the flow and answers {"pid"} first, then {"result"} or {"error"}. When the caller goes
 away (its end of the socket closes, e.g. it was killed) or asks {"interrupt": true} (Ctrl-C),
@@ -73,6 +73,7 @@ def _warm_up() -> dict[str, Job]:
     import importlib
 
     from collectors.media.collector import recognised_by_site_extractor
+    from flows.cli.capture_run import run_capture
     from flows.orchestration.capture_flow import capture
     from flows.orchestration.domain_concurrency import release_orphaned_domain_slots
     from flows.orchestration.watch_flow import watch
@@ -92,7 +93,7 @@ def _warm_up() -> dict[str, Job]:
     exiftool_version()
     ffmpeg_version()
     _log(f"warmed up in {time.monotonic() - started:.1f} s")
-    return {"capture": capture, "watch": watch,
+    return {"capture": capture, "capture_command": run_capture, "watch": watch,
             "release_orphaned_slots": release_orphaned_domain_slots}
 
 
