@@ -304,7 +304,7 @@ class BrowserCollector:
             viewport={"width": self.viewport[0], "height": self.viewport[1]})
         try:
             if self.cookies:
-                context.add_cookies(self.cookies)  # type: ignore[arg-type] # Playwright's TypedDict
+                context.add_cookies(self.cookies)
             page = context.new_page()
             try:
                 page.goto(url, wait_until="load", timeout=self._time_left_ms())

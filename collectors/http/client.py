@@ -28,8 +28,6 @@ from typing import IO, Protocol
 
 from collectors.errors import (
     CaptureCut,
-    ConnectFailed,
-    FetchTimeout,
     ProtocolError,
     StorageFull,
     TlsRejected,

@@ -17,6 +17,7 @@ Set-Cookie carries no one's session and is kept exactly as received.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 SECRET_REQUEST_HEADERS = ("cookie", "authorization")
@@ -54,7 +55,10 @@ def _redact_head(head: bytes, names: tuple[str, ...]) -> bytes:
     """Replace the values of headers `names` in an HTTP head (request or response line, then
     headers, ending in CRLFCRLF); every other byte stays as it was."""
     text = head.decode("iso-8859-1")
-    lines = text.split("\r\n")
+    # Lines end in CRLF, or in a bare LF (an answer that breaks HTTP's rules is still read,
+    # collectors/http/response_head.py): each line's end is kept as it came.
+    parts = re.split(r"(\r?\n)", text)
+    lines, ends = parts[0::2], parts[1::2]
     changed = False
     for index, line in enumerate(lines[1:], start=1):
         name, sep, value = line.partition(":")
@@ -69,7 +73,10 @@ def _redact_head(head: bytes, names: tuple[str, ...]) -> bytes:
             new = _set_cookie(value)
         lines[index] = f"{name}: {new}"
         changed = True
-    return "\r\n".join(lines).encode("iso-8859-1") if changed else head
+    if not changed:
+        return head
+    return "".join(line + end for line, end in zip(lines, [*ends, ""], strict=True)) \
+        .encode("iso-8859-1")
 
 
 def redact_request(request: bytes) -> bytes:

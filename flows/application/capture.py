@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from catalog.landing import land_capture, land_custody
 from catalog.queries.neighbours import CatalogImages
 from catalog.storage.views import ensure_catalog
-from collectors.errors import BearwitnessError, CaptureCut, StoreError, UsageError
+from collectors.errors import BearwitnessError, CaptureCut, StoreError
 from collectors.http.user_agent import DEFAULT_USER_AGENT
 from collectors.network.addresses import Resolver, system_resolver
 from collectors.network.capture_slots import LockFileSlots

@@ -15,7 +15,6 @@ from flows.cli.common_options import Commands, add_actor_option
 from flows.orchestration.local_server.client import run_flow
 
 
-
 def register(commands: Commands) -> None:
     parser = commands.add_parser("capture", help="capture URLs into a case as WARC evidence")
     parser.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID",

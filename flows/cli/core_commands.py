@@ -4,7 +4,6 @@ prints for a person and returns the exit code."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from catalog.queries.sql import FORMATS as SQL_FORMATS
 from catalog.queries.sql import format_result

@@ -8,12 +8,13 @@ takes seconds (docs/design.md#measured-prefect); a forked child starts with all 
 The runner stays single-threaded until it forks (forking a threaded process can copy a held
 lock into the child): Prefect starts its threads in the child, when the flow runs.
 
-A job is {"job": "capture" | "capture_command" | "watch" | "release_orphaned_slots", "kwargs": {...}, "cwd", "env",
-"umask"}, sent with the caller's stdin, stdout and stderr. The child takes those as its own,
-runs the flow and answers {"pid"} first, then {"result"} or {"error"}. When the caller goes
-away (its end of the socket closes, e.g. it was killed) or asks {"interrupt": true} (Ctrl-C),
-the child gets SIGINT, as the CLI would have: the capture stops the way an interrupted
-capture stops. {"job": "ping"} answers {"pong"} with the runner's pid and its running jobs.
+A job is {"job": "capture" | "capture_command" | "watch" | "release_orphaned_slots",
+"kwargs": {...}, "cwd", "env", "umask"}, sent with the caller's stdin, stdout and stderr. The
+child takes those as its own, runs the flow and answers {"pid"} first, then {"result"} or
+{"error"}. When the caller goes away (its end of the socket closes, e.g. it was killed) or
+asks {"interrupt": true} (Ctrl-C), the child gets SIGINT, as the CLI would have: the capture
+stops the way an interrupted capture stops. {"job": "ping"} answers {"pong"} with the
+runner's pid and its running jobs.
 
 SIGTERM stops the runner from accepting jobs; it exits when its running jobs have ended.
 Children are their own process groups: stopping the runner never kills a capture.
