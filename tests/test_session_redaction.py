@@ -11,7 +11,7 @@ import pytest
 
 from collectors.errors import AddressRefused
 from collectors.http.client import HttpClient
-from collectors.http.redaction import redact_request
+from collectors.http.redaction import redact_request, redact_set_cookie
 from collectors.network.addresses import AddressPolicy, parse_target
 from platform_internet import PlatformInternet
 
@@ -58,6 +58,15 @@ def test_a_request_without_secrets_is_kept_byte_for_byte() -> None:
     request = b"GET / HTTP/1.1\r\nHost: t.me\r\nUser-Agent: x\r\n\r\n"
     assert redact_request(request) is request
     assert redact_request(b"not http") == b"not http"
+
+
+def test_set_cookie_on_bare_lf_lines_is_redacted_and_every_other_byte_kept() -> None:
+    # The client reads heads whose lines end in a bare LF (a hostile source's answer): the
+    # session they renew must not reach the WARC any more than on CRLF lines.
+    head = b"HTTP/1.1 200 OK\nSet-Cookie: sid=SECRET; Path=/\r\nX-Other: kept\n\n"
+    digest = hashlib.sha256(b"SECRET").hexdigest()
+    assert redact_set_cookie(head) == (b"HTTP/1.1 200 OK\nSet-Cookie: sid=<redacted sha256:"
+                                       + digest.encode() + b">; Path=/\r\nX-Other: kept\n\n")
 
 
 @pytest.mark.parametrize(("url", "refused"), [
