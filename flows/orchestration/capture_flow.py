@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.states import Cancelled
 
 from flows.application import capture as job
 from flows.application.capture import CaptureAttempt, CaptureOptions, CaptureRun
@@ -98,7 +99,10 @@ def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = 
         job.land(run, attempts)
         summaries = [attempt.summary() for attempt in attempts]
         control.wrap_up(summaries)
-        return summaries
+        # Recorded in Prefect as what it is, not as a run that completed: the summaries are
+        # the state's data, and the CLI reports them from the wrap-up (flows/cli/capture_run.py).
+        return Cancelled(message=f"capture stopped: {control.stop.reason}",  # type: ignore[return-value]
+                         data=summaries)
     analyse_captured_media(run, attempts)
     report_run(run, attempts)
     timestamp_run(run)
