@@ -22,8 +22,8 @@ from catalog.landing import land_capture, land_custody, reland_capture  # noqa: 
 from catalog.queries.neighbours import CatalogImages  # noqa: E402
 from catalog.queries.sql import locate_item, run_query  # noqa: E402
 from catalog.reports.evidence_report import make_report  # noqa: E402
+from catalog.storage.catalog_file import ensure_catalog  # noqa: E402
 from catalog.storage.segments import segments_dir, write_segment  # noqa: E402
-from catalog.storage.views import ensure_catalog  # noqa: E402
 from flows.application.cases import open_case  # noqa: E402
 from flows.application.environment import open_store  # noqa: E402
 from flows.demo import SiteServer  # noqa: E402

@@ -1,6 +1,6 @@
-"""Perceptual neighbours of images, looked up in the catalog's segments.
+"""Perceptual neighbours of images, looked up in the catalog.
 
-Reads the Parquet segments through an in-memory DuckDB connection (never catalog.duckdb,
+Reads the live snapshot's parts through an in-memory DuckDB connection (never catalog.duckdb,
 which analysts may hold open), one query per batch of probes.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from catalog.storage.segments import segments_dir, write_empty_segment
+from catalog.storage.publishing import ensure_live_snapshot
 from catalog.storage.views import view_statements
 from collectors.errors import CatalogError
 from verification.checks.automated_checks import KnownImage, utc_text
@@ -41,7 +41,7 @@ class CatalogImages:
              max_bits: int) -> dict[str, list[KnownImage]]:
         if not probes:
             return {}
-        write_empty_segment(segments_dir(self.home))
+        ensure_live_snapshot(self.home)
         table = pa.table({"probe": list(probes),
                           "phash": pa.array([h[0] for h in probes.values()], pa.uint64()),
                           "dhash": pa.array([h[1] for h in probes.values()], pa.uint64())})

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from catalog.landing import land_custody
-from catalog.storage.views import ensure_catalog
+from catalog.storage.catalog_file import ensure_catalog
 from flows.application.environment import actor
 from preservation.custody.log import CustodyLog
 from preservation.ids import new_id

@@ -6,21 +6,12 @@ import getpass
 import os
 from pathlib import Path
 
-from collectors.errors import UsageError
+from flows.application.data_home import DEFAULT_HOME, resolve_home
 from preservation.custody.log import Actor
 from preservation.store.evidence_store import EvidenceStore
 from preservation.tool_versions import BEARWITNESS_VERSION
 
-DEFAULT_HOME = "bearwitness-data"
-
-
-def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
-    """--home, else $BEARWITNESS_HOME, else ./bearwitness-data (made absolute)."""
-    chosen = home or os.environ.get("BEARWITNESS_HOME") or DEFAULT_HOME
-    if "://" in str(chosen):
-        raise UsageError(f"data home {chosen!r} is a URL: the evidence store must be a local "
-                         "path or a shared mount today (object storage is not supported yet)")
-    return Path(chosen).expanduser().resolve()
+__all__ = ["DEFAULT_HOME", "actor", "default_actor_name", "open_store", "resolve_home"]
 
 
 def open_store(home: Path) -> EvidenceStore:

@@ -1,18 +1,16 @@
-"""The core commands: case, capture, sql, catalog. Each handler prints for a person and
-returns the exit code."""
+"""The core commands: case and capture. Each handler prints for a person and returns the exit
+code."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
 
-from catalog.queries.sql import FORMATS as SQL_FORMATS
-from catalog.queries.sql import format_result, run_query
-from catalog.storage.rebuild import rebuild_catalog
 from flows.application.capture import CaptureOptions
 from flows.application.cases import attach_document, list_cases, open_case
 from flows.application.environment import open_store, resolve_home
 from flows.cli.capture_options import EVERY_OPTION, add_capture_options, capture_options_from
+from flows.cli.command_index import command_help
 from flows.cli.common_options import Commands, add_actor_option
 from flows.cli.output import add_format_option, capture_lines, listing
 from flows.orchestration.settings import quiet_prefect_defaults
@@ -22,7 +20,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(commands: Commands) -> None:
-    case = commands.add_parser("case", help="create and list cases (investigations)")
+    case = commands.add_parser("case", help=command_help("case"))
     case_commands = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
     new = case_commands.add_parser("new", help="open a case; needed before collecting into it")
     new.add_argument("case_id", metavar="CASE_ID", help="the case's id: letters, digits, "
@@ -47,8 +45,7 @@ def register(commands: Commands) -> None:
     attach.set_defaults(handler=lambda a: case_attach(home(a.home), a.case_id, a.kind, a.file,
                                                       a.by))
 
-    capture_parser = commands.add_parser("capture", help="capture URLs into a case as WARC "
-                                                         "evidence")
+    capture_parser = commands.add_parser("capture", help=command_help("capture"))
     capture_parser.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID",
                                 help="the case to collect into (it must exist)")
     capture_parser.add_argument("urls", nargs="+", metavar="URL", help="the URLs to capture")
@@ -56,20 +53,6 @@ def register(commands: Commands) -> None:
     add_actor_option(capture_parser, "who collects", alias="--collector")
     capture_parser.set_defaults(handler=lambda a: capture(
         home(a.home), a.case_id, a.urls, capture_options_from(a), by=a.by))
-
-    sql_parser = commands.add_parser("sql", help="run read-only SQL on the catalog")
-    sql_parser.add_argument("query", metavar="SQL", help="the query (DuckDB SQL over the "
-                            "catalog's views, docs/catalog.md)")
-    add_format_option(sql_parser, SQL_FORMATS)
-    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format))
-
-    catalog = commands.add_parser("catalog", help="maintain the catalog")
-    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True,
-                                              metavar="ACTION")
-    catalog_commands.add_parser("rebuild", help="recreate every row from the evidence store") \
-        .set_defaults(handler=lambda a: catalog_rebuild(home(a.home)))
-    catalog_commands.add_parser("path", help="print the path of catalog.duckdb") \
-        .set_defaults(handler=lambda a: catalog_path(home(a.home)))
 
 
 def home(option: str | None) -> Path:
@@ -106,19 +89,3 @@ def capture(home: Path, case_id: str, urls: list[str], options: CaptureOptions, 
         print(line)
     ok = all(s["status"] in ("complete", "partial") for s in summaries)
     return EXIT_OK if ok else EXIT_FAILED
-
-
-def sql(home: Path, query: str, fmt: str) -> int:
-    print(format_result(run_query(home, query), fmt))
-    return EXIT_OK
-
-
-def catalog_rebuild(home: Path) -> int:
-    count = rebuild_catalog(home, open_store(home))
-    print(f"catalog rebuilt from the evidence store: {count} segments")
-    return EXIT_OK
-
-
-def catalog_path(home: Path) -> int:
-    print(home / "catalog.duckdb")
-    return EXIT_OK

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from collectors.errors import UsageError
 from flows.application.environment import open_store, resolve_home
+from flows.cli.command_index import command_help
 from flows.cli.common_options import Commands
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +86,7 @@ def replay(home: Path, capture_id: str, port: int) -> int:
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser("replay", help="serve a capture's WACZ locally (pywb) to look at")
+    parser = commands.add_parser("replay", help=command_help("replay"))
     parser.add_argument("capture_id", metavar="CAPTURE_ID", help="the capture to look at")
     parser.add_argument("--port", type=int, default=8090, help="port on 127.0.0.1 (default 8090)")
 

@@ -1,0 +1,88 @@
+"""The catalog's commands: sql, catalog (rebuild, compact, status, path, export) and search.
+
+Every import beyond argparse is inside a handler: `bearwitness sql "SELECT 1"` loads DuckDB
+and the catalog's reader, nothing else (flows/cli/command_index.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flows.cli.command_index import command_help
+from flows.cli.common_options import Commands
+from flows.cli.output import SQL_FORMATS, add_format_option
+
+EXIT_OK = 0
+
+
+def register(commands: Commands) -> None:
+    sql_parser = commands.add_parser("sql", help=command_help("sql"))
+    sql_parser.add_argument("query", metavar="SQL", help="the query (DuckDB SQL over the "
+                            "catalog's views, docs/catalog.md)")
+    add_format_option(sql_parser, SQL_FORMATS)
+    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format))
+
+    catalog = commands.add_parser("catalog", help=command_help("catalog"))
+    actions = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
+    actions.add_parser("rebuild", help="recreate every row from the evidence store") \
+        .set_defaults(handler=lambda a: catalog_rebuild(home(a.home)))
+    compact = actions.add_parser("compact", help="merge the catalog's small parts into larger "
+                                 "ones (what the scheduled compact_catalog flow runs)")
+    compact.add_argument("--full", action="store_true", help="merge every family of segments "
+                         "into as few parts as their size caps allow")
+    compact.set_defaults(handler=lambda a: catalog_compact(home(a.home), a.full))
+    status = actions.add_parser("status", help="the catalog's parts: how many, their rows, "
+                                "files per table")
+    add_format_option(status)
+    status.set_defaults(handler=lambda a: catalog_status(home(a.home), a.format))
+    actions.add_parser("path", help="print the path of catalog.duckdb") \
+        .set_defaults(handler=lambda a: catalog_path(home(a.home)))
+
+
+def home(option: str | None) -> Path:
+    from flows.application.data_home import resolve_home
+
+    return resolve_home(option)
+
+
+def sql(home: Path, query: str, fmt: str) -> int:
+    from catalog.queries.formatting import format_result
+    from catalog.queries.sql import run_query
+
+    print(format_result(run_query(home, query), fmt))
+    return EXIT_OK
+
+
+def catalog_rebuild(home: Path) -> int:
+    from flows.application.catalog import rebuild
+
+    count = rebuild(home)
+    print(f"catalog rebuilt from the evidence store: {count} segments")
+    return EXIT_OK
+
+
+def catalog_compact(home: Path, full: bool) -> int:
+    from flows.application.catalog import compact
+
+    report = compact(home, full=full)
+    print(f"{report.merges} merges of {report.parts_merged} parts ({report.rows_merged} rows); "
+          f"{report.parts_after} parts now; files per table: "
+          f"{max(report.files_by_table.values(), default=0)} at most")
+    return EXIT_OK
+
+
+def catalog_status(home: Path, fmt: str) -> int:
+    from flows.application.catalog import parts
+    from flows.cli.output import listing
+
+    print(listing(("part", "family", "origin", "segments", "rows", "tables"),
+                  ((p.part_id, p.family, p.origin, p.segment_count, p.rows, len(p.tables))
+                   for p in parts(home)), fmt))
+    return EXIT_OK
+
+
+def catalog_path(home: Path) -> int:
+    print(home / "catalog.duckdb")
+    return EXIT_OK
+
+
+__all__ = ["register"]
