@@ -35,8 +35,8 @@ def _quote(text: str) -> str:
 def merge_parts(home: Path, inputs: Sequence[PartInfo], part: IncomingPart, family: str, *,
                 without: Collection[str] = (), origin: str = "compaction") -> PartInfo:
     """Write into `part` every row of `inputs` except those of the segments `without`."""
-    segments = {segment: digest for info in inputs for segment, digest in info.segments.items()
-                if segment not in without}
+    segments = tuple(segment for info in inputs for segment in info.segments
+                     if segment not in without)
     counts: dict[str, int] = {}
     spill = part.path.with_name(f"{part.path.name}.spill")
     try:

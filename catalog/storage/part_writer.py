@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from catalog.schema import TABLES, part_schema
 from catalog.segments import SEGMENT_COLUMN, family_of
-from catalog.storage.parts import IncomingPart, PartInfo, Rows, fingerprint, finish_part, fsync_file
+from catalog.storage.parts import IncomingPart, PartInfo, Rows, finish_part, fsync_file
 from collectors.errors import CatalogError
 
 
@@ -30,8 +30,7 @@ def write_rows_part(part: IncomingPart, family: str, segments: Mapping[str, Rows
             write_table(part.path / f"{table}.parquet",
                         pa.Table.from_pylist(rows, schema=part_schema(table)))
             counts[table] = len(rows)
-    info = PartInfo(part.part_id, family, counts,
-                    {segment: fingerprint(rows) for segment, rows in segments.items()})
+    info = PartInfo(part.part_id, family, counts, tuple(segments))
     finish_part(part, info)
     return info
 
@@ -50,3 +49,23 @@ def write_empty_part(part: IncomingPart) -> PartInfo:
     return info
 
 
+
+
+def write_arrow_part(part: IncomingPart, family: str, tables: Mapping[str, pa.Table]) -> PartInfo:
+    """Write Arrow tables (each with the table's columns and `_segment`) as the part's files."""
+    segments: set[str] = set()
+    counts: dict[str, int] = {}
+    for table, arrow in tables.items():
+        if table not in TABLES:
+            raise CatalogError(f"unknown catalog table: {table}")
+        if arrow.num_rows:
+            arrow = arrow.select(part_schema(table).names).cast(part_schema(table))
+            write_table(part.path / f"{table}.parquet", arrow)
+            counts[table] = arrow.num_rows
+            segments.update(arrow.column(SEGMENT_COLUMN).unique().to_pylist())
+    wrong = sorted(s for s in segments if family_of(s) != family)
+    if wrong:
+        raise CatalogError(f"segments {wrong[:3]} are not of family {family}")
+    info = PartInfo(part.part_id, family, counts, tuple(sorted(segments)))
+    finish_part(part, info)
+    return info

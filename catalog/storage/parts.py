@@ -4,14 +4,13 @@ more segments.
 A part is written whole in `incoming/` (by a writer holding its lock file), fsynced, and only
 then moved into `parts/` by the snapshot that first lists it (catalog/storage/snapshots.py).
 Nothing in `parts/` is ever modified: compaction and re-landing write new parts and retire old
-ones. `part.json` says what the part holds: its family, row counts, and each segment with a
-fingerprint of its rows (what the full-text index and a no-op re-land compare).
+ones. `part.json` says what the part holds: its family, row counts per table, and its
+segments.
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -41,7 +40,7 @@ class PartInfo:
     part_id: str
     family: str
     tables: dict[str, int]  # table → rows
-    segments: dict[str, str] = field(default_factory=dict)  # segment id → fingerprint
+    segments: tuple[str, ...] = ()
     origin: str = "landing"  # landing | compaction | rewrite | empty
     schema: str = field(default_factory=schema_version)  # the schema it was written with
 
@@ -53,31 +52,20 @@ class PartInfo:
         return {"format": PART_FORMAT, "part": self.part_id, "family": self.family,
                 "origin": self.origin, "tables": self.tables, "schema": self.schema,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "segments": self.segments}
+                "segments": list(self.segments)}
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> PartInfo:
         if document.get("format") != PART_FORMAT:
             raise CatalogError(f"not a catalog part: {document.get('format')!r}")
         return cls(part_id=document["part"], family=document["family"],
-                   tables=dict(document["tables"]), segments=dict(document["segments"]),
+                   tables=dict(document["tables"]), segments=tuple(document["segments"]),
                    origin=document.get("origin", "landing"), schema=document.get("schema", ""))
 
 
 def new_part_id(family: str) -> str:
     """Sortable by creation time, unique across writers and machines."""
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{family}-{uuid.uuid4().hex[:8]}"
-
-
-def fingerprint(rows: Rows) -> str:
-    """A digest of a segment's rows: equal rows, equal fingerprint."""
-    digest = hashlib.sha256()
-    for table in sorted(rows):
-        if rows[table]:
-            digest.update(table.encode())
-            digest.update(json.dumps(rows[table], sort_keys=True, default=str,
-                                     ensure_ascii=False).encode())
-    return digest.hexdigest()[:32]
 
 
 @dataclass

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.segments import EMPTY, family_of
 from catalog.storage.compaction import compact_catalog
@@ -28,6 +29,9 @@ from catalog.storage.snapshots import (
     switch,
     writer_locked,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def publish_segments(home: Path, segments: Mapping[str, Rows], *,
@@ -89,3 +93,20 @@ def _switch_replacing(home: Path, stack: ExitStack, replaced: set[str],
         added.insert(0, empty)
     parts = keep + [PartEntry.of(info) for _, info in added]
     return switch(home, current, parts, incoming=[part.path for part, _ in added])
+
+
+def publish_tables(home: Path, family: str, tables: Mapping[str, pa.Table], *,
+                   compact: bool = True) -> Manifest:
+    """Land rows already in Arrow form (each table with its `_segment` column) as one new
+    part. For bulk loads of segments new to the catalog: nothing is replaced."""
+    from catalog.storage.part_writer import write_arrow_part
+
+    with incoming_part(home, family) as part:
+        info = write_arrow_part(part, family, tables)
+        with writer_locked(home):
+            current = live_manifest(home)
+            manifest = switch(home, current, [*current.parts, PartEntry.of(info)],
+                              incoming=[part.path])
+    if compact:
+        compact_catalog(home, inline=True)
+    return manifest

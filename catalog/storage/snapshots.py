@@ -188,7 +188,6 @@ def switch(home: Path, current: Manifest, parts: list[PartEntry],
             if table in entry.tables:
                 target = Path("..", "..", "..", "parts", entry.part_id, f"{table}.parquet")
                 os.symlink(target, build / table / f"{entry.part_id}.parquet")
-        fsync_directory(build / table)
     (build / MANIFEST_FILE).write_text(json.dumps(manifest.document(), indent=1) + "\n")
     fsync_file(build / MANIFEST_FILE)
     fsync_directory(build)

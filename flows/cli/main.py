@@ -35,7 +35,8 @@ class _VersionAction(argparse.Action):
                  values: Any, option_string: str | None = None) -> None:
         from preservation.tool_versions import BEARWITNESS_VERSION
 
-        parser.exit(message=f"bearwitness {BEARWITNESS_VERSION}\n")
+        print(f"bearwitness {BEARWITNESS_VERSION}")
+        parser.exit()
 
 
 def _parser(command: str | None = EVERY_COMMAND) -> argparse.ArgumentParser:
