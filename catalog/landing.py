@@ -24,6 +24,7 @@ from catalog.rows.evidence_rows import (
     custody_rows,
     item_rows,
 )
+from catalog.rows.text_rows import text_rows
 from catalog.rows.verification_rows import (
     assessment_rows,
     case_document_rows,
@@ -55,7 +56,8 @@ def capture_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
     """The capture's evidence rows: its record, items, and the analyses of its working copies."""
     rows: Rows = {"captures": capture_rows(record), "items": item_rows(record),
                   "media_metadata": [], "metadata": [], "perceptual_hashes": [],
-                  "analysis_errors": [], "video_frame_hashes": []}
+                  "analysis_errors": [], "video_frame_hashes": [],
+                  "texts": text_rows(store, record)}
     for item in record.items:
         if not item.working_copy:
             continue

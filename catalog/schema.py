@@ -99,6 +99,11 @@ TABLES: dict[str, pa.Schema] = {
         ("document_id", pa.string()), ("case_id", pa.string()), ("kind", pa.string()),
         ("name", pa.string()), ("path", pa.string()), ("sha256", pa.string()),
         ("size_bytes", pa.int64()), ("added_by", pa.string()), ("added_at", UTC_TIME)]),
+    # Full-text search (catalog/fulltext/): the words of each capture, from the store.
+    "texts": pa.schema([
+        ("item_id", pa.string()), ("capture_id", pa.string()), ("case_id", pa.string()),
+        ("url", pa.string()), ("captured_at", UTC_TIME), ("kind", pa.string()),
+        ("text", pa.string())]),
 }
 
 # How rows are ordered inside a compacted part: Parquet keeps min/max per row group, so a
@@ -121,6 +126,7 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
     "inquiries": ("case_id", "at"),
     "assessments": ("case_id", "at"),
     "case_documents": ("case_id",),
+    "texts": ("case_id", "captured_at"),
 }
 
 

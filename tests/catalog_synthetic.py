@@ -29,6 +29,10 @@ STATUSES = ["unverified"] * 16 + ["in_review"] * 2 + ["verified", "disputed"]
 CHECKS = [("capture_time_vs_publication", "consistent", False),
           ("editing_software", "none", False), ("metadata_stripped", "present", False),
           ("gps", "absent", False), ("near_duplicates", "none", False)]
+# Page words in the scripts the catalog is searched in (a few of each, repeated at random).
+WORDS = ("witness", "shelling", "hospital", "convoy", "Pixel", "checkpoint", "école", "détruite",
+         "témoin", "مدرسة", "مستشفى", "قصف", "شاهد", "лікарня", "обстріл", "свідок", "школа",
+         "ဆေးရုံ", "the", "and", "of", "near", "at", "2026")
 EXTRA_TAGS = [f"EXIF:Tag{n:02d}" for n in range(14)]
 
 
@@ -61,7 +65,7 @@ class Generator:
         source = rng.randrange(self.urls)
         page_url = f"https://site{source % 97}.example/{source}/page.html"
         evidence: Rows = {t: [] for t in ("captures", "items", "media_metadata", "metadata",
-                                          "perceptual_hashes", "video_frame_hashes")}
+                                          "perceptual_hashes", "video_frame_hashes", "texts")}
         verification: Rows = {t: [] for t in ("verification_steps", "automated_findings",
                                               "item_status", "geolocations")}
         evidence["captures"].append({
@@ -108,6 +112,13 @@ class Generator:
                             "item_id": item_id, "sha256": sha256,
                             "frame_time_s": float(second), "algorithm": algorithm,
                             "hash": rng.getrandbits(64)})
+        page = evidence["items"][0]
+        words = " ".join(WORDS[rng.randrange(len(WORDS))] for _ in range(80))
+        for kind, text in (("title", f"Report {source}"), ("page", words)):
+            evidence["texts"].append({
+                "item_id": page["item_id"], "capture_id": capture_id, "case_id": case_id,
+                "url": page_url, "captured_at": page["captured_at"], "kind": kind,
+                "text": text})
         return {capture_id: evidence, f"verification-{capture_id}": verification}
 
     def _image(self, evidence: Rows, verification: Rows, item_id: str, sha256: str,

@@ -37,6 +37,18 @@ def register(commands: Commands) -> None:
     actions.add_parser("path", help="print the path of catalog.duckdb") \
         .set_defaults(handler=lambda a: catalog_path(home(a.home)))
 
+    search_parser = commands.add_parser("search", help=command_help("search"))
+    search_parser.add_argument("query", metavar="QUERY", help="words in any script, accents "
+                               "and case ignored; AND, OR, NOT, -word and \"a phrase\" as in "
+                               "tantivy's query language (words are all required by default)")
+    search_parser.add_argument("--case", dest="case_id", metavar="CASE",
+                               help="only texts of this case")
+    search_parser.add_argument("--limit", type=int, default=20, metavar="N",
+                               help="at most N results, best first (default: 20)")
+    add_format_option(search_parser)
+    search_parser.set_defaults(handler=lambda a: search(home(a.home), a.query, a.case_id,
+                                                        a.limit, a.format))
+
 
 def home(option: str | None) -> Path:
     from flows.application.data_home import resolve_home
@@ -49,6 +61,16 @@ def sql(home: Path, query: str, fmt: str) -> int:
     from catalog.queries.sql import run_query
 
     print(format_result(run_query(home, query), fmt))
+    return EXIT_OK
+
+
+def search(home: Path, query: str, case_id: str | None, limit: int, fmt: str) -> int:
+    from flows.application.catalog import search_texts
+    from flows.cli.output import listing
+
+    print(listing(("captured_at", "case_id", "capture_id", "item_id", "kind", "url", "snippet"),
+                  ((h.captured_at, h.case_id, h.capture_id, h.item_id, h.kind, h.url, h.snippet)
+                   for h in search_texts(home, query, case_id=case_id, limit=limit)), fmt))
     return EXIT_OK
 
 
