@@ -149,10 +149,11 @@ def replicate(base: Path, home: Path, copies: int) -> dict[str, float]:
                 path = str(parts_dir(base) / entry.part_id / f"{table}.parquet")
                 columns = con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * "
                                       "FROM read_parquet(?))", [path]).fetchall()
-                tables[table] = con.execute(
+                literal = path.replace("'", "''")
+                tables[table] = con.sql(
                     "SELECT " + ", ".join(_copied(name, kind, copy, mask)
                                           for name, kind in columns)
-                    + " FROM read_parquet(?)", [path]).fetch_arrow_table()
+                    + f" FROM read_parquet('{literal}')").to_arrow_table()
             seconds, _ = timed(lambda e=entry, t=tables: publish_tables(home, e.family, t,
                                                                           compact=False))
             landing += seconds
@@ -182,8 +183,6 @@ def bench_hashes(count: int) -> None:
 
     print(f"\n== near-duplicates over {count:,} hashes ==", flush=True)
     con = duckdb.connect()
-    for macro in MACROS:
-        con.execute(macro)
     con.execute(f"""CREATE TABLE base AS SELECT i, hash(i, 'seed')::UBIGINT AS h
                     FROM range({count}) t(i)""")
     planted = count // 100
@@ -199,6 +198,9 @@ def bench_hashes(count: int) -> None:
                    'https://example.org/' || item_id AS url,
                    TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(row_number() OVER ())
                    AS captured_at FROM perceptual_hashes""")
+    con.execute("CREATE TABLE video_frame_hashes AS SELECT * FROM perceptual_hashes LIMIT 0")
+    for macro in MACROS:  # after the tables they name
+        con.execute(macro)
     probe = con.execute("SELECT hash FROM perceptual_hashes LIMIT 1 OFFSET 7").fetchone()[0]
     scan = f"""SELECT item_id FROM perceptual_hashes
                WHERE bit_count(xor(hash, {probe}::UBIGINT)) <= 8"""

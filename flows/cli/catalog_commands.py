@@ -37,6 +37,27 @@ def register(commands: Commands) -> None:
     actions.add_parser("path", help="print the path of catalog.duckdb") \
         .set_defaults(handler=lambda a: catalog_path(home(a.home)))
 
+    export = actions.add_parser("export", help="the catalog's tables, or one query's result, "
+                                "as Parquet or CSV files with an export.json of their rows and "
+                                "SHA-256, for other analysis tools")
+    export.add_argument("--out", required=True, metavar="DIR", help="a new directory to write "
+                        "into (an existing file is never replaced)")
+    export.add_argument("--as", dest="file_format", choices=("parquet", "csv", "ftm"),
+                        default="parquet", help="file format (default: parquet); ftm: "
+                        "FollowTheMoney entities, line-delimited JSON in entities.ftm.json, "
+                        "for Aleph-style tools")
+    export.add_argument("--case", dest="case_id", metavar="CASE", help="with --as ftm: only "
+                        "this case's entities")
+    export.add_argument("--table", dest="tables", action="append", metavar="TABLE",
+                        help="only this table (repeatable; default: every table)")
+    export.add_argument("--query", metavar="SQL", help="export this query's result instead, "
+                        "as one file")
+    export.add_argument("--name", default="query", help="the query's file name, without "
+                        "extension (default: query)")
+    export.set_defaults(handler=lambda a: catalog_export(home(a.home), Path(a.out),
+                                                         a.file_format, a.tables, a.query,
+                                                         a.name, a.case_id))
+
     search_parser = commands.add_parser("search", help=command_help("search"))
     search_parser.add_argument("query", metavar="QUERY", help="words in any script, accents "
                                "and case ignored; AND, OR, NOT, -word and \"a phrase\" as in "
@@ -99,6 +120,22 @@ def catalog_status(home: Path, fmt: str) -> int:
     print(listing(("part", "family", "origin", "segments", "rows", "tables"),
                   ((p.part_id, p.family, p.origin, p.segment_count, p.rows, len(p.tables))
                    for p in parts(home)), fmt))
+    return EXIT_OK
+
+
+def catalog_export(home: Path, out: Path, fmt: str, tables: list[str] | None,
+                   query: str | None, name: str, case_id: str | None) -> int:
+    from flows.application.catalog import export_catalog, export_followthemoney
+
+    if fmt == "ftm":
+        path, count = export_followthemoney(home, out, case_id=case_id)
+        print(f"{path}\t{count} entities")
+        return EXIT_OK
+
+    for exported in export_catalog(home, out, fmt=fmt, tables=tables, query=query, name=name,
+                                   case_id=case_id):
+        print(f"{out / exported.name}\t{exported.rows} rows\tsha256:{exported.sha256}")
+    print(f"{out / 'export.json'}")
     return EXIT_OK
 
 
