@@ -8,14 +8,16 @@ keys of that band — a hash join instead of comparing all pairs — and the can
 checked on all 64 bits. Nothing is approximate: the result is every pair within d, and only
 those (tests/test_near_duplicates.py checks it against brute force, adversarial sets included).
 
-The work grows with the number of flips per band (232 at d = 8, 1,562 at d = 10..11 — the
-automated check's 10 bits) and with how many hashes share a band key. Distinct hash values are
+The flips are split between the two sides of the join (meet in the middle, hash_value_pairs), and
+a single probe is expanded by all of them (hash_flips: 232 per band at d = 8). The work grows
+with the flips and with how many hashes share a band key. Distinct hash values are
 searched, then expanded to items, so a thousand copies of one logo cost one value, not a
 million comparisons (the pairs among them are still all returned: they are the answer).
 
 Macros (in catalog.duckdb, and in every connection the pipeline opens on the catalog):
   hamming(a, b)                     differing bits
   hash_bands()                      the three bands: (band, shift, width)
+  hash_masks(bits)                  (band, mask) for every mask of at most `bits` bits
   hash_flips(max_distance)          (band, mask) for every mask of at most d // 3 bits
   hash_value_pairs(table, d)        (algorithm, hash_a, hash_b, distance), hash_a < hash_b,
                                     over the distinct (algorithm, hash) values of `table`
@@ -33,20 +35,45 @@ MACROS = [
     "CREATE MACRO hamming(a, b) AS bit_count(xor(a, b))",
     """CREATE MACRO hash_bands() AS TABLE
        SELECT * FROM (VALUES (0, 0, 21), (1, 21, 21), (2, 42, 22)) t(band, shift, width)""",
-    """CREATE MACRO hash_flips(max_distance) AS TABLE
-       SELECT b.band, t.f::UBIGINT AS mask FROM hash_bands() b, range(0, 1 << 22) t(f)
-       WHERE t.f < (1 << b.width) AND bit_count(t.f) <= max_distance // 3""",
+    # Every mask of at most max_bits bits within each band, built bit by bit (ascending, so
+    # each once): a few hundred rows, where filtering all 2^22 values costs seconds per use.
+    """CREATE MACRO hash_masks(max_bits) AS TABLE
+       WITH RECURSIVE m(band, mask, top, bits) AS (
+         SELECT band, 0::UBIGINT, -1, 0 FROM hash_bands()
+         UNION ALL
+         SELECT m.band, m.mask | (1::UBIGINT << i.i::UBIGINT), i.i, m.bits + 1
+         FROM m JOIN hash_bands() b ON b.band = m.band, range(0, 22) i(i)
+         WHERE i.i > m.top AND i.i < b.width AND m.bits < max_bits)
+       SELECT band, mask FROM m""",
+    "CREATE MACRO hash_flips(max_distance) AS TABLE SELECT * FROM hash_masks(max_distance // 3)",
     """CREATE MACRO hash_keys(hash_table) AS TABLE
        SELECT v.algorithm, v.hash, b.band,
               (v.hash >> b.shift::UBIGINT) & ((1::UBIGINT << b.width::UBIGINT) - 1) AS key
        FROM (SELECT DISTINCT algorithm, hash FROM query_table(hash_table)) v, hash_bands() b""",
+    # Meet in the middle: a band differing in at most f = d // 3 bits is made equal by flipping
+    # at most ceil(f / 2) of those bits on one side and the rest on the other, so each side
+    # expands to few variants (22 per band at d = 8, instead of 232 on one side). The join is
+    # on one UBIGINT — the algorithm's digest, the band and the (flipped) key packed together —
+    # which DuckDB joins several times faster than on three columns; a digest collision only
+    # adds candidates, which the algorithm and 64-bit checks after the join remove. A pair is
+    # found through several variants: DISTINCT.
     """CREATE MACRO hash_value_pairs(hash_table, max_distance) AS TABLE
-       WITH keys AS (SELECT * FROM hash_keys(hash_table))
-       SELECT DISTINCT p.algorithm, p.hash AS hash_a, q.hash AS hash_b,
-              hamming(p.hash, q.hash) AS distance
-       FROM keys p JOIN hash_flips(max_distance) f ON f.band = p.band
-       JOIN keys q ON q.algorithm = p.algorithm AND q.band = p.band AND q.key = xor(p.key, f.mask)
-       WHERE p.hash < q.hash AND hamming(p.hash, q.hash) <= max_distance""",
+       WITH keys AS MATERIALIZED (
+         SELECT algorithm, hash,
+                ((hash(algorithm) >> 40::UBIGINT) << 24::UBIGINT) | (band::UBIGINT << 22::UBIGINT)
+                  | key AS bkey, band
+         FROM hash_keys(hash_table)),
+       lower AS MATERIALIZED (
+         SELECT k.algorithm, k.hash, xor(k.bkey, m.mask) AS bkey FROM keys k
+         JOIN hash_masks((max_distance // 3 + 1) // 2) m ON m.band = k.band),
+       upper AS MATERIALIZED (
+         SELECT k.algorithm, k.hash, xor(k.bkey, m.mask) AS bkey FROM keys k
+         JOIN hash_masks((max_distance // 3) // 2) m ON m.band = k.band)
+       SELECT DISTINCT p.algorithm, least(p.hash, q.hash) AS hash_a,
+              greatest(p.hash, q.hash) AS hash_b, hamming(p.hash, q.hash) AS distance
+       FROM lower p JOIN upper q ON q.bkey = p.bkey
+       WHERE p.algorithm = q.algorithm AND p.hash <> q.hash
+         AND hamming(p.hash, q.hash) <= max_distance""",
     # Items whose hashes of one algorithm are within max_distance: pairs of distinct values,
     # and items sharing one value.
     """CREATE MACRO near_duplicates(max_distance) AS TABLE
