@@ -43,9 +43,10 @@ from verification.media.video_hashes import load_video_document, video_frame_row
 from verification.steps.status import current_policy
 
 
-def latest_analysis(store: EvidenceStore, sha256: str) -> dict[str, Any] | None:
+def latest_analysis(store: EvidenceStore, sha256: str,
+                    working_copy: str | None = None) -> dict[str, Any] | None:
     """The most recent stored analysis of a working copy, or None."""
-    documents = [d for name, d in sorted(store.analyses(sha256).items())
+    documents = [d for name, d in sorted(store.analyses(sha256, working_copy).items())
                  if not name.startswith("video-frames-")]  # those land on their own
     if not documents:
         return None
@@ -61,10 +62,10 @@ def capture_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
     for item in record.items:
         if not item.working_copy:
             continue
-        video = load_video_document(store, item.sha256)
+        video = load_video_document(store, item.sha256, item.working_copy)
         if video is not None:
             rows["video_frame_hashes"] += video_frame_rows(item.item_id, video)
-        analysis = latest_analysis(store, item.sha256)
+        analysis = latest_analysis(store, item.sha256, item.working_copy)
         if analysis is None:
             continue
         for table, table_rows in analysis_rows(item.item_id, analysis).items():
@@ -178,10 +179,19 @@ def land_custody(home: Path, segment_path: Path) -> None:
 
 def store_segments(store: EvidenceStore) -> Iterator[dict[str, Rows]]:
     """Every segment the store gives, a few at a time (what a rebuild lands)."""
+    # An encrypted case whose key is not at hand (or was shredded) lands nothing but its
+    # case row: its records cannot be read, and are never guessed.
+    sealed = set()
     for case in store.cases():
-        yield {f"case-{case.case_id}": {"cases": case_rows(case)},
-               f"records-{case.case_id}": case_record_rows(store, case.case_id)}
-    for record in store.capture_records():
-        yield capture_segments(store, record)
+        segments = {f"case-{case.case_id}": {"cases": case_rows(case)}}
+        if store.readable_case(case.case_id):
+            segments[f"records-{case.case_id}"] = case_record_rows(store, case.case_id)
+        else:
+            sealed.add(case.case_id)
+        yield segments
+    for key in store.capture_record_keys():
+        if key.split("/")[1] in sealed:
+            continue
+        yield capture_segments(store, store.document(CaptureRecord, key))
     for path in store.custody_segments():
         yield {custody_segment(path): custody_segment_rows(path)}

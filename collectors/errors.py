@@ -22,6 +22,8 @@
     │   ├── ObjectExists      write-once: an object is already stored under that name
     │   ├── StorageFull       ENOSPC / EDQUOT while writing
     │   ├── UnreadableRecord  a stored document is not a readable record of its kind
+    │   ├── KeyUnavailable    an encrypted case's objects, and no key here that opens them
+    │   │   └── CaseShredded  the case's keys were destroyed (crypto-shredding)
     │   └── IntegrityError    bytes do not match the hash recorded for them
     │       └── WarcFormatError  a WARC file is torn, malformed or fails its own digests
     ├── TimestampError        the timestamp authority could not be reached or gave no usable token
@@ -118,6 +120,14 @@ class StorageFull(StoreError):
 
 
 class UnreadableRecord(StoreError):
+    pass
+
+
+class KeyUnavailable(StoreError):
+    pass
+
+
+class CaseShredded(KeyUnavailable):
     pass
 
 

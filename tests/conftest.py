@@ -64,3 +64,26 @@ def local_tsa(tmp_path_factory: pytest.TempPathFactory):
 
     with LocalTsa(tmp_path_factory.mktemp("tsa")) as tsa:
         yield tsa
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[object]:
+    """moto's S3 server on 127.0.0.1 (tests/object_storage.py), shared by the session: it
+    starts in about a second, and each test gets a bucket of its own (`s3_home`)."""
+    from object_storage import MotoServer
+
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_home(s3_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """BEARWITNESS_HOME on a fresh object-locked bucket, with the standard AWS variables set
+    for this process and its children, and the local home in this test's tmp_path."""
+    bucket = s3_server.new_bucket()
+    for name, value in s3_server.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BEARWITNESS_LOCAL_HOME", str(tmp_path / "local-home"))
+    url = f"s3://{bucket}/evidence"
+    monkeypatch.setenv("BEARWITNESS_HOME", url)
+    return url

@@ -139,14 +139,15 @@ def test_the_readme_automation_example_is_a_valid_prefect_automation() -> None:
                                          "bearwitness.source.changed"}
 
 
-def test_a_store_url_is_refused_with_a_clear_error() -> None:
+def test_a_store_url_other_than_s3_is_refused_with_a_clear_error() -> None:
     import pytest
 
     from collectors.errors import UsageError
     from flows.application.environment import resolve_home
 
-    with pytest.raises(UsageError, match="not supported yet"):
-        resolve_home("s3://bucket/evidence")
+    for url in ("gs://bucket/evidence", "s3://", "s3://bucket/../x"):
+        with pytest.raises(UsageError, match="s3://bucket"):
+            resolve_home(url)
 
 
 # ---------------------------------------------------------------- references to documents

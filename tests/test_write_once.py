@@ -37,6 +37,10 @@ ALLOWED = {
     ("preservation/store/durable_files.py", "move_new"): "link to a new name, never replacing",
     ("preservation/export/bag.py", "_write"): "new files in the bag, outside the store ('x')",
     ("preservation/export/bag.py", "_write_tag_files"): "the bag's tag files, outside the store",
+    ("preservation/export/bag.py", "_pack_encrypted"):
+        "an encrypted bag: its tar in the private area, then the .tar.age outside the store",
+    ("preservation/export/bag.py", "export_case"):
+        "removes the private-area folder an encrypted bag was built in",
     ("preservation/integrity/repair.py", "_interrupted_capture"): "moves (link) into quarantine",
     ("preservation/integrity/repair.py", "_interrupted_writes"): "moves (link) into quarantine",
     ("preservation/integrity/repair.py", "_cut_open_warc"):
@@ -54,6 +58,37 @@ ALLOWED = {
     ("preservation/warc/wacz.py", "build_wacz"): "the WACZ scratch zip in tmp/, published by copy",
     ("preservation/investigation/watch_lists.py", "save_watch_list"):
         "the watch list: an editable plain file in watch/, configuration, not evidence",
+    ("preservation/custody/object_index.py", "_replace"):
+        "the local copy of the object-storage index (mirror/), a cache, never evidence",
+    ("preservation/custody/object_index.py", "mirror"): "appends to that local copy",
+    ("preservation/integrity/repair.py", "move"):
+        "removes a staged or spooled file once it is stored in quarantine",
+    ("preservation/store/backend.py", "destroy"):
+        "key material only (crypto-shredding), refused for anything else by the store",
+    ("preservation/store/evidence_store.py", "_download"):
+        "a local copy of a stored custody segment (mirror/) or the audit's snapshot",
+    ("preservation/store/evidence_store.py", "custody_snapshot"):
+        "the audit's snapshot folder in the private temporary area",
+    ("preservation/store/evidence_store.py", "drop_staged"):
+        "the staged WARC in tmp/staging/, once stored",
+    ("preservation/store/evidence_store.py", "put_file_keeping_copy"):
+        "moves a just-stored spool file into the private temporary area",
+    ("preservation/store/object_backend.py", "local_file"):
+        "materializes an object into the private temporary area",
+    ("preservation/store/private_area.py", "close"): "the private temporary area, in tmp/",
+    ("preservation/store/private_area.py", "folder"): "the private temporary area, in tmp/",
+    ("preservation/store/private_area.py", "sweep_dead_owners"):
+        "private folders of killed processes, in tmp/",
+    ("preservation/store/private_area.py", "forget"):
+        "this process's plaintext copies in the private area",
+    ("preservation/store/evidence_store.py", "put_working_copy"):
+        "moves the extracted file into the private area as this process's copy",
+    ("preservation/store/sealed_backend.py", "decrypting_reader"):
+        "plaintext decrypted into the private area, unlinked once open",
+    ("preservation/store/sealed_backend.py", "local_file"):
+        "plaintext decrypted into the private area for a tool",
+    ("preservation/store/sealed_backend.py", "put_file"):
+        "the ciphertext written in the private area before it is stored",
 }
 
 

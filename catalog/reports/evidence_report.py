@@ -123,10 +123,10 @@ def make_report(home: Path, store: EvidenceStore, item_id: str, custody: Custody
 def _analysis(store: EvidenceStore, item: CapturedItem) -> dict[str, Any] | None:
     if not item.working_copy:
         return None
-    current = store.analysis(item.sha256, analyser_id())
+    current = store.analysis(item.sha256, analyser_id(), item.working_copy)
     if current is not None:
         return current
-    others = sorted(store.analyses(item.sha256).items())
+    others = sorted(store.analyses(item.sha256, item.working_copy).items())
     return others[-1][1] if others else None
 
 
@@ -170,7 +170,7 @@ def _custody_trail(home: Path, store: EvidenceStore, record: CaptureRecord,
                            "ORDER BY segment", [*sorted(objects), item.item_id]).rows
     events, chains = [], []
     for (segment,) in rows:
-        path = store.custody_dir() / f"{segment}.jsonl"
+        path = store.custody_segment_path(segment)
         if not path.exists():
             chains.append({"segment": segment, "problems": ["segment missing from the store"]})
             continue

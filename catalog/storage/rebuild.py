@@ -61,4 +61,10 @@ def rebuild_catalog(home: Path, store: EvidenceStore) -> int:
         shutil.rmtree(legacy_segments_dir(home), ignore_errors=True)
     compact_catalog(home, full=True, wait=True)
     ensure_catalog(home)
+    # The full-text index is made anew rather than brought up to date: after a case is
+    # shredded, none of its words may stay on disk in deleted-but-not-merged documents.
+    from catalog.fulltext.index import drop_index, sync_index
+
+    drop_index(home)
+    sync_index(home)
     return count

@@ -26,6 +26,7 @@ from collectors.network.domain_limits import (
     run_in_domain_lanes,
 )
 from collectors.network.retry_policy import RetryPolicy
+from flows.application.access import record_access
 from flows.application.collector_factory import MODES, CollectorFactory
 from flows.application.environment import actor, default_actor_name, open_store
 from flows.application.integrity import configured_tsa, run_repair, run_timestamp
@@ -33,7 +34,6 @@ from preservation.capture.attempt import CaptureAttempt
 from preservation.capture.collection import CollectionContext
 from preservation.capture.preserve import capture_url
 from preservation.capture.run_report import build_run_report, capture_line, store_run_report
-from preservation.custody.log import CustodyLog
 from preservation.ids import new_id
 from preservation.records.run_report import RunReport
 from preservation.store.evidence_store import EvidenceStore
@@ -161,8 +161,8 @@ def collect(run: CaptureRun, *, limits: DomainLimits | None = None,
         allow_private=options.allow_private, discovered_via=options.discovered_via,
         notes=factory.notes)
     total = len(run.urls)
-    with CustodyLog(store.custody_dir(), f"{run.run_id}-collect", actor(run.collector),
-                    run_id=run.run_id) as custody, factory as make_collector:
+    with store.custody_log(f"{run.run_id}-collect", actor(run.collector),
+                           run_id=run.run_id) as custody, factory as make_collector:
         def one(index: int, url: str) -> CaptureAttempt:
             number = index + 1
             try:
@@ -207,11 +207,16 @@ def analyse(run: CaptureRun, attempts: list[CaptureAttempt], *, workers: int | N
     automated technical checks of every image item (machine verification steps)."""
     store = run.store
     records = [a.record for a in attempts if a.record is not None]
-    with CustodyLog(store.custody_dir(), f"{run.run_id}-analyse", actor(run.collector),
-                    run_id=run.run_id) as custody:
+    with store.custody_log(f"{run.run_id}-analyse", actor(run.collector),
+                           run_id=run.run_id) as custody:
         count = analyse_media(store, records, custody, workers=workers)
         count += analyse_video_frames(store, records, custody)
         run_automated_checks(store, records, custody, CatalogImages(run.home))
+        copies = [i.working_copy for r in records for i in r.items if i.working_copy]
+        if copies:
+            record_access(custody, f"analysis:{run.run_id}", copies,
+                          "automated technical analysis of working copies",
+                          case_id=run.case_id)
     log.info("analysed %d media working copies", count)
     return count
 
@@ -222,8 +227,8 @@ def report(run: CaptureRun, attempts: list[CaptureAttempt]) -> tuple[RunReport, 
     tools = base_tool_versions() | {"exiftool": exiftool_version()}
     stored = build_run_report(run.run_id, "capture", run.started_at, run.configuration(),
                               tools, [capture_line(a) for a in attempts])
-    with CustodyLog(store.custody_dir(), f"{run.run_id}-report", actor(run.collector),
-                    run_id=run.run_id) as custody:
+    with store.custody_log(f"{run.run_id}-report", actor(run.collector),
+                           run_id=run.run_id) as custody:
         key = store_run_report(store, stored, custody)
     return stored, key
 

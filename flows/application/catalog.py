@@ -19,13 +19,10 @@ if TYPE_CHECKING:
 def rebuild(home: Path) -> int:
     """Every catalog row again from the evidence store alone, and the full-text index from
     them; returns the segments landed."""
-    from catalog.fulltext.index import sync_index
     from catalog.storage.rebuild import rebuild_catalog
     from flows.application.environment import open_store
 
-    count = rebuild_catalog(home, open_store(home))
-    sync_index(home)
-    return count
+    return rebuild_catalog(home, open_store(home))
 
 
 def search_texts(home: Path, query: str, *, case_id: str | None = None,

@@ -21,8 +21,8 @@ def custody_segment(home: Path, store: EvidenceStore, who: str | None, prefix: s
                     ) -> Iterator[CustodyLog]:
     """A new segment `<prefix>-<id>` (or `segment`) for what the block records. A segment that
     recorded nothing is removed by the custody log itself, and nothing is landed."""
-    with CustodyLog(store.custody_dir(), segment or new_id(prefix), actor(who),
-                    run_id=run_id) as custody:
+    with store.custody_log(segment or new_id(prefix), actor(who),
+                           run_id=run_id) as custody:
         yield custody
     land_segment(home, custody)
 

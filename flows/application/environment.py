@@ -1,4 +1,12 @@
-"""Where the data lives and who acts: resolved once per command or flow run."""
+"""Where the data lives and who acts: resolved once per command or flow run.
+
+The data home is a local path (the evidence store, the catalog), or `s3://bucket/prefix`: the
+evidence store in object storage, shared by every machine, with this machine's own part — the
+catalog, the custody segments being written, `tmp/` — in a local home
+($BEARWITNESS_LOCAL_HOME, else `~/.local/share/bearwitness/s3/<bucket>/<prefix>`). The local
+home remembers its bucket in `object-store.json`, so that a flow handed the local path opens
+the same store, and a local home is never used for two buckets.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +14,46 @@ import getpass
 import os
 from pathlib import Path
 
-from flows.application.data_home import DEFAULT_HOME, resolve_home
+from flows.application.data_home import (
+    DEFAULT_HOME,
+    LOCAL_HOME_VARIABLE,
+    bound_location,
+    resolve_home,
+)
 from preservation.custody.log import Actor
+from preservation.store.backend import LocalDirectory, StoreBackend
 from preservation.store.evidence_store import EvidenceStore
+from preservation.store.private_area import PrivateArea
+from preservation.store.protections import CaseProtections
+from preservation.store.sealed_backend import SealedBackend
 from preservation.tool_versions import BEARWITNESS_VERSION
 
-__all__ = ["DEFAULT_HOME", "actor", "default_actor_name", "open_store", "resolve_home"]
+__all__ = ["DEFAULT_HOME", "LOCAL_HOME_VARIABLE", "actor", "bound_location",
+           "default_actor_name", "open_store", "resolve_home"]
 
 
 def open_store(home: Path) -> EvidenceStore:
+    """The evidence store of a data home: its backend (the local folder, or the bucket the
+    home belongs to), each case's protection (retention, encryption) over it."""
     root = home / "store"
     root.mkdir(parents=True, exist_ok=True)
-    return EvidenceStore(root)
+    location = bound_location(home)
+    private = PrivateArea.for_dir(root / "tmp")
+    objects = None
+    base: StoreBackend
+    if location is None:
+        base = LocalDirectory(root)
+    else:
+        # boto3 only for a home in a bucket: a local one (and `sql`) need not import it.
+        from preservation.store.object_backend import ObjectStorageBackend, make_client
+
+        base = objects = ObjectStorageBackend(make_client(), location, private)
+    protections = CaseProtections(base)
+    if objects is not None:
+        objects.retention_for = protections.retention_for
+    sealed = SealedBackend(base, private, protections)
+    return EvidenceStore(root, sealed, objects=objects, private=private,
+                         stored_form=sealed.stored_form)
 
 
 def default_actor_name() -> str:

@@ -12,7 +12,6 @@ from pathlib import Path
 from catalog.landing import land_custody
 from catalog.storage.catalog_file import ensure_catalog
 from flows.application.environment import actor
-from preservation.custody.log import CustodyLog
 from preservation.export.bag import ExportedBag, export_case
 from preservation.ids import new_id
 from preservation.integrity.audit import AuditReport, Progress, audit_store, record_fixity
@@ -52,7 +51,7 @@ def run_audit(home: Path, store: EvidenceStore, who: str, *, case_id: str | None
     report = audit_store(store, case_id=case_id, progress=progress,
                          tsa_trust=tsa_trust_file(tsa_ca))
     segment = new_id("audit")
-    with CustodyLog(store.custody_dir(), segment, actor(who)) as custody:
+    with store.custody_log(segment, actor(who)) as custody:
         record_fixity(report, custody)
     _land(home, store, segment)
     return report
@@ -76,12 +75,12 @@ def run_timestamp(home: Path, store: EvidenceStore, who: str, tsa: Tsa, *,
 
 
 def run_export(home: Path, store: EvidenceStore, who: str, case_id: str, out: Path, *,
-               items: list[str] | None = None, organization: str | None = None
-               ) -> ExportedBag:
+               items: list[str] | None = None, organization: str | None = None,
+               encrypt_to: list[str] | None = None) -> ExportedBag:
     segment = new_id("export")
-    with CustodyLog(store.custody_dir(), segment, actor(who)) as custody:
+    with store.custody_log(segment, actor(who)) as custody:
         bag = export_case(store, case_id, out, custody, items=items,
                           organization=organization or os.environ.get(ORGANIZATION_VARIABLE)
-                          or who)
+                          or who, encrypt_to=encrypt_to)
     _land(home, store, segment)
     return bag

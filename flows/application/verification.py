@@ -14,11 +14,13 @@ from catalog.queries.sql import locate_item
 from catalog.reports.evidence_report import StoredReport, make_report
 from catalog.storage.catalog_file import ensure_catalog
 from collectors.errors import UnknownRecord
+from flows.application.access import record_access
 from flows.application.custody_runs import custody_segment
 from flows.application.environment import open_store
 from preservation.hashing import file_sha256
 from preservation.records.capture import CapturedItem, CaptureRecord
 from preservation.records.step import VerificationStep
+from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 from verification.steps.recording import (
     ItemResolver,
@@ -117,6 +119,11 @@ def write_report(home: Path, item_id: str, *, by: str | None = None,
     store = open_store(home)
     with custody_segment(home, store, by, "report") as custody:
         stored = make_report(home, store, item_id, custody)
+        record, _ = find_item(home, item_id)
+        read = [record.warc.path, layout.capture_record_key(record.case_id, record.capture_id)]
+        read += [i.working_copy for i in record.items if i.working_copy]
+        record_access(custody, stored.report_id, read, f"evidence report of item {item_id}",
+                      case_id=stored.case_id, item_id=item_id)
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(stored.path, out)

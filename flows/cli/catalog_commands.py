@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flows.cli.command_index import command_help
-from flows.cli.common_options import Commands
+from flows.cli.common_options import Commands, add_actor_option
 from flows.cli.output import SQL_FORMATS, add_format_option
 
 EXIT_OK = 0
@@ -19,7 +19,8 @@ def register(commands: Commands) -> None:
     sql_parser.add_argument("query", metavar="SQL", help="the query (DuckDB SQL over the "
                             "catalog's views, docs/catalog.md)")
     add_format_option(sql_parser, SQL_FORMATS)
-    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format))
+    add_actor_option(sql_parser, "who asks (recorded when the catalog holds encrypted cases)")
+    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format, a.by))
 
     catalog = commands.add_parser("catalog", help=command_help("catalog"))
     actions = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
@@ -77,11 +78,11 @@ def home(option: str | None) -> Path:
     return resolve_home(option)
 
 
-def sql(home: Path, query: str, fmt: str) -> int:
+def sql(home: Path, query: str, fmt: str, by: str | None = None) -> int:
     from catalog.queries.formatting import format_result
-    from catalog.queries.sql import run_query
+    from flows.application.access import query_catalog
 
-    print(format_result(run_query(home, query), fmt))
+    print(format_result(query_catalog(home, query, by=by), fmt))
     return EXIT_OK
 
 

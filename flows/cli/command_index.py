@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("flows.cli.verify_commands", "write an item's evidence report (HTML)"),
     "verify": ("flows.cli.verify_commands", "analysts' verification steps and item status"),
     "inquiry": ("flows.cli.verify_commands", "the online inquiry log: searches run"),
+    "keys": ("flows.cli.key_commands", "key holders of an encrypted case"),
     "demo": ("flows.cli.demo_command", "capture the bundled demo site end to end"),
 }
 

@@ -12,10 +12,14 @@ Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 HOME_HELP = ("data home holding the evidence store and catalog.duckdb (default: "
              "$BEARWITNESS_HOME, else ./bearwitness-data); accepted before or after the command")
 ACTOR_DEFAULT = "$BEARWITNESS_COLLECTOR, else the login name"
+IDENTITY_HELP = ("age identity file (AGE-SECRET-KEY-1…, as age-keygen writes) of a key holder, "
+                 "to read encrypted cases (default: $BEARWITNESS_IDENTITY); accepted before or "
+                 "after the command")
 
 
 def add_home_option(parser: argparse.ArgumentParser, default: str | None) -> None:
     parser.add_argument("--home", metavar="DIR", default=default, help=HOME_HELP)
+    parser.add_argument("--identity", metavar="FILE", default=default, help=IDENTITY_HELP)
 
 
 # Each command's parser parses into a namespace of its own, copied over the top-level one

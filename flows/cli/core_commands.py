@@ -12,9 +12,11 @@ from flows.application.environment import open_store, resolve_home
 from flows.cli.capture_options import EVERY_OPTION, add_capture_options, capture_options_from
 from flows.cli.command_index import command_help
 from flows.cli.common_options import Commands, add_actor_option
+from flows.cli.key_commands import add_protection_options, key_holders_from, register_shred
 from flows.cli.output import add_format_option, capture_lines, listing
 from flows.orchestration.settings import quiet_prefect_defaults
 from preservation.investigation.case_documents import CASE_DOCUMENT_KINDS
+from preservation.store.retention import parse_retention
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -27,9 +29,10 @@ def register(commands: Commands) -> None:
                      "'.', '_' and '-'")
     new.add_argument("--title", required=True, help="what the case is about")
     new.add_argument("--description", help="a longer description")
+    add_protection_options(new)
     add_actor_option(new, "who opens it", alias="--collector")
     new.set_defaults(handler=lambda a: case_new(home(a.home), a.case_id, a.title, a.description,
-                                                a.by))
+                                                a.by, a.retention, a.encrypt_for))
     listing_parser = case_commands.add_parser("list", help="list cases")
     add_format_option(listing_parser)
     listing_parser.set_defaults(handler=lambda a: case_list(home(a.home), a.format))
@@ -44,6 +47,7 @@ def register(commands: Commands) -> None:
     add_actor_option(attach, "who adds it")
     attach.set_defaults(handler=lambda a: case_attach(home(a.home), a.case_id, a.kind, a.file,
                                                       a.by))
+    register_shred(case_commands)
 
     capture_parser = commands.add_parser("capture", help=command_help("capture"))
     capture_parser.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID",
@@ -60,9 +64,16 @@ def home(option: str | None) -> Path:
 
 
 def case_new(home: Path, case_id: str, title: str, description: str | None,
-             by: str | None) -> int:
-    case = open_case(home, case_id, title, by=by, description=description)
-    print(f"case {case_id} opened: {case.title} (store: {open_store(home).local_root})")
+             by: str | None, retention: str | None = None,
+             encrypt_for: list[str] | None = None) -> int:
+    holders = key_holders_from(encrypt_for or [])
+    case = open_case(home, case_id, title, by=by, description=description,
+                     retention=parse_retention(retention) if retention else None,
+                     key_holders=holders)
+    store = open_store(home)
+    print(f"case {case_id} opened: {case.title} (store: {store.location})")
+    if holders:
+        print(f"  encrypted at rest; key holders: {', '.join(sorted(holders))}")
     return EXIT_OK
 
 

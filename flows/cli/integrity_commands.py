@@ -57,9 +57,14 @@ def register(commands: Commands) -> None:
                         help="only these captures (capture ids, item ids or item sha256)")
     export.add_argument("--organization", help="Source-Organization in bag-info.txt (default: "
                         "$BEARWITNESS_ORGANIZATION, else the name of --by)")
+    export.add_argument("--encrypt-to", action="append", metavar="AGE_PUBLIC_KEY",
+                        help="write the bag as one file encrypted for this recipient's age "
+                             "public key (age1…), repeat for more; default: a plaintext bag. "
+                             "The custody log records which")
     add_actor_option(export, "who exports", alias="--collector")
     export.set_defaults(handler=lambda a: export_command(
-        resolve_home(a.home), a.case_id, Path(a.out), a.items, a.organization, a.by))
+        resolve_home(a.home), a.case_id, Path(a.out), a.items, a.organization, a.by,
+        a.encrypt_to))
 
 class _ProgressPrinter:
     """Progress on stderr at most every two seconds, so long audits show they are alive."""
@@ -121,11 +126,17 @@ def timestamp_command(home: Path, url: str | None, ca_file: str | None,
 
 
 def export_command(home: Path, case_id: str, out: Path, items: list[str] | None,
-                   organization: str | None, by: str | None) -> int:
+                   organization: str | None, by: str | None,
+                   encrypt_to: list[str] | None = None) -> int:
     check_id("case id", case_id)
     bag = run_export(home, open_store(home), by or default_actor_name(), case_id,
-                     out.resolve(), items=items, organization=organization)
+                     out.resolve(), items=items, organization=organization,
+                     encrypt_to=encrypt_to)
     print(f"bag {bag.external_identifier} written to {bag.path}: {len(bag.captures)} captures, "
           f"{bag.payload_files} files, {bag.payload_bytes / 1e6:.1f} MB")
-    print(f"check it anywhere with: python3 {bag.path / 'verify_bag.py'} {bag.path}")
+    if bag.encrypted_for:
+        print(f"encrypted for {len(bag.encrypted_for)} recipient(s); open it with: "
+              f"age -d -i KEY {bag.path} | tar x")
+    else:
+        print(f"check it anywhere with: python3 {bag.path / 'verify_bag.py'} {bag.path}")
     return EXIT_OK

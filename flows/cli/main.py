@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from collectors.errors import BearwitnessError, UsageError
+from collectors.errors import BearwitnessError, KeyUnavailable, UsageError
 from flows.cli.command_index import COMMANDS
 from flows.cli.common_options import CommandParser, add_home_option
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EVERY_COMMAND = "*"
+_VALUED_OPTIONS = ("--home", "--identity")  # flows/cli/common_options.py: before the command
 
 
 class _VersionAction(argparse.Action):
@@ -65,10 +68,11 @@ def _parser(command: str | None = EVERY_COMMAND) -> argparse.ArgumentParser:
 
 
 def command_named(argv: Sequence[str]) -> str | None:
-    """The command `argv` runs: its first word that is neither an option nor --home's value."""
+    """The command `argv` runs: its first word that is neither an option nor the value of one
+    of the options every command takes."""
     words = iter(argv)
     for word in words:
-        if word == "--home":
+        if word in _VALUED_OPTIONS:
             next(words, None)
         elif not word.startswith("-"):
             return word
@@ -78,9 +82,14 @@ def command_named(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     args = _parser(command_named(arguments)).parse_args(arguments)
+    if getattr(args, "identity", None):
+        from preservation.encryption.case_keys import IDENTITY_VARIABLE
+
+        # Read where the store is opened, in this process and the flows it runs.
+        os.environ[IDENTITY_VARIABLE] = str(Path(args.identity).resolve())
     try:
         return int(args.handler(args))
-    except UsageError as exc:
+    except (UsageError, KeyUnavailable) as exc:
         print(f"bearwitness: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BearwitnessError as exc:

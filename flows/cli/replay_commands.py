@@ -13,9 +13,10 @@ import zipfile
 from pathlib import Path
 
 from collectors.errors import UsageError
-from flows.application.environment import open_store, resolve_home
+from flows.application.access import wacz_for_replay
+from flows.application.environment import resolve_home
 from flows.cli.command_index import command_help
-from flows.cli.common_options import Commands
+from flows.cli.common_options import Commands, add_actor_option
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = "capture"
@@ -35,12 +36,8 @@ def find_wayback() -> Path:
                      "set BEARWITNESS_PYWB to a wayback executable")
 
 
-def find_wacz(home: Path, capture_id: str) -> Path:
-    store = open_store(home)
-    key = store.wacz_key(capture_id) if "/" not in capture_id else None
-    if key is None:
-        raise UsageError(f"no WACZ for capture {capture_id!r} in {store.local_root}")
-    return store.local_file(key)
+def find_wacz(home: Path, capture_id: str, by: str | None = None) -> Path:
+    return wacz_for_replay(home, capture_id, by=by)
 
 
 def prepare_collection(wacz: Path, directory: Path) -> Path:
@@ -71,8 +68,8 @@ def start_replay(wacz: Path, directory: Path, port: int) -> subprocess.Popen[byt
                             cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def replay(home: Path, capture_id: str, port: int) -> int:
-    wacz = find_wacz(home, capture_id)
+def replay(home: Path, capture_id: str, port: int, by: str | None = None) -> int:
+    wacz = find_wacz(home, capture_id, by)
     with tempfile.TemporaryDirectory(prefix="bearwitness-replay-") as directory:
         process = start_replay(wacz, Path(directory), port)
         print(f"replaying {wacz.name}: http://127.0.0.1:{port}/{COLLECTION}/*/  "
@@ -89,8 +86,9 @@ def register(commands: Commands) -> None:
     parser = commands.add_parser("replay", help=command_help("replay"))
     parser.add_argument("capture_id", metavar="CAPTURE_ID", help="the capture to look at")
     parser.add_argument("--port", type=int, default=8090, help="port on 127.0.0.1 (default 8090)")
+    add_actor_option(parser, "who looks at it (the access is recorded)")
 
     def handler(args: argparse.Namespace) -> int:
-        return replay(resolve_home(args.home), args.capture_id, args.port)
+        return replay(resolve_home(args.home), args.capture_id, args.port, args.by)
 
     parser.set_defaults(handler=handler)

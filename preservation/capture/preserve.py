@@ -99,9 +99,16 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
     warc = WarcReference(path=layout.warc_key(case_id, capture_id), size=collected.closed.size,
                          sha256=collected.closed.sha256, sha512=collected.closed.sha512,
                          records=collected.closed.records)
-    _record_warc(custody, case_id, capture_id, url, collector.mode, collected.result, warc)
     try:
-        working = _extract_working_copies(store, collected.closed, collected.recorder.items, spool)
+        store.commit_staged(warc.path)  # written in staging unless the store is local
+    except BaseException:
+        store.remove_spool(capture_id)
+        raise
+    _record_warc(custody, case_id, capture_id, url, collector.mode, collected.result, warc,
+                 sealed=store.is_sealed_case(case_id))
+    try:
+        working = _extract_working_copies(store, case_id, collected.closed,
+                                          collected.recorder.items, spool)
     finally:
         store.remove_spool(capture_id)
     for sha256, key in working.items():
@@ -121,6 +128,7 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
     key = store.put_document(layout.capture_record_key(case_id, capture_id), record)
     custody.record("store", capture_id, case_id=case_id, object_path=key,
                    sha256=f"sha256:{store.sha256(key)}", purpose="capture record")
+    store.drop_staged(warc.path)
     return CaptureOutcome(record, {sha: store.local_file(k) for sha, k in working.items()})
 
 
@@ -257,7 +265,7 @@ def _warcinfo_fields(case_id: str, context: CollectionContext) -> dict[str, str]
     }
 
 
-def _extract_working_copies(store: EvidenceStore, closed: ClosedWarc,
+def _extract_working_copies(store: EvidenceStore, case_id: str, closed: ClosedWarc,
                             items: list[CapturedItem], spool: Path) -> dict[str, str]:
     """Read each complete payload back out of the closed WARC (which also proves the file
     reads back with verified digests) into the content-addressed working area. Returns
@@ -275,18 +283,21 @@ def _extract_working_copies(store: EvidenceStore, closed: ClosedWarc,
         if extracted.sha256 != item.sha256:
             raise IntegrityError(f"{closed.path} at offset {item.warc_offset}: payload reads back "
                                  f"as sha256:{extracted.sha256}, recorded sha256:{item.sha256}")
-        key, _ = store.put_working_copy(item.sha256, temporary)
+        key, _ = store.put_working_copy(item.sha256, temporary, case_id=case_id)
         temporary.unlink(missing_ok=True)
         working[item.sha256] = key
     return working
 
 
 def _record_warc(custody: CustodyLog, case_id: str, capture_id: str, url: str, mode: str,
-                 result: CollectorResult, warc: WarcReference) -> None:
+                 result: CollectorResult, warc: WarcReference, *, sealed: bool) -> None:
+    # The custody log is not encrypted: for an encrypted case the URLs stay in its sealed
+    # capture record.
     custody.record("collect", capture_id, case_id=case_id, sha256=f"sha256:{warc.sha256}",
-                   purpose=f"capture of {url}",
-                   details={"status": result.status, "final_url": result.final_url,
-                            "mode": mode})
+                   purpose="capture (URL sealed in the capture record)" if sealed
+                   else f"capture of {url}",
+                   details={"status": result.status, "mode": mode}
+                   | ({} if sealed else {"final_url": result.final_url}))
     custody.record("store", capture_id, case_id=case_id, object_path=warc.path,
                    sha256=f"sha256:{warc.sha256}", sha512=f"sha512:{warc.sha512}",
                    purpose="evidentiary copy (WARC)", details={"size": warc.size,

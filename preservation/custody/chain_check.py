@@ -3,6 +3,7 @@ that the two agree (no segment missing, smuggled in, truncated or changed after 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,15 +30,21 @@ class CustodyState:
     segments: int
     live_segments: frozenset[str]  # still being written by a live process
     problems: tuple[AuditProblem, ...]
+    # Shared stores: segments opened (name → when) but neither sealed nor stored yet, which a
+    # writer on another machine holds — or held, if that machine died (its `repair` seals them).
+    elsewhere: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def by_action(self, *actions: str) -> Iterator[dict[str, Any]]:
         return (e for e in self.events if e.get("action") in actions)
 
 
-def check_custody(custody_dir: Path, on_disk: list[Path]) -> CustodyState:
+def check_custody(custody_dir: Path, on_disk: list[Path], *,
+                  shared: bool = False) -> CustodyState:
     """Read and check every segment (`on_disk`: the segment files the store lists) and the
     index; nothing is written. Events stay the stored mappings: a tampered event must be
-    reported, not refused as unreadable, and its hash covers exactly what was written."""
+    reported, not refused as unreadable, and its hash covers exactly what was written.
+    `shared`: object storage, where a segment reaches the store only when it is sealed, so a
+    listed segment that is unsealed and absent is being written elsewhere, not missing."""
     index = load_index(custody_dir)
     index_name = f"custody/{INDEX_DIR}/{INDEX_FILE}"
     problems = [AuditProblem(INDEX_CHAIN, index_name, text) for text in index.problems]
@@ -78,11 +85,16 @@ def check_custody(custody_dir: Path, on_disk: list[Path]) -> CustodyState:
                                              "the seal in the index", expected=str(want),
                                              found=str(found)))
     present = {p.stem for p in on_disk}
+    elsewhere: dict[str, str] = {}
     for name in sorted(set(index.segments) - present):
+        if shared and index.segments[name].seal is None:
+            elsewhere[name] = str(index.segments[name].opened.get("at"))
+            continue
         problems.append(AuditProblem(MISSING_SEGMENT, f"custody/{name}.jsonl",
                                      "listed in the segment index but not in the store"))
     problems += _duplicate_event_ids(events)
-    return CustodyState(tuple(events), index, len(on_disk), frozenset(live), tuple(problems))
+    return CustodyState(tuple(events), index, len(on_disk), frozenset(live), tuple(problems),
+                        elsewhere)
 
 
 def _events(path: Path, name: str, problems: list[AuditProblem],

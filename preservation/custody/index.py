@@ -13,6 +13,10 @@ Parallel writers share this one file, so each append happens under an exclusive 
 and reads the previous entry's hash under that lock. An entry is one small `os.write`; a
 torn last line (a crash of the machine mid-write) is moved aside to
 `segments.jsonl.torn-<time>` by the next writer, never silently dropped.
+
+On object storage, where writers on several machines share no lock, the same chain is one
+write-once object per entry (preservation/custody/object_index.py); both are a
+`SegmentIndex`, and readers see either as this file (the object index is mirrored into it).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from collectors.errors import IntegrityError
 from preservation.hashing import canonical_json, self_hash
@@ -36,6 +40,30 @@ INDEX_FILE = "segments.jsonl"
 _TAIL_WINDOW = 64 * 1024
 
 EntryKind = Literal["open", "seal"]
+
+
+class SegmentIndex(Protocol):
+    def append(self, kind: EntryKind, segment: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Append one chained entry; durable when it returns."""
+
+
+class FileIndex:
+    """The index as one local file (a local store or a POSIX shared mount)."""
+
+    def __init__(self, custody_dir: Path) -> None:
+        self.custody_dir = custody_dir
+
+    def append(self, kind: EntryKind, segment: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return append_entry(self.custody_dir, kind, segment, fields)
+
+
+def new_entry(previous: dict[str, Any] | None, kind: EntryKind, segment: str,
+              fields: dict[str, Any]) -> dict[str, Any]:
+    entry = {"format": INDEX_FORMAT, "seq": 0 if previous is None else previous["seq"] + 1,
+             "at": utc_now(), "kind": kind, "segment": segment, **fields,
+             "prev_hash": None if previous is None else previous["entry_hash"]}
+    entry["entry_hash"] = entry_hash(entry)
+    return entry
 
 
 def entry_hash(entry: dict[str, Any]) -> str:
@@ -62,10 +90,7 @@ def append_entry(custody_dir: Path, kind: EntryKind, segment: str,
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         previous = _last_entry(fd, path)
-        entry = {"format": INDEX_FORMAT, "seq": 0 if previous is None else previous["seq"] + 1,
-                 "at": utc_now(), "kind": kind, "segment": segment, **fields,
-                 "prev_hash": None if previous is None else previous["entry_hash"]}
-        entry["entry_hash"] = entry_hash(entry)
+        entry = new_entry(previous, kind, segment, fields)
         line = canonical_json(entry) + b"\n"
         try:
             _write_all(fd, line)

@@ -9,6 +9,12 @@ canonical JSON (sorted keys, no whitespace) without the `event_hash` field; the 
 segment has `prev_hash` null. Changing, removing
 or reordering any event breaks the chain, which `verify_segment` detects. Fields beyond the
 ones below can be added later without breaking old segments: the hash covers whatever is there.
+
+The segment is always written on this machine. On object storage the store gives the log two
+more things (EvidenceStore.custody_log): the shared index (preservation/custody/
+object_index.py) and `publish`, which stores the finished segment write-once in the bucket
+before it is sealed; and, for encrypted cases, `stored_form`, which adds the stored
+ciphertext's hash to each event that records an object (`details.stored`).
 """
 
 from __future__ import annotations
@@ -19,19 +25,26 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from collectors.errors import IntegrityError, ObjectExists, StoreError
-from preservation.custody.index import append_entry
+from preservation.custody.index import FileIndex, SegmentIndex
 from preservation.hashing import canonical_json, self_hash
-from preservation.records.custody_event import CUSTODY_FORMAT, CustodyAction, CustodyEvent
+from preservation.records.custody_event import (
+    CUSTODY_FORMAT,
+    STORING_ACTIONS,
+    CustodyAction,
+    CustodyEvent,
+)
 from preservation.store.durable_files import READ_ONLY, storage_error
 
 FORMAT = CUSTODY_FORMAT
+Publish = Callable[[Path], None]
+StoredForm = Callable[[str], dict[str, Any] | None]
 
 
 def event_hash(event: dict[str, Any]) -> str:
@@ -55,9 +68,14 @@ class CustodyLog:
     ("timestamp")."""
 
     def __init__(self, directory: Path, segment: str, actor: Actor, *,
-                 run_id: str | None = None, segment_kind: str = "run") -> None:
+                 run_id: str | None = None, segment_kind: str = "run",
+                 index: SegmentIndex | None = None, publish: Publish | None = None,
+                 stored_form: StoredForm | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
+        self.index: SegmentIndex = index or FileIndex(directory)
+        self._publish = publish
+        self._stored_form = stored_form
         self.path = directory / f"{segment}.jsonl"
         self.segment = segment
         self.actor = actor
@@ -84,7 +102,7 @@ class CustodyLog:
                 raise StoreError(f"custody segment {self.path} is closed")
             if not self._registered:
                 # Listed before its first event: a segment with events is never unlisted.
-                append_entry(self.directory, "open", self.segment, {
+                self.index.append("open", self.segment, {
                     "run_id": self.run_id, "segment_kind": self.segment_kind,
                     "actor": self.actor.name, "tool": self.actor.tool,
                     "tool_version": self.actor.tool_version})
@@ -97,7 +115,7 @@ class CustodyLog:
                 "tool_version": self.actor.tool_version, "action": action,
                 "object_id": object_id, "object_path": object_path, "case_id": case_id,
                 "sha256": sha256, "sha512": sha512, "purpose": purpose,
-                "details": details or {}, "prev_hash": self._prev}
+                "details": self._details(action, object_path, details), "prev_hash": self._prev}
             event["event_hash"] = event_hash(event)
             try:
                 _write_all(self._fd, canonical_json(event) + b"\n")
@@ -107,6 +125,15 @@ class CustodyLog:
             self._prev = event["event_hash"]
             self._seq += 1
             return CustodyEvent.from_dict(event, where=str(self.path))
+
+    def _details(self, action: CustodyAction, object_path: str | None,
+                 details: dict[str, Any] | None) -> dict[str, Any]:
+        found = dict(details or {})
+        if self._stored_form is not None and object_path and action in STORING_ACTIONS:
+            stored = self._stored_form(object_path)
+            if stored is not None:
+                found["stored"] = stored
+        return found
 
     @property
     def recorded(self) -> bool:
@@ -124,7 +151,9 @@ class CustodyLog:
                 return
             try:
                 if self._registered:
-                    seal_segment(self.directory, self.path, sealed_by="writer")
+                    if self._publish is not None:
+                        self._publish(self.path)
+                    seal_segment(self.index, self.path, sealed_by="writer")
                     os.fchmod(self._fd, READ_ONLY)
                 else:
                     self.path.unlink(missing_ok=True)
@@ -162,11 +191,13 @@ def segment_summary(path: Path) -> tuple[int, str | None, str]:
     return count, last, "sha256:" + digest.hexdigest()
 
 
-def seal_segment(directory: Path, path: Path, *, sealed_by: str,
+def seal_segment(index: SegmentIndex | Path, path: Path, *, sealed_by: str,
                  details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write the segment's seal entry into the index (count, last hash, file hash)."""
+    """Write the segment's seal entry into the index (count, last hash, file hash); `index`
+    may be a local custody directory."""
     events, last, sha256 = segment_summary(path)
-    return append_entry(directory, "seal", path.stem, {
+    chosen = FileIndex(index) if isinstance(index, Path) else index
+    return chosen.append("seal", path.stem, {
         "events": events, "last_event_hash": last, "segment_sha256": sha256,
         "sealed_by": sealed_by, **({"details": details} if details else {})})
 

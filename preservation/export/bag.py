@@ -20,6 +20,12 @@ Events about other items (other captures, other cases) are not disclosed: in the
 segments they appear as stubs holding only `seq`, `prev_hash` and `event_hash`, which is
 enough to check the chain through them. The export itself is recorded in the custody log
 (`export` events in its own segment), after the bag is complete.
+
+A bag is written either as the folder above, in plaintext, or — `encrypt_to` one or more age
+public keys — as one file `<out>/<identifier>.tar.age`: the bag built in the private
+temporary area, packed as a tar and age-encrypted for those recipients (who open it with
+`age -d -i KEY … | tar x`), the plaintext bag removed. The export event says which
+(`details.encryption`: `none` or `age-x25519` with the recipients).
 """
 
 from __future__ import annotations
@@ -28,17 +34,23 @@ import hashlib
 import json
 import os
 import shutil
+import tarfile
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyrage
+
 from collectors.errors import UsageError
 from preservation.custody.index import read_index
 from preservation.custody.log import CustodyLog, read_segment
 from preservation.custody.rendering import render_events
+from preservation.encryption.case_keys import parse_recipient
 from preservation.ids import new_id
 from preservation.records.capture import CaptureRecord
+from preservation.records.protection import AGE_X25519
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
 
@@ -54,6 +66,7 @@ class ExportedBag:
     payload_files: int
     payload_bytes: int
     tagmanifest_sha256: str
+    encrypted_for: tuple[str, ...] = ()  # age recipients; `path` is then the .tar.age file
 
 
 class _BagWriter:
@@ -105,9 +118,12 @@ def select_captures(store: EvidenceStore, case_id: str,
 
 
 def export_case(store: EvidenceStore, case_id: str, out: Path, custody: CustodyLog, *,
-                items: list[str] | None = None, organization: str) -> ExportedBag:
-    """Write the bag at `out` (which must not exist or be empty), then record the export."""
+                items: list[str] | None = None, organization: str,
+                encrypt_to: list[str] | None = None) -> ExportedBag:
+    """Write the bag at `out` (which must not exist or be empty), or encrypted for
+    `encrypt_to` as one file in it, then record the export."""
     store.case(case_id)
+    recipients = [parse_recipient(r) for r in encrypt_to or []]
     records = select_captures(store, case_id, items)
     if not records:
         raise UsageError(f"case {case_id} has no capture to export")
@@ -115,27 +131,72 @@ def export_case(store: EvidenceStore, case_id: str, out: Path, custody: CustodyL
         raise UsageError(f"{out} is inside the evidence store; write the bag elsewhere")
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty; choose a new directory for the bag")
-    out.mkdir(parents=True, exist_ok=True)
-    bag = _BagWriter(out)
+    if not recipients:
+        out.mkdir(parents=True, exist_ok=True)
+        return _export(store, case_id, out, out, custody, records, items, organization, ())
+    scratch = Path(tempfile.mkdtemp(prefix="bag-", dir=store.private.folder()))
+    try:
+        return _export(store, case_id, scratch / "bag", out, custody, records, items,
+                       organization, tuple(str(r) for r in recipients))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _export(store: EvidenceStore, case_id: str, root: Path, out: Path, custody: CustodyLog,
+            records: list[CaptureRecord], items: list[str] | None, organization: str,
+            recipients: tuple[str, ...]) -> ExportedBag:
+    root.mkdir(parents=True, exist_ok=True)
+    bag = _BagWriter(root)
     sources = _payload_sources(store, case_id, records)
     for relative, key in sources.items():
         bag.copy(store, key, relative)
     _add_custody(store, bag, set(sources.values()), {r.capture_id for r in records})
     identifier = f"bearwitness-{case_id}-{new_id('export')}"
-    tagmanifest = _write_tag_files(out, bag, identifier, organization, case_id)
+    tagmanifest = _write_tag_files(root, bag, identifier, organization, case_id)
     bytes_total = sum(size for _, _, size in bag.payload.values())
+    written, packed = root, {}
+    if recipients:
+        out.mkdir(parents=True, exist_ok=True)
+        written = out / f"{identifier}.tar.age"
+        packed = _pack_encrypted(root, identifier, written, list(recipients))
     for relative, key in sources.items():
         sha256 = bag.payload[f"data/{relative}"][0]
         custody.record("export", key, case_id=case_id, object_path=key,
                        sha256=f"sha256:{sha256}", purpose=f"exported in bag {identifier}",
                        details={"bag_path": f"data/{relative}"})
+    custody.record("access", identifier, case_id=case_id,
+                   purpose=f"read: export of case {case_id} in bag {identifier}",
+                   details={"why": "export", "objects": sorted(set(sources.values())),
+                            "count": len(set(sources.values()))})
+    encryption = {"encryption": AGE_X25519, "recipients": list(recipients)} | packed \
+        if recipients else {"encryption": "none"}
     custody.record("export", identifier, case_id=case_id, sha256=f"sha256:{tagmanifest}",
-                   purpose="BagIt export for a prosecutor or partner",
-                   details={"out": str(out), "captures": [r.capture_id for r in records],
+                   purpose="BagIt export for a prosecutor or partner"
+                   + (" (encrypted for its recipients)" if recipients else " (plaintext)"),
+                   details={"out": str(written), "captures": [r.capture_id for r in records],
                             "items": items or [], "payload_oxum": f"{bytes_total}."
-                            f"{len(bag.payload)}", "hash_of": "tagmanifest-sha256.txt"})
-    return ExportedBag(out, identifier, tuple(r.capture_id for r in records),
-                       len(bag.payload), bytes_total, tagmanifest)
+                            f"{len(bag.payload)}", "hash_of": "tagmanifest-sha256.txt"}
+                   | encryption)
+    return ExportedBag(written, identifier, tuple(r.capture_id for r in records),
+                       len(bag.payload), bytes_total, tagmanifest, recipients)
+
+
+def _pack_encrypted(bag: Path, identifier: str, target: Path,
+                    recipients: list[str]) -> dict[str, object]:
+    """The bag as `<identifier>/…` in a tar, age-encrypted into `target`; returns the
+    file's SHA-256 and size for the export event."""
+    tarball = bag.with_name(f"{identifier}.tar")  # plaintext: in the private area
+    with tarfile.open(tarball, "w") as archive:
+        archive.add(bag, arcname=identifier)
+    sha256, size = hashlib.sha256(), 0
+    with open(tarball, "rb") as source, open(target, "xb") as handle:
+        pyrage.encrypt_io(source, handle, [parse_recipient(r) for r in recipients])
+    with open(target, "rb") as written:
+        while chunk := written.read(_CHUNK):
+            sha256.update(chunk)
+            size += len(chunk)
+    tarball.unlink()
+    return {"file_sha256": "sha256:" + sha256.hexdigest(), "file_size": size}
 
 
 def _payload_sources(store: EvidenceStore, case_id: str,
@@ -151,7 +212,8 @@ def _payload_sources(store: EvidenceStore, case_id: str,
         for item in record.items:
             if item.working_copy:
                 sources[f"items/{item.sha256}"] = item.working_copy
-                for key in store.keys(layout.analysis_prefix(item.sha256), suffix=".json"):
+                for key in store.keys(layout.analysis_prefix_for(item.working_copy,
+                                                                 item.sha256), suffix=".json"):
                     name = key.rsplit("/", 1)[-1]
                     sources[f"verification/{item.sha256}/{name}"] = key
         for key in store.keys(layout.steps_prefix(case_id, capture_id), suffix=".json"):
@@ -174,7 +236,7 @@ def _add_custody(store: EvidenceStore, bag: _BagWriter, paths: set[str],
                  object_ids: set[str]) -> None:
     """The events about the exported objects, whole; their segments and the index with the
     other events reduced to hash stubs."""
-    custody_dir = store.custody_dir()
+    custody_dir = store.custody_index_dir()
     disclosed: list[dict[str, Any]] = []
     segments_used: set[str] = set()
     shas = {p.rsplit("/", 1)[-1] for p in paths if p.startswith("work/")}

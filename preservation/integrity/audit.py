@@ -11,8 +11,7 @@ moves an object: its old path is then expected to be gone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,60 +19,35 @@ from typing import Any
 from collectors.errors import StoreError
 from preservation.capture.capture_lock import take_abandoned
 from preservation.custody.chain_check import CustodyState, check_custody
-from preservation.custody.log import CustodyLog, writer_is_alive
+from preservation.custody.log import CustodyLog
+from preservation.integrity.audit_report import AuditReport as AuditReport
+from preservation.integrity.audit_report import ObjectCheck as ObjectCheck
+from preservation.integrity.object_checks import Progress as Progress
+from preservation.integrity.object_checks import check_files, staged_leftovers
 from preservation.integrity.problems import (
     CAPTURE_RECORD,
     CONFLICTING_RECORDS,
-    HASH_MISMATCH,
-    INTERRUPTED,
     MISSING_COLLECT,
     MISSING_OBJECT,
     ORPHAN_COLLECT,
-    UNRECORDED_OBJECT,
-    WARC_RECORD,
+    REPLACED_OBJECT,
     AuditProblem,
 )
 from preservation.integrity.run_manifest import check_manifest
+from preservation.integrity.sealed_objects import (
+    SHREDDED,
+    key_problems,
+    shredded_cases,
+)
 from preservation.integrity.timestamps import verify_timestamp
 from preservation.records.capture import CaptureRecord
 from preservation.store import layout
-from preservation.store.durable_files import TEMP_SUFFIX
 from preservation.store.evidence_store import EvidenceStore
-from preservation.warc.reader import check_warc
-from preservation.warc.writer import OPEN_SUFFIX
 
 _RECORDING_ACTIONS = ("store", "derive", "transfer")
 _CHUNK = 1024 * 1024
+_READERS = 4
 
-Progress = Callable[[int, int, int, int], None]  # objects done, objects, bytes done, bytes
-
-
-@dataclass(frozen=True)
-class ObjectCheck:
-    path: str
-    object_id: str | None
-    case_id: str | None
-    expected: str | None  # sha256:… as recorded
-    found: str | None  # sha256:… now; None when the file is missing
-    ok: bool
-
-
-@dataclass
-class AuditReport:
-    started_at: str
-    ended_at: str = ""
-    case_id: str | None = None
-    objects: list[ObjectCheck] = field(default_factory=list)
-    bytes_hashed: int = 0
-    segments: int = 0
-    events: int = 0
-    timestamps: int = 0
-    in_progress: list[str] = field(default_factory=list)  # live writers, left for next time
-    problems: list[AuditProblem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 def _now() -> str:
@@ -83,17 +57,25 @@ def _now() -> str:
 def audit_store(store: EvidenceStore, *, case_id: str | None = None,
                 progress: Progress | None = None, tsa_trust: Path | None = None) -> AuditReport:
     """Check the whole store (or the objects of one case: the custody log is always checked
-    whole, since chains span cases). Nothing is written."""
+    whole, since chains span cases). Nothing is written. On object storage the custody log
+    and every object are read afresh from the bucket (the first version of each key)."""
     report = AuditReport(_now(), case_id=case_id)
-    custody = check_custody(store.custody_dir(), store.custody_segments())
+    store.private.forget()  # what this process read or stored before is read afresh
+    with store.custody_snapshot() as snapshot:
+        custody = check_custody(snapshot.directory, snapshot.segments, shared=store.remote)
+        segment_hashes = _segment_hashes(snapshot.segments)
+        replaced = snapshot.replaced
     report.segments, report.events = custody.segments, len(custody.events)
     report.problems += custody.problems
+    report.problems += [AuditProblem(REPLACED_OBJECT, o.key, f"{o.versions} versions under the "
+                                     "key: something was put over the write-once original "
+                                     "(checked: the original)") for o in replaced]
     recorded, moved = _recorded_objects(custody)
     report.problems += _conflicts(recorded)
     wanted = _case_paths(store, custody, case_id) if case_id else None
-    keys = [k for k in store.object_keys() if wanted is None or k in wanted]
-    _check_files(store, keys, recorded, report, progress)
-    present = set(keys)
+    objects = [o for o in store.object_states() if wanted is None or o.key in wanted]
+    check_files(store, objects, recorded, report, progress, custody)
+    present = {o.key for o in objects}
     for path, events in sorted(recorded.items()):
         if path in present or path in moved or (wanted is not None and path not in wanted):
             continue
@@ -104,8 +86,10 @@ def audit_store(store: EvidenceStore, *, case_id: str | None = None,
             report.objects.append(ObjectCheck(path, events[0].get("object_id"),
                                               events[0].get("case_id"),
                                               events[0].get("sha256"), None, False))
+    report.problems += staged_leftovers(store)
+    report.problems += key_problems(store, custody, shredded_cases(custody))
     report.problems += _check_captures(store, custody, recorded, case_id)
-    report.problems += _check_timestamps(store, custody, report, tsa_trust)
+    report.problems += _check_timestamps(store, custody, report, tsa_trust, segment_hashes)
     report.ended_at = _now()
     return report
 
@@ -148,102 +132,6 @@ def _case_paths(store: EvidenceStore, custody: CustodyState, case_id: str) -> se
     return paths
 
 
-def _live_captures_since(store: EvidenceStore) -> float | None:
-    """When the oldest capture still running began (its lock file's time), or None."""
-    times = []
-    for lock in store.capture_locks():
-        held = take_abandoned(lock)
-        if held is None:
-            try:
-                times.append(lock.stat().st_mtime)
-            except FileNotFoundError:
-                continue
-        else:
-            with held:
-                pass
-    return min(times) if times else None
-
-
-def _check_files(store: EvidenceStore, keys: list[str],
-                 recorded: dict[str, list[dict[str, Any]]], report: AuditReport,
-                 progress: Progress | None) -> None:
-    files = [(key, store.local_file(key)) for key in keys]
-    total = sum(_size(p) for _, p in files)
-    live_since = _live_captures_since(store)
-    done = 0
-    for number, (relative, path) in enumerate(files, 1):
-        events = recorded.get(relative)
-        if not path.exists():  # moved away (repair running beside us) since listed
-            continue
-        if _in_progress(path) or (not events and live_since is not None
-                                  and path.stat().st_mtime >= live_since):
-            # Being written, or written by a capture still running and not recorded *yet*
-            # (a capture records each object just after storing it).
-            report.in_progress.append(relative)
-            continue
-        if path.name.endswith(TEMP_SUFFIX) and path.name.startswith(".") and \
-                not relative.startswith("quarantine/"):
-            report.problems.append(AuditProblem(INTERRUPTED, relative, "temporary file of an "
-                                                "interrupted write: run `bearwitness repair`"))
-        elif path.name.endswith(OPEN_SUFFIX) and relative.startswith("warcs/"):
-            report.problems.append(AuditProblem(INTERRUPTED, relative, "WARC of an interrupted "
-                                                "capture: run `bearwitness repair`"))
-        elif not events:
-            report.problems.append(AuditProblem(UNRECORDED_OBJECT, relative, "in the store but "
-                                                "no custody event records it"))
-        sha256, sha512 = _hash(path)
-        done += path.stat().st_size
-        report.bytes_hashed += path.stat().st_size
-        if events:
-            _compare(relative, events, sha256, sha512, report)
-        if path.name.endswith((".warc.gz", f".warc.gz{OPEN_SUFFIX}")):
-            for problem in check_warc(path).problems:
-                report.problems.append(AuditProblem(WARC_RECORD, relative, problem.problem,
-                                                    problem.offset, problem.expected,
-                                                    problem.found))
-        if progress:
-            progress(number, len(files), done, total)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
-
-
-def _in_progress(path: Path) -> bool:
-    """A file some live writer holds under flock (a WARC being written, a temporary file)."""
-    if not (path.name.endswith(OPEN_SUFFIX) or path.name.endswith(TEMP_SUFFIX)):
-        return False
-    return not path.exists() or writer_is_alive(path)
-
-
-def _hash(path: Path) -> tuple[str, str]:
-    sha256, sha512 = hashlib.sha256(), hashlib.sha512()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            sha256.update(chunk)
-            sha512.update(chunk)
-    return "sha256:" + sha256.hexdigest(), "sha512:" + sha512.hexdigest()
-
-
-def _compare(relative: str, events: list[dict[str, Any]], sha256: str, sha512: str,
-             report: AuditReport) -> None:
-    first = events[0]
-    ok = True
-    for event in events:
-        for want, found in ((event.get("sha256"), sha256), (event.get("sha512"), sha512)):
-            if want and want != found:
-                ok = False
-                report.problems.append(AuditProblem(
-                    HASH_MISMATCH, relative, f"differs from the hash recorded by "
-                    f"{event.get('action')} event {event.get('segment')}#{event.get('seq')}",
-                    expected=want, found=found))
-    report.objects.append(ObjectCheck(relative, first.get("object_id"), first.get("case_id"),
-                                      first.get("sha256"), sha256, ok))
-
-
 def _check_captures(store: EvidenceStore, custody: CustodyState,
                     recorded: dict[str, list[dict[str, Any]]],
                     case_id: str | None) -> list[AuditProblem]:
@@ -254,6 +142,16 @@ def _check_captures(store: EvidenceStore, custody: CustodyState,
     quarantined = {e.get("object_id") for e in custody.by_action("transfer")}
     seen = set()
     for relative in store.capture_record_keys(case_id):
+        sealed = store.sealed_case(relative)
+        if sealed is not None and not store.readable_case(sealed):
+            # Without the case key only its ciphertext is checked (above); the record's
+            # collect event is still looked for by the capture id its name holds.
+            capture_id = relative.rsplit("/", 1)[-1].removesuffix(".json")
+            seen.add(capture_id)
+            if capture_id not in collected:
+                problems.append(AuditProblem(MISSING_COLLECT, relative, f"capture {capture_id} "
+                                             "has no collect event in the custody log"))
+            continue
         try:
             record = store.document(CaptureRecord, relative)
         except StoreError as exc:
@@ -294,12 +192,12 @@ def _check_captures(store: EvidenceStore, custody: CustodyState,
 
 
 def _check_timestamps(store: EvidenceStore, custody: CustodyState, report: AuditReport,
-                      tsa_trust: Path | None) -> list[AuditProblem]:
+                      tsa_trust: Path | None,
+                      segment_hashes: dict[str, str]) -> list[AuditProblem]:
     run_ids = store.manifest_run_ids()
     if not run_ids:
         return []
     by_hash = {e.get("event_hash"): e for e in custody.events}
-    segment_hashes = _segment_hashes(store)
     problems: list[AuditProblem] = []
     for run_id in run_ids:
         report.timestamps += 1
@@ -308,9 +206,9 @@ def _check_timestamps(store: EvidenceStore, custody: CustodyState, report: Audit
     return problems
 
 
-def _segment_hashes(store: EvidenceStore) -> dict[str, str]:
+def _segment_hashes(segments: list[Path]) -> dict[str, str]:
     hashes = {}
-    for path in store.custody_segments():
+    for path in segments:
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
             while chunk := handle.read(_CHUNK):
@@ -326,8 +224,20 @@ def iter_summary(report: AuditReport) -> Iterator[str]:
            f"{len(report.problems)} problems")
     if report.in_progress:
         yield f"  {len(report.in_progress)} files being written right now were left for next time"
+    if report.sealed_unread:
+        yield (f"  {report.sealed_unread} encrypted objects checked by their stored ciphertext "
+               "only (no key holder's identity given: --identity FILE)")
+    if report.shredded:
+        yield (f"  {report.shredded} objects of crypto-shredded cases: shredded (ciphertext "
+               "intact, unreadable by design)")
     for problem in report.problems:
         yield "  " + problem.line()
+
+
+def _result(check: ObjectCheck, failed_paths: set[str]) -> str:
+    if check.ok and check.path not in failed_paths:
+        return "shredded" if check.sealed == SHREDDED else "ok"
+    return "mismatch" if check.found or check.sealed else "missing"
 
 
 def record_fixity(report: AuditReport, custody: CustodyLog) -> None:
@@ -338,15 +248,17 @@ def record_fixity(report: AuditReport, custody: CustodyLog) -> None:
         custody.record("fixity", check.object_id or check.path, case_id=check.case_id,
                        object_path=check.path, sha256=check.found,
                        purpose="fixity check against the hash recorded at storage",
-                       details={"result": "ok" if check.ok and check.path not in failed_paths
-                                else "mismatch" if check.found else "missing",
-                                "expected": check.expected})
+                       details={"result": _result(check, failed_paths),
+                                "expected": check.expected}
+                       | ({"sealed": check.sealed} if check.sealed else {}))
     custody.record("fixity", f"audit:{report.case_id or 'all'}", case_id=report.case_id,
                    purpose="fixity audit of the evidence store",
                    details={"result": "ok" if report.ok else "incident",
                             "objects": len(report.objects), "bytes": report.bytes_hashed,
                             "segments": report.segments, "events": report.events,
                             "timestamps": report.timestamps, "started_at": report.started_at,
+                            "sealed_unread": report.sealed_unread,
+                            "shredded": report.shredded,
                             "ended_at": report.ended_at,
                             "problems": [p.as_dict() for p in report.problems[:1000]],
                             "problem_count": len(report.problems)})

@@ -22,6 +22,8 @@ ORPHAN_COLLECT = "collect event without capture"
 CAPTURE_RECORD = "capture record inconsistent"
 TIMESTAMP = "timestamp problem"
 MANIFEST = "run manifest does not match the store"
+REPLACED_OBJECT = "object replaced after it was stored"
+KEYS_MISSING = "encrypted case without a key holder"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def _run_segments(index: IndexState, run_id: str) -> list[SegmentEntry]:
 
 def pending_runs(store: EvidenceStore) -> list[str]:
     """Runs whose segments are all sealed and that have no timestamp token yet."""
-    index = load_index(store.custody_dir())
+    index = load_index(store.custody_index_dir())
     runs: dict[str, bool] = {}
     for entry in index.segments.values():
         if entry.kind == TIMESTAMP_KIND:
@@ -49,8 +49,7 @@ def pending_runs(store: EvidenceStore) -> list[str]:
 
 def build_manifest(store: EvidenceStore, run_id: str) -> dict[str, Any]:
     """The manifest document of `run_id` (not stored). Every segment must be sealed."""
-    custody_dir = store.custody_dir()
-    index = load_index(custody_dir)
+    index = load_index(store.custody_index_dir())
     segments = _run_segments(index, run_id)
     if not segments:
         raise StoreError(f"run {run_id} has no custody segment in the index")
@@ -64,7 +63,7 @@ def build_manifest(store: EvidenceStore, run_id: str) -> dict[str, Any]:
                        "last_event_hash": seal["last_event_hash"],
                        "segment_sha256": seal["segment_sha256"],
                        "seal_entry_hash": seal["entry_hash"]})
-        for event in read_segment(custody_dir / f"{entry.segment}.jsonl"):
+        for event in read_segment(store.custody_segment_path(entry.segment)):
             if event.get("action") in _STORED_ACTIONS and event.get("object_path"):
                 objects.append({"path": event["object_path"], "sha256": event.get("sha256"),
                                 "sha512": event.get("sha512"), "action": event["action"],

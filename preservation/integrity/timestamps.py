@@ -132,8 +132,8 @@ def timestamp_pending(store: EvidenceStore, tsa: Tsa, actor: Actor,
     if not chosen:
         return []
     done = []
-    with CustodyLog(store.custody_dir(), segment or new_id("tsa"), actor,
-                    segment_kind=TIMESTAMP_KIND) as custody:
+    with store.custody_log(segment or new_id("tsa"), actor,
+                           segment_kind=TIMESTAMP_KIND) as custody:
         for run_id in chosen:
             done.append(timestamp_run(store, run_id, tsa, custody))
     return done

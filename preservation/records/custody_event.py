@@ -12,8 +12,10 @@ from typing import Any, ClassVar, Literal
 from preservation.records.document import Document
 
 CUSTODY_FORMAT = "bearwitness-custody/1"
+# grant / revoke: a key holder of an encrypted case added / removed; dispose: a case's keys
+# destroyed (crypto-shredding); access: evidence read on someone's behalf.
 CustodyAction = Literal["collect", "store", "derive", "verify", "fixity", "export", "transfer",
-                        "dispose", "access"]
+                        "dispose", "access", "grant", "revoke"]
 # Actions that name an object stored at `object_path` with its hash.
 STORING_ACTIONS: tuple[CustodyAction, ...] = ("store", "derive", "transfer")
 

@@ -5,17 +5,32 @@ offers what the repository (preservation/store/evidence_store.py) needs: write-o
 streaming reads, listings by prefix, and a local file for tools that only read files
 (exiftool, ffmpeg, zip). Everything typed — which document lives where, what it parses to —
 is the repository's, so a second backend (object storage, an encrypted store) implements only
-this. The local backend is a directory tree, also on a POSIX shared mount.
+this. The local backend is a directory tree, also on a POSIX shared mount; the object-storage
+one is preservation/store/object_backend.py, and per-case encryption wraps either
+(preservation/store/sealed_backend.py).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from collectors.errors import StoreError, UsageError
-from preservation.store.durable_files import write_new_file
+from preservation.store.durable_files import fsync_directory, write_new_file
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One key as the audit sees it: what a listing says, before its bytes are read."""
+
+    key: str
+    size: int
+    modified: float  # seconds since the epoch, when it was stored
+    versions: int = 1  # object storage keeps every write under a key; write-once means 1
+    hidden: bool = False  # the current version is a delete marker (the original is kept)
+    version: str | None = None  # the first (write-once) version, where versions exist
 
 
 class StoreBackend(Protocol):
@@ -39,6 +54,29 @@ class StoreBackend(Protocol):
 
     def local_file(self, key: str) -> Path:
         """A file on this machine holding the object's bytes, for tools that read files."""
+
+    def stat_all(self, prefix: str) -> list[StoredObject]:
+        """Every key under `prefix` with its size, time and versions, sorted (the audit)."""
+
+    def open_version(self, key: str, version: str | None) -> BinaryIO:
+        """The bytes of one version of a key (None: the current one); the audit reads the
+        first, write-once version, whatever was put over it later."""
+
+    def put_unlocked(self, key: str, data: bytes) -> None:
+        """Store key material: never over an existing key, but without retention, so that
+        crypto-shredding can destroy it."""
+
+    @property
+    def remote(self) -> bool:
+        """True when the objects are not files under this machine's store directory."""
+
+    def destroy(self, key: str) -> None:
+        """Remove a key and every version of it. Only for key material (crypto-shredding):
+        evidence is never destroyed, and object lock refuses it anyway."""
+
+    @property
+    def location(self) -> str:
+        """Where the objects are, for messages: a path or an s3:// URL."""
 
 
 class LocalDirectory:
@@ -89,3 +127,33 @@ class LocalDirectory:
 
     def local_file(self, key: str) -> Path:
         return self.path(key)
+
+    def stat_all(self, prefix: str) -> list[StoredObject]:
+        found = []
+        for key in self.keys(prefix):
+            try:
+                status = self.path(key).stat()
+            except FileNotFoundError:
+                continue  # moved away since listed (repair running beside us)
+            found.append(StoredObject(key, status.st_size, status.st_mtime))
+        return found
+
+    def open_version(self, key: str, version: str | None) -> BinaryIO:
+        return self.open_read(key)
+
+    def put_unlocked(self, key: str, data: bytes) -> None:
+        write_new_file(self.path(key), data)
+
+    @property
+    def remote(self) -> bool:
+        return False
+
+    def destroy(self, key: str) -> None:
+        path = self.path(key)
+        path.unlink(missing_ok=True)
+        if path.parent.exists():
+            fsync_directory(path.parent)
+
+    @property
+    def location(self) -> str:
+        return str(self.root)

@@ -20,8 +20,13 @@
                                                   (docs/protocol.md rule 8)
     watch/<case_id>.yaml                          watch list of a case (plain, editable file)
     tmp/                                          spool files and locks of captures in progress
+    cases/<case_id>/protection.json               retention and encryption chosen at opening
+    cases/<case_id>/work/ab/cd/<hex>              working copies of an encrypted case (its own)
+    cases/<case_id>/analysis/ab/<hex>/<analyser>.json   their analyses
+    keys/<case_id>/<holder>.age, <holder>.json    the case key wrapped for each key holder
+                                                  (never locked: crypto-shredding destroys it)
 
-Everything outside tmp/, custody/ and watch/ is write-once. Every id is checked before it
+Everything outside tmp/, custody/, watch/ and keys/ is write-once. Every id is checked before it
 becomes part of a key, so nothing from the web or a user ever chooses a path.
 """
 
@@ -36,7 +41,13 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 CASE_RECORD_KINDS = ("inquiries", "assessments", "policies", "reports", "documents")
 # Top-level folders that hold no evidence objects: checked as chains (custody), transient
 # (tmp), or configuration an investigator edits (watch).
-NOT_OBJECTS = ("custody", "tmp", "watch")
+NOT_OBJECTS = ("custody", "tmp", "watch", "keys", "mirror")
+# Folders whose second part is the case id: what an encrypted case's key covers.
+CASE_FOLDERS = ("cases", "warcs", "wacz", "captures", "verification", "inquiries",
+                "assessments", "policies", "reports", "documents")
+# Never encrypted, even in an encrypted case: what is needed to know the case exists and how it
+# is protected.
+PLAIN_CASE_FILES = ("case.json", "protection.json")
 
 
 def check_id(kind: str, value: str) -> str:
@@ -54,6 +65,54 @@ def check_sha256(value: str) -> str:
 
 def case_key(case_id: str) -> str:
     return f"cases/{check_id('case id', case_id)}/case.json"
+
+
+def protection_key(case_id: str) -> str:
+    return f"cases/{check_id('case id', case_id)}/protection.json"
+
+
+def key_prefix(case_id: str) -> str:
+    return f"keys/{check_id('case id', case_id)}/"
+
+
+def wrapped_key_key(case_id: str, holder: str) -> str:
+    return f"{key_prefix(case_id)}{check_id('key holder', holder)}.age"
+
+
+def key_holder_key(case_id: str, holder: str) -> str:
+    return f"{key_prefix(case_id)}{check_id('key holder', holder)}.json"
+
+
+def case_of_key(key: str) -> str | None:
+    """The case an object belongs to by its key (None: shared or not a case's), looking
+    through `quarantine/<repair_id>/` to the original key."""
+    parts = key.split("/")
+    if parts[0] == "quarantine" and len(parts) > 2:
+        parts = parts[2:]
+    if len(parts) > 2 and parts[0] in CASE_FOLDERS:
+        return parts[1]
+    return None
+
+
+def sealed_working_copy_key(case_id: str, sha256: str) -> str:
+    """The working copy of an encrypted case: its own, never shared with another case."""
+    check_sha256(sha256)
+    return f"cases/{check_id('case id', case_id)}/work/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def analysis_key_for(working_copy: str | None, sha256: str, analyser: str) -> str:
+    """Where the analysis of a working copy lives: beside the case's own working copies for
+    an encrypted case, else in the shared `analysis/` folder."""
+    parts = (working_copy or "").split("/")
+    if len(parts) > 3 and parts[0] == "cases" and parts[2] == "work":
+        check_sha256(sha256)
+        name = check_id("analyser", analyser)
+        return f"cases/{parts[1]}/analysis/{sha256[:2]}/{sha256}/{name}.json"
+    return analysis_key(sha256, analyser)
+
+
+def analysis_prefix_for(working_copy: str | None, sha256: str) -> str:
+    return analysis_key_for(working_copy, sha256, "x").removesuffix("x.json")
 
 
 def warc_key(case_id: str, capture_id: str) -> str:

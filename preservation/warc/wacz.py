@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,11 +95,8 @@ def build_wacz(store: EvidenceStore, record: CaptureRecord) -> str:
     digest = json.dumps({"path": "datapackage.json",
                          "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()},
                         indent=2).encode()
-    # Built in tmp/ (scratch, never evidence), then published write-once under its final name.
-    scratch = store.tmp_dir()
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=scratch, prefix="wacz-", delete=False) as handle:
-        temporary = Path(handle.name)
+    # Built as scratch (never evidence), then published write-once under its final name.
+    temporary = store.scratch_file(target, prefix="wacz-")
     try:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
             for name, data in files.items():
@@ -110,7 +106,9 @@ def build_wacz(store: EvidenceStore, record: CaptureRecord) -> str:
                     archive.writestr(name, data)
             archive.writestr("datapackage.json", datapackage)
             archive.writestr("datapackage-digest.json", digest)
-        store.put_file(target, temporary)
+        # Kept as this process's copy where the store does not hold it in place (object
+        # storage, an encrypted case): the capture hashes it next.
+        store.put_file_keeping_copy(target, temporary)
     finally:
         temporary.unlink(missing_ok=True)
     return target

@@ -256,7 +256,7 @@ def _analysis(store: EvidenceStore, item: CapturedItem, analyser: str
     mime = item.mime_type or ""
     if not item.working_copy or not mime.startswith(ANALYSABLE_PREFIXES):
         return None
-    return store.analysis(item.sha256, analyser)
+    return store.analysis(item.sha256, analyser, item.working_copy)
 
 
 def _hashes(analysis: dict[str, Any]) -> tuple[int, int] | None:

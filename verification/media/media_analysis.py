@@ -45,7 +45,8 @@ def media_inputs(store: EvidenceStore, records: Iterable[CaptureRecord],
             if not item.working_copy or not mime.startswith(ANALYSABLE_PREFIXES):
                 continue
             sha256 = item.sha256
-            if sha256 in inputs or store.exists(layout.analysis_key(sha256, analyser)):
+            if sha256 in inputs or store.exists(
+                    layout.analysis_key_for(item.working_copy, sha256, analyser)):
                 continue
             inputs[sha256] = AnalysisInput(sha256, store.local_file(item.working_copy), mime)
     return list(inputs.values())
@@ -56,13 +57,17 @@ def analyse_media(store: EvidenceStore, records: Iterable[CaptureRecord], custod
                   progress: Callable[[int, int], None] | None = None) -> int:
     """Analyse every not-yet-analysed media working copy of `records`; returns how many."""
     analyser = analyser_id()
+    records = list(records)
+    # An encrypted case keeps its analyses beside its own working copies.
+    copies = {i.sha256: i.working_copy for r in records for i in r.items if i.working_copy}
     inputs = media_inputs(store, records, analyser)
     if not inputs:
         return 0
     results = analyse_all(inputs, workers=workers, progress=progress)
     for result in results:
         document = {"format": ANALYSIS_FORMAT, "analyser": analyser, **json.loads(result.to_json())}
-        key = store.put_document(layout.analysis_key(result.sha256, analyser), document)
+        key = store.put_document(
+            layout.analysis_key_for(copies.get(result.sha256), result.sha256, analyser), document)
         custody.record("derive", result.sha256, object_path=key,
                        sha256=f"sha256:{store.sha256(key)}",
                        purpose="technical analysis: embedded metadata and perceptual hashes",

@@ -104,7 +104,7 @@ def analyse_video_frames(store: EvidenceStore, records: Iterable[CaptureRecord],
                     or not (item.mime_type or "").startswith(VIDEO_PREFIXES):
                 continue
             done.add(sha256)
-            key = layout.analysis_key(sha256, analyser)
+            key = layout.analysis_key_for(item.working_copy, sha256, analyser)
             if store.exists(key):
                 continue
             document: dict[str, Any] = {"format": FORMAT, "analyser": analyser,
@@ -136,7 +136,9 @@ def video_frame_rows(item_id: str, document: dict[str, Any]) -> list[dict[str, A
     return rows
 
 
-def load_video_document(store: EvidenceStore, sha256: str) -> dict[str, Any] | None:
-    found = sorted((name, document) for name, document in store.analyses(sha256).items()
+def load_video_document(store: EvidenceStore, sha256: str,
+                        working_copy: str | None = None) -> dict[str, Any] | None:
+    found = sorted((name, document) for name, document
+                   in store.analyses(sha256, working_copy).items()
                    if name.startswith("video-frames-"))
     return found[-1][1] if found else None

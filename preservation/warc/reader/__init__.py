@@ -27,7 +27,7 @@ iter_records) and check (check_warc, extract_entity). Importers use this package
 
 from __future__ import annotations
 
-from preservation.warc.reader.check import check_warc, extract_entity
+from preservation.warc.reader.check import check_warc, check_warc_stream, extract_entity
 from preservation.warc.reader.http_head import Headers
 
 # MAX_HEADER and the problem kinds stay out of __all__, as before the split, but importers
@@ -61,6 +61,7 @@ __all__ = [
     "WarcProblem",
     "WarcRecord",
     "check_warc",
+    "check_warc_stream",
     "extract_entity",
     "iter_records",
 ]

@@ -10,7 +10,7 @@ import os
 from typing import IO
 
 from collectors.errors import UsageError, WarcFormatError
-from preservation.warc.reader.gzip_members import Member, Source
+from preservation.warc.reader.gzip_members import Member, Readable, Source
 from preservation.warc.reader.limits import DRAIN_LIMIT
 from preservation.warc.reader.problems import (
     CORRUPT_MEMBER,
@@ -32,25 +32,32 @@ def check_warc(path: str | os.PathLike[str], *, require_digest: bool = True) -> 
     and `last_good_end` is where a repair would cut.
     """
     name = os.fspath(path)
+    with open(name, "rb") as fh:
+        return check_warc_stream(fh, name, os.path.getsize(name), require_digest=require_digest)
+
+
+def check_warc_stream(fh: Readable, name: str, size: int, *,
+                      require_digest: bool = True) -> WarcCheckReport:
+    """check_warc over a stream read once from its start (an object-storage body, a
+    decrypting reader); `size` is the object's length, `name` names it in problems."""
     problems: list[WarcProblem] = []
     records = last_good_end = 0
-    with open(name, "rb") as fh:
-        src = Source(fh, 0)
-        while not src.at_end():
-            member = Member(src, name)
-            found: list[WarcFormatError] = []
-            try:
-                record = open_record(member, require_digest, found)
-                records += 1
-                record._finish()
-            except WarcFormatError as err:
-                found.append(err)
-            problems.extend(WarcProblem.from_error(err) for err in found)
-            if not _skip_rest(member, problems):
-                break
-            assert member.length is not None
-            last_good_end = member.offset + member.length
-    return WarcCheckReport(name, records, problems, last_good_end, os.path.getsize(name))
+    src = Source(fh, 0)
+    while not src.at_end():
+        member = Member(src, name)
+        found: list[WarcFormatError] = []
+        try:
+            record = open_record(member, require_digest, found)
+            records += 1
+            record._finish()
+        except WarcFormatError as err:
+            found.append(err)
+        problems.extend(WarcProblem.from_error(err) for err in found)
+        if not _skip_rest(member, problems):
+            break
+        assert member.length is not None
+        last_good_end = member.offset + member.length
+    return WarcCheckReport(name, records, problems, last_good_end, size)
 
 
 def _skip_rest(member: Member, problems: list[WarcProblem]) -> bool:

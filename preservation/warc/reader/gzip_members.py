@@ -10,17 +10,23 @@ allows.
 from __future__ import annotations
 
 import zlib
-from typing import BinaryIO
+from typing import Protocol
 
 from collectors.errors import WarcFormatError
 from preservation.warc.reader.limits import READ_SIZE
 from preservation.warc.reader.problems import CORRUPT_MEMBER, NOT_GZIP, TORN_MEMBER
 
 
+class Readable(Protocol):
+    """What the reader needs of a file: a file, an object-storage body, a hashing stream."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class Source:
     """The file from some offset on, with push-back for bytes past a member's end."""
 
-    def __init__(self, fh: BinaryIO, pos: int) -> None:
+    def __init__(self, fh: Readable, pos: int) -> None:
         self._fh = fh
         self._buf = b""
         self.pos = pos  # file offset of the next byte `read` hands out
