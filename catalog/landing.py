@@ -24,6 +24,7 @@ from catalog.rows.evidence_rows import (
     custody_rows,
     item_rows,
 )
+from catalog.rows.post_rows import post_rows
 from catalog.rows.text_rows import text_rows
 from catalog.rows.verification_rows import (
     assessment_rows,
@@ -59,6 +60,7 @@ def capture_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
                   "media_metadata": [], "metadata": [], "perceptual_hashes": [],
                   "analysis_errors": [], "video_frame_hashes": [],
                   "texts": text_rows(store, record)}
+    rows |= post_rows(record, store.posts(record))
     for item in record.items:
         if not item.working_copy:
             continue

@@ -31,7 +31,7 @@ TABLES: dict[str, pa.Schema] = {
         ("failure", pa.string()), ("retries", pa.string()),
         ("title", pa.string()), ("published_at", UTC_TIME), ("claims", pa.string()),
         ("discovered_via", pa.string()), ("below_court_minimum", pa.bool_()),
-        ("contextual", pa.string())]),
+        ("contextual", pa.string()), ("persona", pa.string()), ("persona_account", pa.string())]),
     "items": pa.schema([
         ("item_id", pa.string()), ("capture_id", pa.string()), ("case_id", pa.string()),
         ("url", pa.string()), ("role", pa.string()), ("http_status", pa.int32()),
@@ -39,6 +39,29 @@ TABLES: dict[str, pa.Schema] = {
         ("truncated", pa.bool_()), ("truncation", pa.string()), ("captured_at", UTC_TIME),
         ("warc_path", pa.string()), ("warc_record_id", pa.string()),
         ("warc_offset", pa.int64()), ("working_copy", pa.string())]),
+    # A platform's posts and accounts as each capture read them (catalog/rows/post_rows.py).
+    "posts": pa.schema([
+        ("capture_id", pa.string()), ("case_id", pa.string()), ("platform", pa.string()),
+        ("post_id", pa.string()), ("url", pa.string()), ("requested_url", pa.string()),
+        ("captured_at", UTC_TIME), ("state", pa.string()), ("state_text", pa.string()),
+        ("account_id", pa.string()), ("account_handle", pa.string()),
+        ("account_name", pa.string()), ("posted_at", UTC_TIME), ("posted_at_text", pa.string()),
+        ("text", pa.string()), ("title", pa.string()), ("language", pa.string()),
+        ("reply_to", pa.string()), ("quote_of", pa.string()), ("forwarded_from", pa.string()),
+        ("views", pa.int64()), ("likes", pa.int64()), ("shares", pa.int64()),
+        ("comments", pa.int64()), ("quotes", pa.int64()), ("media_count", pa.int32()),
+        ("reader", pa.string()), ("reader_version", pa.string()),
+        ("source_records", pa.list_(pa.string())), ("extras", pa.string())]),
+    "post_media": pa.schema([
+        ("capture_id", pa.string()), ("case_id", pa.string()), ("platform", pa.string()),
+        ("post_id", pa.string()), ("position", pa.int32()), ("url", pa.string()),
+        ("kind", pa.string()), ("item_id", pa.string()), ("sha256", pa.string()),
+        ("warc_record_id", pa.string())]),
+    "accounts": pa.schema([
+        ("capture_id", pa.string()), ("case_id", pa.string()), ("platform", pa.string()),
+        ("account_id", pa.string()), ("handle", pa.string()), ("display_name", pa.string()),
+        ("url", pa.string()), ("followers", pa.int64()), ("state", pa.string()),
+        ("state_text", pa.string()), ("captured_at", UTC_TIME)]),
     "media_metadata": pa.schema([
         ("item_id", pa.string()), ("sha256", pa.string()), ("taken_at", pa.timestamp("us")),
         ("taken_at_offset", pa.string()), ("gps_lat", pa.float64()), ("gps_lon", pa.float64()),

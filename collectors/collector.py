@@ -15,8 +15,10 @@ from collectors.network.retry_policy import RetryNote
 
 CaptureStatus = Literal["complete", "partial", "unavailable", "failed"]
 # "retried": an answer (5xx, 429) that was tried again; kept, never the item a capture is about.
+# "platform_data": a platform's own answer about a post beside its page (an embed view, a
+# public API's JSON), which the post record is read from (collectors/platforms/).
 ItemRole = Literal["page", "resource", "redirect", "media", "screenshot", "dom", "subtitle",
-                   "thumbnail", "derivative", "metadata", "retried"]
+                   "thumbnail", "derivative", "metadata", "retried", "platform_data"]
 
 
 class ExchangeSink(Protocol):

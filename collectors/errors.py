@@ -17,7 +17,15 @@
     │   ├── RedirectLoop      a redirect chain came back to a URL it had visited
     │   ├── TooManyRedirects  a redirect chain longer than allowed
     │   ├── ProtocolError     the peer answered with something that is not HTTP
-    │   └── MediaUnavailable  a platform says the media is unavailable or removed (takedown)
+    │   ├── MediaUnavailable  a platform says the media is unavailable or removed (takedown)
+    │   ├── Takedown          a platform says the post is gone; its words are the message
+    │   │   ├── PostDeleted       deleted by its author
+    │   │   ├── PostRemoved       removed by the platform or its moderators
+    │   │   ├── AccountSuspended  the account is suspended, terminated or banned
+    │   │   ├── PostWithheld      withheld in the country the request came from
+    │   │   ├── PostPrivate       for approved followers or members only
+    │   │   └── PostUnavailable   gone, the platform not saying why
+    │   └── LoginWall         a platform answered with a log-in page or wall, not the post
     ├── StoreError            the evidence store could not keep something
     │   ├── ObjectExists      write-once: an object is already stored under that name
     │   ├── StorageFull       ENOSPC / EDQUOT while writing
@@ -105,6 +113,39 @@ class ProtocolError(FetchError):
 
 class MediaUnavailable(FetchError):
     """The platform's own message (e.g. yt-dlp's "Video unavailable") is the exception text."""
+
+
+class Takedown(FetchError):
+    """A platform's own statement that a post (or its account) is not shown. The classes
+    name the `failure` of a capture (collectors/platforms/takedown.py maps them to states)."""
+
+
+class PostDeleted(Takedown):
+    pass
+
+
+class PostRemoved(Takedown):
+    pass
+
+
+class AccountSuspended(Takedown):
+    pass
+
+
+class PostWithheld(Takedown):
+    pass
+
+
+class PostPrivate(Takedown):
+    pass
+
+
+class PostUnavailable(Takedown):
+    pass
+
+
+class LoginWall(FetchError):
+    """The answer is a log-in page or wall: no conclusion about the post."""
 
 
 class StoreError(BearwitnessError):

@@ -29,6 +29,17 @@ def site_server() -> Iterator[FailureSiteServer]:
 
 
 @pytest.fixture(scope="session")
+def platform_internet(tmp_path_factory: pytest.TempPathFactory):
+    """The platforms' hosts (t.me, public.api.bsky.app, www.reddit.com, …) answered by one
+    HTTPS server on 127.0.0.1 with a test CA (tests/platform_internet.py). Shared by the
+    session: tests register the answers they need under URLs of their own."""
+    from platform_internet import PlatformInternet
+
+    with PlatformInternet(tmp_path_factory.mktemp("platform-internet")) as internet:
+        yield internet
+
+
+@pytest.fixture(scope="session")
 def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """One temporary Prefect API for the whole session: starting it costs ~20 s
     (docs/design.md#measured-prefect), so flows under test share it. Its PREFECT_HOME is

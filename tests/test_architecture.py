@@ -31,6 +31,9 @@ WALKS_ALLOWED = {
     ("flows/demo/server.py", "*"): "the bundled demo site",
     ("flows/demo/make_site.py", "*"): "the bundled demo site",
     ("flows/cli/demo_command.py", "demo_pages"): "the bundled demo site",
+    ("flows/application/personas.py", "list_personas"): "the personas folder, outside the store",
+    ("collectors/network/personas.py", "sweep_copies"): "yt-dlp's copies of a jar, in the "
+                                                        "personas folder, outside the store",
 }
 
 

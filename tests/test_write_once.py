@@ -56,6 +56,12 @@ ALLOWED = {
     ("collectors/proxy/interception_ca.py", "_issue"): "leaf certificates of the interception CA, "
                                                  "in the same scratch directory",
     ("preservation/warc/wacz.py", "build_wacz"): "the WACZ scratch zip in tmp/, published by copy",
+    ("collectors/network/personas.py", "write_private_copy"):
+        "yt-dlp's private copy of a persona's jar (O_EXCL), in <home>/personas/.in-use/",
+    ("collectors/network/personas.py", "private_jar"):
+        "removes that copy's own mkdtemp folder, outside the store",
+    ("collectors/network/personas.py", "sweep_copies"):
+        "removes copies left in <home>/personas/.in-use/ by processes no longer running",
     ("preservation/investigation/watch_lists.py", "save_watch_list"):
         "the watch list: an editable plain file in watch/, configuration, not evidence",
     ("preservation/custody/object_index.py", "_replace"):

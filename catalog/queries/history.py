@@ -7,15 +7,31 @@ For every (case, requested URL), captures in time order, each with a state:
   unchanged    same hashes as the previous capture that got the content
   unavailable  the source is gone: HTTP 404/410, DNS has no address, or a platform says the media
                is unavailable/removed (the error, with the platform's message, is in `detail`)
-  reappeared   content again after `unavailable`
+  deleted, removed, suspended, withheld, private
+               a platform's own statement that the post is gone, and why (its words in
+               `detail`; collectors/platforms/takedown.py); gone like `unavailable`
+  reappeared   content again after any of those
+  login_wall   the platform answered with a log-in wall: no conclusion, like `failed`
   failed       no conclusion: time-out, refused connection, 5xx, … (not a takedown signal)
 Everything is a view over the catalog's tables, so a rebuild from the store gives it back.
 """
 
 from __future__ import annotations
 
+from collectors.platforms.takedown import STATE_OF_FAILURE, TAKEDOWN_FAILURES
+
 GONE_HTTP_STATUSES = (404, 410)
-GONE_FAILURES = ("NameNotResolved", "MediaUnavailable")
+GONE_FAILURES = ("NameNotResolved", "MediaUnavailable", *TAKEDOWN_FAILURES)
+WALLED_FAILURES = tuple(n for n, state in STATE_OF_FAILURE.items() if state == "login_wall")
+
+
+def _sql_list(values: tuple[object, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in values) + ")"
+
+
+_GONE_STATE = "CASE failure " + " ".join(
+    f"WHEN '{name}' THEN '{state}'" for name, state in sorted(STATE_OF_FAILURE.items())
+    if name in TAKEDOWN_FAILURES) + " ELSE 'unavailable' END"
 
 _PREVIOUS = "OVER (PARTITION BY case_id, url ORDER BY captured_at, capture_id " \
             "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
@@ -30,15 +46,17 @@ WITH observed AS (
          (SELECT string_agg(i.sha256, ',' ORDER BY i.sha256) FROM items i
             WHERE i.capture_id = c.capture_id AND i.role = 'media' AND NOT i.truncated)
            AS media_hash,
-         CASE WHEN c.status IN ('complete', 'partial') THEN 'available'
-              WHEN c.http_status IN {GONE_HTTP_STATUSES}
-                OR c.failure IN {GONE_FAILURES} THEN 'gone'
+         CASE WHEN c.failure IN {_sql_list(WALLED_FAILURES)} THEN 'walled'
+              WHEN c.status IN ('complete', 'partial') THEN 'available'
+              WHEN c.failure IN {_sql_list(GONE_FAILURES)}
+                OR c.http_status IN {_sql_list(GONE_HTTP_STATUSES)} THEN 'gone'
               ELSE 'error' END AS availability
   FROM captures c
 ), compared AS (
   SELECT *,
     count(*) FILTER (WHERE availability = 'available') {_PREVIOUS} AS earlier_available,
-    last_value(CASE WHEN availability <> 'error' THEN availability END IGNORE NULLS)
+    last_value(CASE WHEN availability IN ('available', 'gone') THEN availability END
+               IGNORE NULLS)
       {_PREVIOUS} AS previous_conclusive,
     last_value(CASE WHEN availability = 'available' THEN page_hash END IGNORE NULLS)
       {_PREVIOUS} AS previous_page_hash,
@@ -54,7 +72,8 @@ WITH observed AS (
   FROM compared
 )
 SELECT url, case_id, captured_at,
-  CASE WHEN availability = 'gone' THEN 'unavailable'
+  CASE WHEN availability = 'gone' THEN {_GONE_STATE}
+       WHEN availability = 'walled' THEN 'login_wall'
        WHEN availability = 'error' THEN 'failed'
        WHEN previous_conclusive = 'gone' THEN 'reappeared'
        WHEN earlier_available = 0 THEN 'first_seen'

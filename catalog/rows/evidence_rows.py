@@ -41,6 +41,7 @@ def capture_rows(record: CaptureRecord) -> list[dict[str, Any]]:
         "retries": json.dumps([asdict(r) for r in record.retries], sort_keys=True),
         "below_court_minimum": record.below_court_minimum,
         "contextual": json.dumps(record.contextual, sort_keys=True, ensure_ascii=False),
+        "persona": record.persona, "persona_account": record.persona_account,
         **_claim_columns(record)}]
 
 

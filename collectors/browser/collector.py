@@ -174,6 +174,8 @@ class BrowserCollector:
     max_scrolls: int = 20
     viewport: tuple[int, int] = (1280, 800)
     mode: str = "browser"
+    # A persona's session for its domains (Playwright's add_cookies form); never logged.
+    cookies: list[dict[str, Any]] = field(default_factory=list, repr=False)
     rendered: Rendered | None = field(default=None, init=False)
     proxied: list[ProxiedRequest] = field(default_factory=list, init=False)
 
@@ -246,6 +248,8 @@ class BrowserCollector:
             user_agent=self.client.user_agent, service_workers="block",
             viewport={"width": self.viewport[0], "height": self.viewport[1]})
         try:
+            if self.cookies:
+                context.add_cookies(self.cookies)  # type: ignore[arg-type] # Playwright's TypedDict
             page = context.new_page()
             try:
                 page.goto(url, wait_until="load", timeout=self.load_timeout_s * 1000)

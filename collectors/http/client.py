@@ -22,15 +22,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from collectors.errors import ConnectFailed, FetchTimeout, ProtocolError, StorageFull, TlsRejected
+from collectors.errors import ProtocolError, StorageFull, TlsRejected
 from collectors.http.chunked import ChunkedDecoder
 from collectors.http.exchange import HttpExchange, HttpResponse, TlsSession
+from collectors.http.redaction import redact_request, redact_set_cookie
 from collectors.http.tls_chain import verified_chain_der
 from collectors.network.addresses import AddressPolicy, Target, parse_target
+from collectors.network.routes import DIRECT_ONLY, Route, RouteTable
 
 # Called with the response head, then with each run of body bytes as they arrive (raw, as
 # transmitted): a recording proxy forwards them to its client while they are spooled and hashed.
 ResponseListener = Callable[[bytes], None]
+# The Cookie header a persona sends to a URL (collectors/network/personas.py), or None.
+CookieSource = Callable[[str], str | None]
 
 # Hop-by-hop headers (RFC 9110 7.6.1) belong to the client's connection, not the exchange.
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorization",
@@ -57,6 +61,17 @@ class HttpClient:
     user_agent: str = DEFAULT_USER_AGENT
     limits: FetchLimits = FetchLimits()
     ca_file: Path | None = None  # extra trust anchor (e.g. an organisation's proxy CA)
+    routes: RouteTable = DIRECT_ONLY  # how connections leave this machine (fail closed)
+    cookies: CookieSource | None = None  # a persona's session, for the requests we write
+    # With a persona, a Set-Cookie answer can renew its live session: its values are kept as
+    # digests in the recorded head (docs/platforms.md, "What a WARC keeps of a session").
+    redact_set_cookie: bool = False
+
+    def admit(self, url: str) -> None:
+        """Apply the address policy to `url` as its route will reach it, connecting nowhere
+        (the recording proxy asks before it opens a tunnel). Raises AddressRefused."""
+        target = parse_target(url)
+        self.routes.route_for(target.host).admit(self.policy, target)
 
     def fetch(self, url: str, *, referer: str | None = None) -> HttpExchange:
         """GET `url` once (no redirect following). Raises AddressRefused, InvalidURL or
@@ -91,20 +106,27 @@ class HttpClient:
     def _exchange(self, target: Target, request: bytes,
                   listener: ResponseListener | None) -> HttpExchange:
         url = target.url
-        ip = self.policy.resolve(target)
-        sock = self._connect(target, ip)
+        route = self.routes.route_for(target.host)
+        sock, ip = self._connect(target, route)
         tls = _tls_session(sock, target.host, self.ca_file)
+        # Through a proxy, a connection that breaks may be the proxy's doing: say which.
+        via = f" (through route {route.name!r}, {route.kind})" if route.kind != "direct" else ""
+        # What the WARC keeps of the request: the bytes sent, with Cookie and Authorization
+        # values replaced by their digests (collectors/http/redaction.py).
+        recorded = redact_request(request)
         try:
             requested_at = datetime.now(UTC)
             try:
                 sock.sendall(request)
             except OSError as exc:
-                return HttpExchange(url, ip, request, requested_at, None, tls=tls,
-                                    error=f"connection failed while sending the request: {exc}")
-            exchange = self._read_response(sock, url, ip, request, requested_at, listener,
+                return HttpExchange(url, ip, recorded, requested_at, None, tls=tls,
+                                    error=f"connection failed while sending the request: "
+                                          f"{exc}{via}")
+            exchange = self._read_response(sock, url, ip, recorded, requested_at, listener,
                                            head_request=request.startswith(b"HEAD "))
-            return HttpExchange(exchange.url, ip, request, requested_at, exchange.response,
-                                exchange.error, exchange.notes, tls)
+            error = exchange.error + via if exchange.error else None
+            return HttpExchange(exchange.url, ip, recorded, requested_at, exchange.response,
+                                error, exchange.notes, tls)
         finally:
             sock.close()
 
@@ -119,23 +141,20 @@ class HttpClient:
         ]
         if referer:
             lines.append(f"Referer: {referer}")
+        cookie = self.cookies(target.url) if self.cookies else None
+        if cookie:
+            lines.append(f"Cookie: {cookie}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii", "strict")
 
-    def _connect(self, target: Target, ip: str) -> socket.socket:
-        try:
-            sock = socket.create_connection((ip, target.port), timeout=self.limits.connect_timeout)
-        except TimeoutError as exc:
-            raise FetchTimeout(f"no connection to {target.host}:{target.port} within "
-                               f"{self.limits.connect_timeout:g} s") from exc
-        except OSError as exc:
-            raise ConnectFailed(f"cannot connect to {target.host}:{target.port} ({ip}): "
-                                f"{exc.strerror or exc}") from exc
+    def _connect(self, target: Target, route: Route) -> tuple[socket.socket, str]:
+        """The connection, over `route`, and the server address recorded for it."""
+        sock, ip = route.connect(self.policy, target, self.limits.connect_timeout)
         sock.settimeout(self.limits.read_timeout)
         if target.scheme != "https":
-            return sock
+            return sock, ip
         context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
         try:
-            return context.wrap_socket(sock, server_hostname=target.host)
+            return context.wrap_socket(sock, server_hostname=target.host), ip
         except ssl.SSLCertVerificationError as exc:
             sock.close()
             raise TlsRejected(f"TLS certificate of {target.host} does not verify: "
@@ -168,10 +187,11 @@ class HttpClient:
                 return HttpExchange(url, ip, request, requested_at, None, error=f"server {what}")
             buffer += data
         end = buffer.index(b"\r\n\r\n") + 4
-        head, rest = bytes(buffer[:end]), bytes(buffer[end:])
+        received, rest = bytes(buffer[:end]), bytes(buffer[end:])
+        head = redact_set_cookie(received) if self.redact_set_cookie else received
         status, reason, headers = parse_head(head)
         if listener is not None:
-            listener(head)
+            listener(received)  # the client (a browser with a persona) gets its session
         response = self._read_body(sock, head, status, reason, headers, rest, deadline,
                                    listener, head_request)
         return HttpExchange(url, ip, request, requested_at, response)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import secrets
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from urllib.parse import urlsplit
 from collectors.collector import ExchangeSink, ItemRole, Rendition, ResourceProblem
 from collectors.http.client import HttpClient
 from collectors.http.exchange import HttpExchange
+from collectors.http.redaction import scrub_tool_output
+from collectors.network.personas import PersonaSessions
 from collectors.proxy.interception_ca import InterceptionCA
 from collectors.proxy.recording_proxy import RecordingProxy, default_role
 
@@ -140,9 +143,18 @@ def _trust_proxy_ca(ydl: Any, ca_file: Path) -> None:
 
 def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: InterceptionCA,
                 spool: Path, *, timeout: float = 30.0, subtitles: bool = True,
-                thumbnail: bool = True) -> MediaOutcome:
-    """Run yt-dlp on `url` through a recording proxy. Never raises for a page without media or
-    a failed download: those are problems in the outcome."""
+                thumbnail: bool = True, personas: PersonaSessions | None = None) -> MediaOutcome:
+    """Run yt-dlp on `url` through a recording proxy, with the personas' sessions. Never
+    raises for a page without media or a failed download: those are problems in the
+    outcome."""
+    with personas.private_jar() if personas else nullcontext(None) as cookie_file:
+        return _fetch_media(url, client, sink, ca, spool, timeout=timeout,
+                            subtitles=subtitles, thumbnail=thumbnail, cookie_file=cookie_file)
+
+
+def _fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: InterceptionCA,
+                 spool: Path, *, timeout: float, subtitles: bool, thumbnail: bool,
+                 cookie_file: Path | None) -> MediaOutcome:
     import yt_dlp
     from yt_dlp.utils import DownloadError
 
@@ -169,6 +181,8 @@ def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercepti
         "format": "best/bestvideo+bestaudio",  # prefer one file as served: no merge needed
         "compat_opts": ["no-certifi"], "logger": log,
     }
+    if cookie_file is not None:  # a persona's session: a private copy yt-dlp may write back
+        params["cookiefile"] = str(cookie_file)
     with RecordingProxy(client, sink, ca, roles) as proxy:
         params["proxy"] = proxy.url
         try:
@@ -182,7 +196,8 @@ def fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercepti
                     info = next(iter(info["entries"]))
                 roles.learn(info)
                 info = ydl.process_ie_result(info, download=True)
-                outcome.info = ydl.sanitize_info(info)
+                # yt-dlp repeats the session it sent (`cookies`, `http_headers`): digests only.
+                outcome.info = scrub_tool_output(ydl.sanitize_info(info))
                 roles.learn(outcome.info)
         except (DownloadError, yt_dlp.utils.YoutubeDLError) as exc:
             outcome.problems.append(ResourceProblem(url, f"yt-dlp: {_first_line(exc)}"))

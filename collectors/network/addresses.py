@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, quote, urlsplit
 
@@ -62,6 +63,32 @@ def parse_target(url: str) -> Target:
                   path_and_query=path)
 
 
+# A name lookup: (host, port) → socket addresses (IP text, port) to connect to, in order. The
+# system's resolver by default; a test resolver answers for platforms' real host names with
+# fixture servers on loopback, so what is recorded carries the real names.
+Resolver = Callable[[str, int], list[tuple[str, int]]]
+
+# Names that only ever mean something inside a network: refused by name when a route resolves
+# remotely (a SOCKS proxy asked for a host name), where no address can be checked here.
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet",
+                   ".corp", ".localdomain")
+
+
+def system_resolver(host: str, port: int) -> list[tuple[str, int]]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    # A host name resolves to AF_INET and AF_INET6 addresses, whose sockaddr starts with the
+    # address as text and the port (typeshed also allows the int of other families).
+    return list(dict.fromkeys((str(info[4][0]), int(info[4][1])) for info in infos))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The checked address a connection goes to."""
+
+    ip: str
+    port: int
+
+
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
@@ -74,22 +101,44 @@ class AddressPolicy:
     """Refuses non-public addresses (private, loopback, link-local, reserved) unless allowed."""
 
     allow_private: bool = False
+    resolver: Resolver = system_resolver
 
-    def resolve(self, target: Target) -> str:
-        """Return the IP address to connect to, or raise AddressRefused / ConnectFailed."""
+    def resolve(self, target: Target) -> Endpoint:
+        """Return the address to connect to, or raise AddressRefused / NameNotResolved."""
         try:
-            infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+            addresses = self.resolver(target.host, target.port)
         except socket.gaierror as exc:
             raise NameNotResolved(f"cannot resolve host {target.host!r}: {exc.strerror}") from exc
-        # A host name resolves to AF_INET and AF_INET6 addresses, whose sockaddr starts with the
-        # address as text (typeshed also allows the int of other families).
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if not addresses:
             raise NameNotResolved(f"host {target.host!r} has no address")
         if not self.allow_private:
-            refused = [a for a in addresses if not is_public_address(a)]
+            refused = [a for a, _ in addresses if not is_public_address(a)]
             if refused:
                 raise AddressRefused(
                     f"{target.url} resolves to a private or loopback address ({refused[0]}); "
                     "captures of internal addresses are refused unless --allow-private is given")
-        return addresses[0]
+        ip, port = addresses[0]
+        return Endpoint(ip, port)
+
+    def admit_name(self, target: Target) -> None:
+        """The check for a host a proxy will resolve (a SOCKS route with remote DNS, e.g.
+        Tor): nothing is looked up here, so an address literal is checked as an address and a
+        name that only means something inside a network (localhost, *.local, *.internal, a
+        single label) is refused. Raises AddressRefused."""
+        if self.allow_private:
+            return
+        host = target.host.lower().rstrip(".")
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            literal = None
+        if literal is not None:
+            if not is_public_address(str(literal)):
+                raise AddressRefused(f"{target.url} is a private or loopback address; captures "
+                                     "of internal addresses are refused unless --allow-private "
+                                     "is given")
+            return
+        if host == "localhost" or "." not in host or host.endswith(_LOCAL_SUFFIXES):
+            raise AddressRefused(f"{target.url} names a host inside a network ({host}); "
+                                 "captures of internal addresses are refused unless "
+                                 "--allow-private is given")

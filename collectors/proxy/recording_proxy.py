@@ -28,7 +28,6 @@ from collectors.collector import ExchangeSink, ItemRole
 from collectors.errors import AddressRefused, BearwitnessError, StoreError
 from collectors.http.client import HttpClient, parse_head
 from collectors.http.exchange import HttpExchange
-from collectors.network.addresses import parse_target
 from collectors.proxy.interception_ca import InterceptionCA
 
 _MAX_REQUEST_HEAD = 64 * 1024
@@ -176,7 +175,7 @@ class _Handler(socketserver.BaseRequestHandler):
             return
         proxy = self.server.proxy
         try:  # refuse before the tunnel opens when the address policy says no
-            proxy.client.policy.resolve(parse_target(f"https://{authority}/"))
+            proxy.client.admit(f"https://{authority}/")
         except BearwitnessError as exc:
             proxy.note(ProxiedRequest("CONNECT", f"https://{authority}/", None, None, str(exc)))
             connection.sendall(_error_response(502, str(exc)))

@@ -19,7 +19,7 @@ from catalog.queries.neighbours import CatalogImages
 from catalog.storage.catalog_file import ensure_catalog
 from collectors.errors import BearwitnessError, StoreError, UsageError
 from collectors.http.client import DEFAULT_USER_AGENT
-from collectors.network.addresses import AddressPolicy
+from collectors.network.addresses import AddressPolicy, Resolver, system_resolver
 from collectors.network.domain_limits import (
     DomainLimitedClient,
     LocalDomainSlots,
@@ -30,6 +30,8 @@ from flows.application.access import record_access
 from flows.application.collector_factory import MODES, CollectorFactory
 from flows.application.environment import actor, default_actor_name, open_store
 from flows.application.integrity import configured_tsa, run_repair, run_timestamp
+from flows.application.personas import persona_sessions
+from flows.application.routes import route_table
 from preservation.capture.attempt import CaptureAttempt
 from preservation.capture.collection import CollectionContext
 from preservation.capture.preserve import capture_url
@@ -61,6 +63,9 @@ class CaptureOptions:
     retry_delay: float = 1.0  # first wait, doubling, jittered
     ca_file: str | None = None  # extra trust anchor for upstream TLS; never "verify off"
     discovered_via: str | None = None  # the logged online inquiry that found the URLs
+    route: str | None = None  # the route of every host (default: the case's, else direct)
+    route_for: tuple[str, ...] = ()  # DOMAIN=ROUTE, over the case's routes
+    persona: tuple[str, ...] = ()  # personas whose sessions to send (beside the case's own)
 
     def check(self) -> None:
         if self.mode not in MODES:
@@ -133,6 +138,8 @@ def start_run(home: Path, case_id: str, urls: Iterable[str], options: CaptureOpt
     store.case(case_id)
     if options.discovered_via:
         store.inquiry(case_id, options.discovered_via)
+    route_table(home, case_id, options.route, tuple(options.route_for))  # refuses unknown names
+    persona_sessions(home, case_id, tuple(options.persona))  # refuses unreadable sessions
     return CaptureRun(home=home, case_id=case_id, urls=tuple(chosen), options=options,
                       collector=collector or default_actor_name(),
                       user_agent=options.user_agent or DEFAULT_USER_AGENT,
@@ -140,26 +147,39 @@ def start_run(home: Path, case_id: str, urls: Iterable[str], options: CaptureOpt
 
 
 def collect(run: CaptureRun, *, limits: DomainLimits | None = None,
-            log: logging.Logger | logging.LoggerAdapter[Any] = LOG) -> list[CaptureAttempt]:
+            log: logging.Logger | logging.LoggerAdapter[Any] = LOG,
+            resolver: Resolver = system_resolver) -> list[CaptureAttempt]:
     """Capture each URL into its own WARC, `concurrency` at a time, at most `per_domain` per
-    domain. A URL that fails never stops the others. Repairs what crashed runs left first."""
+    domain. A URL that fails never stops the others. Repairs what crashed runs left first.
+    `resolver` looks names up (the system's; tests answer for platforms' host names)."""
     limits = limits or LocalDomainLimits()
     store, options = run.store, run.options
     _repair_before(run, store, log)
     in_force = limits.limits_for(list(run.urls), options.per_domain)
     connections = LocalDomainSlots(options.per_domain, in_force)
+    routes = route_table(run.home, run.case_id, options.route, tuple(options.route_for))
+    personas = persona_sessions(run.home, run.case_id, tuple(options.persona))
     factory = CollectorFactory(options.mode, options.media,
-                               AddressPolicy(allow_private=options.allow_private),
+                               AddressPolicy(allow_private=options.allow_private,
+                                             resolver=resolver),
                                run.user_agent, options.timeout,
                                Path(options.ca_file) if options.ca_file else None,
                                wrap_client=lambda client: DomainLimitedClient(client, connections),
                                retry=RetryPolicy(max_retries=options.retries,
-                                                 base_delay_s=options.retry_delay))
+                                                 base_delay_s=options.retry_delay),
+                               routes=routes, personas=personas)
+    described = personas.describe()
     context = CollectionContext(
         collector=run.collector, user_agent=run.user_agent, run_id=run.run_id,
         tool_versions=base_tool_versions() | {"exiftool": exiftool_version()},
         allow_private=options.allow_private, discovered_via=options.discovered_via,
-        notes=factory.notes)
+        notes=factory.notes, route=routes.default.name,
+        routes=routes.describe() if routes.by_domain or routes.default.kind != "direct"
+        else None,
+        persona=", ".join(p["name"] for p in described) or None,
+        persona_account=", ".join(p["account"] or "?" for p in described) or None,
+        redacted_headers=("Cookie", "Authorization")
+        + (("Set-Cookie",) if personas.sessions else ()))
     total = len(run.urls)
     with store.custody_log(f"{run.run_id}-collect", actor(run.collector),
                            run_id=run.run_id) as custody, factory as make_collector:
@@ -263,11 +283,11 @@ def land_attempts(home: Path, attempts: list[CaptureAttempt], *, run_id: str) ->
 def capture_urls(home: Path, case_id: str, urls: Iterable[str],
                  options: CaptureOptions | None = None, *, collector: str | None = None,
                  limits: DomainLimits | None = None, analyse_media_items: bool = True,
-                 log: logging.Logger | logging.LoggerAdapter[Any] = LOG
-                 ) -> list[CaptureAttempt]:
+                 log: logging.Logger | logging.LoggerAdapter[Any] = LOG,
+                 resolver: Resolver = system_resolver) -> list[CaptureAttempt]:
     """The whole capture job without Prefect, one URL's result per URL, in order."""
     run = start_run(home, case_id, urls, options or CaptureOptions(), collector=collector)
-    attempts = collect(run, limits=limits, log=log)
+    attempts = collect(run, limits=limits, log=log, resolver=resolver)
     if analyse_media_items:
         analyse(run, attempts, log=log)
     report(run, attempts)

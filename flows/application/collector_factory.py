@@ -1,6 +1,9 @@
 """Which collector a capture uses: static, browser, or auto (browser when Chromium is available,
 else static — the choice and its reason go into the capture record), with yt-dlp media capture
-on top. One browser serves every URL of a run; each capture gets a fresh context."""
+on top, and a platform's post reader for the URLs that are posts (collectors/platforms/). One
+browser serves every URL of a run; each capture gets a fresh context. Every fetcher connects
+through the run's routes (collectors/network/routes.py) and sends its personas' sessions to
+their domains only (collectors/network/personas.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +14,16 @@ from types import TracebackType
 from typing import Any
 
 from collectors.browser.collector import BrowserCollector, BrowserSession, browser_available
-from collectors.collector import Collector
+from collectors.collector import Collector, ExchangeSink
 from collectors.errors import UsageError
 from collectors.http.client import FetchLimits, HttpClient
+from collectors.media.collector import MediaOutcome, fetch_media
 from collectors.media.media_aware import MEDIA_SETTINGS, MediaAwareCollector, MediaSetting
 from collectors.network.addresses import AddressPolicy
+from collectors.network.personas import PersonaSessions
 from collectors.network.retry_policy import NO_RETRIES, RetryPolicy
+from collectors.network.routes import DIRECT_ONLY, RouteTable
+from collectors.platforms.collector import PlatformCollector
 from collectors.proxy.interception_ca import InterceptionCA
 from collectors.static.collector import StaticCollector
 
@@ -40,9 +47,11 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
     def __init__(self, mode: str, media: str, policy: AddressPolicy, user_agent: str,
                  timeout: float, ca_file: Path | None = None, *,
                  wrap_client: Callable[[HttpClient], Any] | None = None,
-                 retry: RetryPolicy | None = None) -> None:
+                 retry: RetryPolicy | None = None, routes: RouteTable = DIRECT_ONLY,
+                 personas: PersonaSessions | None = None) -> None:
         """`wrap_client` wraps the static collector's client (e.g. per-domain connection
-        slots); `retry` is the static collector's retry policy for transient failures."""
+        slots); `retry` is the static collector's retry policy for transient failures;
+        `routes` how connections leave (fail closed); `personas` the sessions to send."""
         if media not in MEDIA_SETTINGS:
             raise UsageError(f"unknown media setting {media!r}; available: "
                              f"{', '.join(MEDIA_SETTINGS)}")
@@ -55,6 +64,8 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
         self.ca_file = ca_file
         self.wrap_client = wrap_client
         self.retry = retry
+        self.routes = routes
+        self.personas = personas or PersonaSessions()
         self.session: BrowserSession | None = None
 
     def __enter__(self) -> CollectorFactory:
@@ -74,17 +85,30 @@ class CollectorFactory(AbstractContextManager["CollectorFactory"]):
 
     def __call__(self, spool: Path) -> Collector:
         limits = FetchLimits(connect_timeout=self.timeout, read_timeout=self.timeout)
+        personas = self.personas
         client = HttpClient(self.policy, spool, user_agent=self.user_agent, limits=limits,
-                            ca_file=self.ca_file)
+                            ca_file=self.ca_file, routes=self.routes,
+                            cookies=personas.cookie_header if personas.sessions else None,
+                            redact_set_cookie=bool(personas.sessions))
+        fetcher = self.wrap_client(client) if self.wrap_client else client
         page: Collector
         if self.session is not None:
-            page = BrowserCollector(self.session, client, load_timeout_s=self.timeout)
+            page = BrowserCollector(self.session, client, load_timeout_s=self.timeout,
+                                    cookies=personas.browser_cookies())
             ca = self.session.ca
         else:
-            fetcher = self.wrap_client(client) if self.wrap_client else client
             page = StaticCollector(fetcher, retry=self.retry or NO_RETRIES)
             ca = None
         if self.media == "off":
-            return page
-        return MediaAwareCollector(page, client, ca or InterceptionCA(spool / "ca"), spool,
-                                   self.media, self.timeout)
+            return PlatformCollector(page, page, fetcher, self.media, None,
+                                     personas.persona_for)
+        proxy_ca = ca or InterceptionCA(spool / "ca")
+
+        def yt_dlp(url: str, sink: ExchangeSink) -> MediaOutcome:
+            return fetch_media(url, client, sink, proxy_ca, spool, timeout=self.timeout,
+                               personas=personas)
+
+        others = MediaAwareCollector(page, client, proxy_ca, spool, self.media, self.timeout,
+                                     personas)
+        return PlatformCollector(page, others, fetcher, self.media, yt_dlp,
+                                 personas.persona_for)

@@ -48,11 +48,26 @@ DECLARED: dict[str, Declared] = {
                         "verification is never turned off", metavar="PEM"),
     "discovered_via": Declared("the logged online inquiry that found these URLs",
                                metavar="INQUIRY_ID"),
+    "route": Declared("the configured route (`route add`) every connection takes, over the "
+                      "case's; a proxy that is down fails the capture, never goes direct",
+                      metavar="ROUTE"),
+    "route_for": Declared("DOMAIN=ROUTE: the route of one domain and its subdomains "
+                          "(repeatable)", metavar="DOMAIN=ROUTE"),
+    "persona": Declared("a persona (`persona add`) whose session is sent to its domains, "
+                        "beside the case's own (repeatable)", metavar="NAME"),
 }
 EVERY_OPTION = tuple(DECLARED)
 
 _TYPES = get_type_hints(CaptureOptions)
 _DEFAULTS = CaptureOptions()
+
+
+class _AppendToTuple(argparse.Action):
+    """A repeatable option collected into a tuple, CaptureOptions' type for it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, (*(getattr(namespace, self.dest) or ()), values))
 
 
 def add_capture_options(parser: argparse.ArgumentParser, names: Iterable[str],
@@ -70,7 +85,11 @@ def add_capture_options(parser: argparse.ArgumentParser, names: Iterable[str],
         if default is not None and not isinstance(default, bool):
             text += f" (default: {default})"
         kind = _TYPES[name]
-        if kind is bool:
+        if kind == tuple[str, ...]:
+            parser.add_argument(flag, dest=name, action=_AppendToTuple, default=default,
+                                metavar=declared.metavar,
+                                help=text.removesuffix(" (default: ())"))
+        elif kind is bool:
             parser.add_argument(flag, dest=name, action="store_true", default=default,
                                 help=text)
         else:

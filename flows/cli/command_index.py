@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("flows.cli.verify_commands", "analysts' verification steps and item status"),
     "inquiry": ("flows.cli.verify_commands", "the online inquiry log: searches run"),
     "keys": ("flows.cli.key_commands", "key holders of an encrypted case"),
+    "route": ("flows.cli.network_commands", "configure routes: direct, an HTTP proxy, or Tor"),
     "demo": ("flows.cli.demo_command", "capture the bundled demo site end to end"),
 }
 

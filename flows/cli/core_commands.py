@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from flows.application.capture import CaptureOptions
+from flows.application.capture import CaptureOptions, start_run
 from flows.application.cases import attach_document, list_cases, open_case
 from flows.application.environment import open_store, resolve_home
 from flows.cli.capture_options import EVERY_OPTION, add_capture_options, capture_options_from
@@ -92,6 +92,7 @@ def case_list(home: Path, fmt: str) -> int:
 
 def capture(home: Path, case_id: str, urls: list[str], options: CaptureOptions, *,
             by: str | None = None) -> int:
+    start_run(home, case_id, urls, options, collector=by)  # a usage error before Prefect starts
     quiet_prefect_defaults()
     from flows.orchestration.capture_flow import capture as capture_flow
 

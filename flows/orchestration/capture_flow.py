@@ -55,19 +55,23 @@ def capture(case_id: str, urls: list[str], home: str | None = None, mode: str = 
             media: str = "auto", allow_private: bool = False, collector: str | None = None,
             user_agent: str | None = None, timeout: float = 30.0, concurrency: int = 1,
             per_domain: int = 2, retries: int = 3, retry_delay: float = 1.0,
-            ca_file: str | None = None,
-            discovered_via: str | None = None) -> list[dict[str, Any]]:
+            ca_file: str | None = None, discovered_via: str | None = None,
+            route: str | None = None, route_for: list[str] | None = None,
+            persona: list[str] | None = None) -> list[dict[str, Any]]:
     """Capture `urls` into case `case_id`; returns one summary per URL, in order.
     `mode` static | browser | auto; `media` auto | on | off (yt-dlp); `timeout` (seconds)
     bounds the wait for a connection and for each next bytes; `concurrency` URLs at once, at
     most `per_domain` per domain (browser captures run one at a time); transient failures are
     tried again up to `retries` times (first wait `retry_delay` s, doubling, jittered);
     `ca_file` an extra trust anchor for upstream TLS (verification is never turned off);
-    `discovered_via` names the logged online inquiry that found the URLs."""
+    `discovered_via` names the logged online inquiry that found the URLs; `route` and
+    `route_for` (DOMAIN=ROUTE) choose configured routes over the case's (fail closed);
+    `persona` names personas whose sessions to send, beside the case's own."""
     options = CaptureOptions(mode=mode, media=media, allow_private=allow_private,
                              user_agent=user_agent, timeout=timeout, concurrency=concurrency,
                              per_domain=per_domain, retries=retries, retry_delay=retry_delay,
-                             ca_file=ca_file, discovered_via=discovered_via)
+                             ca_file=ca_file, discovered_via=discovered_via, route=route,
+                             route_for=tuple(route_for or ()), persona=tuple(persona or ()))
     run = job.start_run(resolve_home(home), case_id, urls, options, collector=collector)
     attempts = collect_and_preserve(run)
     analyse_captured_media(run, attempts)

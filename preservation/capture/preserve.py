@@ -21,6 +21,7 @@ from collectors.collector import Collector, CollectorResult
 from collectors.errors import IntegrityError
 from preservation.capture.capture_lock import CaptureLock
 from preservation.capture.collection import CollectionContext
+from preservation.capture.posts import derive_posts
 from preservation.custody.log import CustodyLog
 from preservation.ids import new_id
 from preservation.records.capture import (
@@ -30,6 +31,7 @@ from preservation.records.capture import (
     WaczReference,
     WarcReference,
 )
+from preservation.records.post import CapturePosts
 from preservation.records.times import utc_text
 from preservation.store import layout
 from preservation.store.evidence_store import EvidenceStore
@@ -84,6 +86,7 @@ class _Collected:
     started_at: datetime
     ended_at: datetime
     fidelity: dict[str, Any]
+    metadata_ids: dict[str, str]  # target URI → record id of metadata records from renditions
 
 
 def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
@@ -109,6 +112,9 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
     try:
         working = _extract_working_copies(store, case_id, collected.closed,
                                           collected.recorder.items, spool)
+        posts = derive_posts(capture_id, case_id, url, collected.closed.path, warc.path,
+                             collected.recorder.items, collected.result,
+                             collected.metadata_ids, spool)
     finally:
         store.remove_spool(capture_id)
     for sha256, key in working.items():
@@ -116,8 +122,9 @@ def _capture(store: EvidenceStore, case_id: str, capture_id: str, url: str,
                        sha256=f"sha256:{sha256}", purpose="working copy extracted from the WARC",
                        details={"parent": warc.path})
     items = tuple(i.with_working_copy(working.get(i.sha256)) for i in collected.recorder.items)
+    posts_key = _store_posts(store, custody, posts, warc) if posts is not None else None
     record = _capture_record(case_id, capture_id, url, collector.mode, context, collected,
-                             warc, items)
+                             warc, items, posts_key)
     wacz_key = build_wacz(store, record)
     wacz = WaczReference(path=wacz_key, size=store.size(wacz_key), sha256=store.sha256(wacz_key),
                          wacz_version=WACZ_VERSION)
@@ -142,7 +149,7 @@ def _collect_into_warc(store: EvidenceStore, case_id: str, capture_id: str, url:
         recorder = WarcRecorder(writer, info.record_id)
         recorder.write(info)
         result = collector.collect(url, recorder)
-        _record_renditions(recorder, result)
+        metadata_ids = _record_renditions(recorder, result)
         ended_at = datetime.now(UTC)
         fidelity = _fidelity_fields(url, result, recorder.items, context)
         collection = _collection_metadata(case_id, capture_id, collector.mode, url, result,
@@ -152,22 +159,26 @@ def _collect_into_warc(store: EvidenceStore, case_id: str, capture_id: str, url:
     except BaseException:
         writer.abandon()
         raise
-    return _Collected(result, recorder, closed, started_at, ended_at, fidelity)
+    return _Collected(result, recorder, closed, started_at, ended_at, fidelity, metadata_ids)
 
 
-def _record_renditions(recorder: WarcRecorder, result: CollectorResult) -> None:
+def _record_renditions(recorder: WarcRecorder, result: CollectorResult) -> dict[str, str]:
     """Screenshot, DOM, tool output (resource records) and derivatives (conversion records,
-    WARC-Refers-To the response records they were made from)."""
+    WARC-Refers-To the response records they were made from). Returns the record id of each
+    metadata record, by target URI (a post read from yt-dlp's info names it)."""
     page = next((i for i in recorder.items if i.role == "page"), None)
+    metadata_ids: dict[str, str] = {}
     for rendition in result.renditions:
         block = rendition.data if rendition.data is not None else rendition.path
         if block is None:
             continue
         if rendition.role == "metadata" and rendition.data is not None:
             # Tool output about the capture (yt-dlp's info JSON): a metadata record.
-            recorder.write(metadata_record(rendition.uri, json.loads(rendition.data),
-                                           datetime.now(UTC), recorder.warcinfo_id,
-                                           page.warc_record_id if page else None))
+            record = metadata_record(rendition.uri, json.loads(rendition.data),
+                                     datetime.now(UTC), recorder.warcinfo_id,
+                                     page.warc_record_id if page else None)
+            recorder.write(record)
+            metadata_ids[rendition.uri] = record.record_id
             continue
         sources = [i.warc_record_id for u in rendition.derived_from_urls
                    for i in recorder.items if i.url == u and i.http_status is not None]
@@ -175,6 +186,7 @@ def _record_renditions(recorder: WarcRecorder, result: CollectorResult) -> None:
             rendition.uri, rendition.role, rendition.content_type, block,
             concurrent_to=page.warc_record_id if page and not sources else None,
             derived_from=sources or None, tool=rendition.tool)
+    return metadata_ids
 
 
 def _fidelity_fields(url: str, result: CollectorResult, items: list[CapturedItem],
@@ -216,7 +228,9 @@ def _collection_metadata(case_id: str, capture_id: str, mode: str, url: str,
         "unanswered_requests": [{"url": u, "reason": r} for u, r in recorder.unanswered],
         "started_at": utc_text(started_at), "ended_at": utc_text(ended_at), "time_zone": "UTC",
         "collector": context.collector, "operator": context.operator,
-        "persona": context.persona, "route": context.route, "user_agent": context.user_agent,
+        "persona": context.persona, "persona_account": context.persona_account,
+        "route": context.route, "routes": context.routes,
+        "redacted_headers": list(context.redacted_headers), "user_agent": context.user_agent,
         "allow_private": context.allow_private, "tools": dict(context.tool_versions),
         # Contextual data: what the page claims (published time, author, …), never our facts.
         "claims": result.claims, "discovered_via": context.discovered_via,
@@ -224,9 +238,22 @@ def _collection_metadata(case_id: str, capture_id: str, mode: str, url: str,
                     "tls": [asdict(s) for s in recorder.tls_sessions.values()]}
 
 
+def _store_posts(store: EvidenceStore, custody: CustodyLog, posts: CapturePosts,
+                 warc: WarcReference) -> str:
+    """The posts read from the WARC, stored write-once before the capture record."""
+    key = store.put_document(layout.posts_key(posts.case_id, posts.capture_id), posts)
+    custody.record("derive", posts.capture_id, case_id=posts.case_id, object_path=key,
+                   sha256=f"sha256:{store.sha256(key)}",
+                   purpose=f"{posts.platform} posts read from the WARC by {posts.reader} "
+                           f"{posts.reader_version}",
+                   details={"parent": warc.path, "state": posts.state,
+                            "posts": [p.post_id for p in posts.posts]})
+    return key
+
+
 def _capture_record(case_id: str, capture_id: str, url: str, mode: str,
                     context: CollectionContext, collected: _Collected, warc: WarcReference,
-                    items: tuple[CapturedItem, ...]) -> CaptureRecord:
+                    items: tuple[CapturedItem, ...], posts_key: str | None) -> CaptureRecord:
     result, fidelity = collected.result, collected.fidelity
     return CaptureRecord(
         capture_id=capture_id, case_id=case_id, run_id=context.run_id, requested_url=url,
@@ -245,7 +272,8 @@ def _capture_record(case_id: str, capture_id: str, url: str, mode: str,
         below_court_minimum=fidelity["below_court_minimum"],
         court_minimum_missing=tuple(fidelity["court_minimum_missing"]),
         notes=dict(context.notes), tls=tuple(collected.recorder.tls_sessions.values()),
-        warc=warc, items=items)
+        warc=warc, items=items, posts=posts_key, persona_account=context.persona_account,
+        routes=context.routes, redacted_headers=context.redacted_headers)
 
 
 def _with_wacz(record: CaptureRecord, wacz: WaczReference) -> CaptureRecord:

@@ -7,6 +7,7 @@
     <bag>/data/case/case.json
     <bag>/data/warcs/<capture>.warc.gz   evidentiary copies
     <bag>/data/captures/<capture>.json   capture records (collection data, items, hashes)
+    <bag>/data/posts/<capture>.json      a platform's posts read from the WARC (when any)
     <bag>/data/items/<sha256>            working copies of the items' payloads
     <bag>/data/verification/<sha256>/<analyser>.json   technical analysis of the items
     <bag>/data/verification/steps/<capture>/<step>.json  verification steps on the items
@@ -209,6 +210,8 @@ def _payload_sources(store: EvidenceStore, case_id: str,
         runs.add(record.run_id)
         sources[f"warcs/{capture_id}.warc.gz"] = record.warc.path
         sources[f"captures/{capture_id}.json"] = layout.capture_record_key(case_id, capture_id)
+        if record.posts:
+            sources[f"posts/{capture_id}.json"] = record.posts
         for item in record.items:
             if item.working_copy:
                 sources[f"items/{item.sha256}"] = item.working_copy

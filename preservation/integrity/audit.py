@@ -128,7 +128,7 @@ def _case_paths(store: EvidenceStore, custody: CustodyState, case_id: str) -> se
         if details.get("input", "").removeprefix("sha256:") in shas and event.get("object_path"):
             paths.add(event["object_path"])
     paths |= set(store.object_keys((f"cases/{case_id}/", f"warcs/{case_id}/",
-                                    f"captures/{case_id}/")))
+                                    f"captures/{case_id}/", f"posts/{case_id}/")))
     return paths
 
 

@@ -206,7 +206,8 @@ def _interrupted_capture(repair: _Repair, held: HeldLock) -> None:
     open_warc = warc.with_name(warc.name + OPEN_SUFFIX)
     if open_warc.exists():
         _cut_open_warc(repair, open_warc, capture_id, case_id)
-    for key in (warc_key, layout.wacz_key(case_id, capture_id), record_key):
+    for key in (warc_key, layout.wacz_key(case_id, capture_id),
+                layout.posts_key(case_id, capture_id), record_key):
         if store.writes_in_place(key):  # the local store's own file: moved into quarantine
             if store.local_path(key).exists():
                 repair.move(store.local_path(key), capture_id, case_id, why, key)

@@ -93,6 +93,8 @@ class TlsSession:
 @dataclass(frozen=True)
 class CaptureRecord(Document):
     FORMAT: ClassVar[str] = CAPTURE_FORMAT
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = ("posts", "persona_account", "routes",
+                                               "redacted_headers")
 
     capture_id: str
     case_id: str
@@ -130,6 +132,12 @@ class CaptureRecord(Document):
     warc: WarcReference
     items: tuple[CapturedItem, ...]
     wacz: WaczReference | None = None
+    posts: str | None = None  # store key of the posts read from the WARC (a platform's post)
+    persona_account: str | None = None  # the account handle of the persona's session
+    routes: dict[str, Any] | None = None  # route table: names and kinds, per domain
+    # Headers whose values the WARC keeps as digests (collectors/http/redaction.py); records
+    # written before this field existed kept every header as sent, and sent no session.
+    redacted_headers: tuple[str, ...] = ()
     format: str = field(default=CAPTURE_FORMAT)
 
     @property

@@ -9,6 +9,7 @@ form (custody events, manifests), so a record must never re-spell what it read.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, ClassVar, Self
 
@@ -32,9 +33,20 @@ class Document:
     """Mixin for frozen dataclasses stored as JSON documents."""
 
     FORMAT: ClassVar[str]  # e.g. "bearwitness-capture/1"
+    # Fields added after records of this format were first stored: left out of the stored form
+    # while they hold their default, so a record stored before them reads back exactly as
+    # stored, and a new record that does not use them is spelt as before.
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = _adapter(type(self)).dump_python(self, mode="json")
+        if self.LATER_FIELDS:
+            # Every Document is a dataclass; mypy cannot know that of the mixin.
+            fields = dataclasses.fields(self)  # type: ignore[arg-type]
+            defaults = {f.name: f.default for f in fields if f.name in self.LATER_FIELDS}
+            for name, default in defaults.items():
+                if getattr(self, name) == default:
+                    document.pop(name, None)
         return document
 
     def to_json(self) -> str:

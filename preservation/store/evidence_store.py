@@ -47,6 +47,7 @@ from preservation.hashing import file_sha256
 from preservation.records.capture import CaptureRecord
 from preservation.records.case import Assessment, Case, CaseDocument, Inquiry, StatusPolicyRecord
 from preservation.records.document import Document
+from preservation.records.post import CapturePosts
 from preservation.records.protection import CaseProtection
 from preservation.records.run_report import RunReport
 from preservation.records.step import VerificationStep
@@ -463,6 +464,12 @@ class EvidenceStore:
             if self.has_capture_record(case.case_id, capture_id):
                 return self.capture_record(case.case_id, capture_id)
         return None
+
+    def posts(self, record: CaptureRecord) -> CapturePosts | None:
+        """The posts read from a capture's WARC, when its URL was a platform's post."""
+        if not record.posts:
+            return None
+        return self.document(CapturePosts, record.posts)
 
     def wacz_key(self, capture_id: str) -> str | None:
         """The WACZ of a capture, found by its id alone (None when there is none)."""

@@ -4,6 +4,7 @@
     warcs/<case_id>/<capture_id>.warc.gz          evidentiary copies (read-only once closed)
     wacz/<case_id>/<capture_id>.wacz              each capture packaged for replay
     captures/<case_id>/<capture_id>.json          capture record: collection data, items, hashes
+    posts/<case_id>/<capture_id>.json             a platform's posts, read from the WARC
     custody/<segment>.jsonl                       custody log, one segment per run or writer
     work/sha256/ab/cd/<hex>                       working copies, named by content hash
     analysis/ab/<hex>/<analyser>.json             tool output over a working copy
@@ -125,6 +126,10 @@ def wacz_key(case_id: str, capture_id: str) -> str:
 
 def capture_record_key(case_id: str, capture_id: str) -> str:
     return f"captures/{check_id('case id', case_id)}/{check_id('capture id', capture_id)}.json"
+
+
+def posts_key(case_id: str, capture_id: str) -> str:
+    return f"posts/{check_id('case id', case_id)}/{check_id('capture id', capture_id)}.json"
 
 
 def capture_records_prefix(case_id: str | None = None) -> str:

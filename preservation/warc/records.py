@@ -63,12 +63,18 @@ def request_record(exchange: HttpExchange, warcinfo_id: str) -> PreparedRecord:
     header = format_header([
         ("WARC-Type", "request"), ("WARC-Record-ID", f"<{record_id}>"),
         ("WARC-Date", warc_date(exchange.requested_at)), ("WARC-Target-URI", exchange.url),
-        ("WARC-IP-Address", exchange.ip_address), ("WARC-Warcinfo-ID", f"<{warcinfo_id}>"),
+        *_ip_address(exchange), ("WARC-Warcinfo-ID", f"<{warcinfo_id}>"),
         ("Content-Type", "application/http; msgtype=request"),
         ("WARC-Block-Digest", _sha256(exchange.request)),
         ("WARC-Payload-Digest", _sha256(exchange.request[head_end:])),
         ("Content-Length", str(len(exchange.request)))])
     return PreparedRecord(record_id, header, (exchange.request,), LEVEL_TEXT)
+
+
+def _ip_address(exchange: HttpExchange) -> list[tuple[str, str]]:
+    """WARC-IP-Address, when the address is known: through a route whose proxy resolved the
+    name (SOCKS with remote DNS, Tor) it is not, and the field is left out, never guessed."""
+    return [("WARC-IP-Address", exchange.ip_address)] if exchange.ip_address else []
 
 
 def response_record(exchange: HttpExchange, response: HttpResponse, warcinfo_id: str,
@@ -77,7 +83,7 @@ def response_record(exchange: HttpExchange, response: HttpResponse, warcinfo_id:
     fields = [
         ("WARC-Type", "response"), ("WARC-Record-ID", f"<{record_id}>"),
         ("WARC-Date", warc_date(exchange.requested_at)), ("WARC-Target-URI", exchange.url),
-        ("WARC-IP-Address", exchange.ip_address), ("WARC-Concurrent-To", f"<{concurrent_to}>"),
+        *_ip_address(exchange), ("WARC-Concurrent-To", f"<{concurrent_to}>"),
         ("WARC-Warcinfo-ID", f"<{warcinfo_id}>"),
         ("Content-Type", "application/http; msgtype=response"),
         ("WARC-Block-Digest", "sha256:" + response.block_sha256),
