@@ -30,7 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("flows.cli.verify_commands", "analysts' verification steps and item status"),
     "inquiry": ("flows.cli.verify_commands", "the online inquiry log: searches run"),
     "keys": ("flows.cli.key_commands", "key holders of an encrypted case"),
-    "route": ("flows.cli.network_commands", "configure routes: direct, an HTTP proxy, or Tor"),
+    "route": ("flows.cli.network_commands", "configure routes: direct, an HTTP proxy, or "
+              "SOCKS5 (e.g. Tor), per case or per domain"),
+    "persona": ("flows.cli.network_commands", "keep logged-in sessions (cookie jars) outside "
+                "the evidence store, for captures that need a login"),
     "demo": ("flows.cli.demo_command", "capture the bundled demo site end to end"),
 }
 
