@@ -17,7 +17,6 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from flows.application.data_home import (
     DEFAULT_HOME,
@@ -40,12 +39,8 @@ __all__ = ["DEFAULT_HOME", "LOCAL_HOME_VARIABLE", "actor", "bound_location",
 def open_store(home: Path) -> EvidenceStore:
     """The evidence store of a data home: its backend (the local folder, or the bucket the
     home belongs to), each case's protection (retention, encryption) over it."""
-    from preservation.store.backend import LocalDirectory, StoreBackend
     from preservation.store.evidence_store import EvidenceStore
     from preservation.store.object_backend import ObjectStorageBackend, make_client
-    from preservation.store.private_area import PrivateArea
-    from preservation.store.protections import CaseProtections
-    from preservation.store.sealed_backend import SealedBackend
 
     root = home / "store"
     root.mkdir(parents=True, exist_ok=True)
@@ -82,7 +77,6 @@ def default_actor_name() -> str:
 def actor(name: str | None = None) -> Actor:
     """Who acts, with this bearwitness: as every custody event names them."""
     from preservation.custody.log import Actor
-    from preservation.tool_versions import BEARWITNESS_VERSION
 
     return Actor(name=name or default_actor_name(), tool="bearwitness",
                  tool_version=BEARWITNESS_VERSION)

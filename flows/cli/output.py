@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from catalog.queries.formatting import FORMATS, QueryResult, format_result
+from catalog.queries.formatting import FORMATS
 
 FORMAT_HELP = {
     "table": "aligned columns under a header row, for a person",
