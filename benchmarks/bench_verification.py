@@ -22,8 +22,8 @@ from catalog.landing import land_capture, land_custody, reland_capture  # noqa: 
 from catalog.queries.neighbours import CatalogImages  # noqa: E402
 from catalog.queries.sql import locate_item, run_query  # noqa: E402
 from catalog.reports.evidence_report import make_report  # noqa: E402
-from catalog.storage.segments import segments_dir, write_segment  # noqa: E402
-from catalog.storage.views import ensure_catalog  # noqa: E402
+from catalog.storage.catalog_file import ensure_catalog  # noqa: E402
+from catalog.storage.publishing import publish_segments  # noqa: E402
 from flows.application.cases import open_case  # noqa: E402
 from flows.application.environment import open_store  # noqa: E402
 from flows.demo import SiteServer  # noqa: E402
@@ -50,14 +50,14 @@ def bench_neighbours(home: Path, images: int, probes: int) -> None:
     for start in range(0, images, chunk):
         part = hashes[start:start + chunk]
         ids = [f"item-{start + i}" for i in range(len(part))]
-        write_segment(segments_dir(home), f"bench-{start}", {
+        publish_segments(home, {f"bench-{start}": {
             "items": [{"item_id": i, "capture_id": "cap-bench", "case_id": "bench",
                        "url": f"https://x.org/{i}.jpg", "sha256": "0" * 64, "size_bytes": 1,
                        "truncated": False, "warc_offset": 0, "captured_at": captured} for i in ids],
             "perceptual_hashes": [
                 row for i, (p, d) in zip(ids, part, strict=True)
                 for row in ({"item_id": i, "sha256": "0" * 64, "algorithm": "phash", "hash": p},
-                            {"item_id": i, "sha256": "0" * 64, "algorithm": "dhash", "hash": d})]})
+                            {"item_id": i, "sha256": "0" * 64, "algorithm": "dhash", "hash": d})]}})
     ensure_catalog(home)
     # half the probes are a few bits from a catalogued image, half are random
     batch = {}

@@ -1,10 +1,18 @@
 """Landing store documents in the catalog as segments: rows derived from the store alone, so
-a rebuild gives the same rows (docs/protocol.md rule 20)."""
+a rebuild gives the same rows (docs/protocol.md rule 20).
+
+Segments and their ids: a capture's evidence rows (`<capture_id>`: the capture, its items,
+their metadata and hashes) and its verification rows (`verification-<capture_id>`: steps,
+findings, status — landed again after every step or policy change); a case
+(`case-<case_id>`); a case's inquiries, assessments and documents (`records-<case_id>`); a
+custody-log segment (`custody-<stem>`). Landing a segment replaces its earlier copy
+(catalog/storage/publishing.py).
+"""
 
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,21 +25,23 @@ from catalog.rows.evidence_rows import (
     item_rows,
 )
 from catalog.rows.post_rows import post_rows
+from catalog.rows.text_rows import text_rows
 from catalog.rows.verification_rows import (
     assessment_rows,
     case_document_rows,
     inquiry_rows,
     verification_rows,
 )
-from catalog.storage.segments import segments_dir, write_segment
+from catalog.segments import CUSTODY_PREFIX, VERIFICATION_PREFIX
+from catalog.storage.layout import segment_lock
+from catalog.storage.parts import Rows
+from catalog.storage.publishing import publish_segments
 from preservation.custody.log import read_segment
 from preservation.records.capture import CaptureRecord
 from preservation.records.case import Case
 from preservation.store.evidence_store import EvidenceStore
 from verification.media.video_hashes import load_video_document, video_frame_rows
 from verification.steps.status import current_policy
-
-Rows = dict[str, list[dict[str, Any]]]
 
 
 def latest_analysis(store: EvidenceStore, sha256: str,
@@ -45,9 +55,11 @@ def latest_analysis(store: EvidenceStore, sha256: str,
 
 
 def capture_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
+    """The capture's evidence rows: its record, items, and the analyses of its working copies."""
     rows: Rows = {"captures": capture_rows(record), "items": item_rows(record),
                   "media_metadata": [], "metadata": [], "perceptual_hashes": [],
-                  "analysis_errors": [], "video_frame_hashes": []}
+                  "analysis_errors": [], "video_frame_hashes": [],
+                  "texts": text_rows(store, record)}
     rows |= post_rows(record, store.posts(record))
     for item in record.items:
         if not item.working_copy:
@@ -63,38 +75,84 @@ def capture_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
             continue
         for table, table_rows in analysis_rows(item.item_id, analysis).items():
             rows[table] += table_rows
-    steps = store.steps(record.case_id, record.capture_id)
-    rows |= verification_rows(record, steps, current_policy(store, record.case_id))
     return rows
 
 
+def verification_segment_rows(store: EvidenceStore, record: CaptureRecord) -> Rows:
+    """The verification rows of the capture's items: every step, and the status they give."""
+    steps = store.steps(record.case_id, record.capture_id)
+    return verification_rows(record, steps, current_policy(store, record.case_id))
+
+
+def capture_segments(store: EvidenceStore, record: CaptureRecord) -> dict[str, Rows]:
+    return {record.capture_id: capture_segment_rows(store, record),
+            verification_segment(record.capture_id): verification_segment_rows(store, record)}
+
+
+def verification_segment(capture_id: str) -> str:
+    return f"{VERIFICATION_PREFIX}{capture_id}"
+
+
+def custody_segment(path: Path) -> str:
+    return f"{CUSTODY_PREFIX}{path.stem}"
+
+
 @contextmanager
-def _segment_lock(directory: Path, segment_id: str) -> Iterator[None]:
-    """Serialises read-store-then-write of one segment, so two analysts adding steps to
-    items of one capture at once cannot land a segment that misses the other's step."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / f".lock-{segment_id}", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def _segment_locks(home: Path, segment_ids: list[str]) -> Iterator[None]:
+    """Serialise read-store-then-land of one segment, so two analysts adding steps to items of
+    one capture at once cannot land a segment that misses the other's step."""
+    handles = []
+    try:
+        for segment_id in sorted(segment_ids):  # one order everywhere: no deadlock
+            path = segment_lock(home, segment_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "w")  # noqa: SIM115 - closed below
+            handles.append(handle)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield
+    finally:
+        for handle in handles:
+            handle.close()
 
 
-def land_capture(home: Path, store: EvidenceStore, record: CaptureRecord) -> Path:
-    with _segment_lock(segments_dir(home), record.capture_id):
-        return write_segment(segments_dir(home), record.capture_id,
-                             capture_segment_rows(store, record), replace=True)
+def land_capture(home: Path, store: EvidenceStore, record: CaptureRecord) -> None:
+    """Land a capture's evidence and verification rows (replacing earlier copies)."""
+    land_captures(home, store, [record])
 
 
-def reland_capture(home: Path, store: EvidenceStore, case_id: str, capture_id: str) -> Path:
-    """Land a capture again from the store (after a verification step or a policy change)."""
-    return land_capture(home, store, store.capture_record(case_id, capture_id))
+def land_captures(home: Path, store: EvidenceStore, records: list[CaptureRecord],
+                  custody_paths: Iterable[Path] = ()) -> None:
+    """Land captures and custody-log segments together: one new part, one snapshot switch."""
+    ids = [segment for record in records
+           for segment in (record.capture_id, verification_segment(record.capture_id))]
+    paths = list(custody_paths)
+    ids += [custody_segment(path) for path in paths]
+    with _segment_locks(home, ids):
+        segments: dict[str, Rows] = {}
+        for record in records:
+            segments |= capture_segments(store, record)
+        for path in paths:
+            segments[custody_segment(path)] = custody_segment_rows(path)
+        publish_segments(home, segments)
+
+
+def reland_capture(home: Path, store: EvidenceStore, case_id: str, capture_id: str) -> None:
+    """Land a capture's verification rows again from the store (after a verification step):
+    its evidence rows do not change."""
+    segment = verification_segment(capture_id)
+    with _segment_locks(home, [segment]):
+        record = store.capture_record(case_id, capture_id)
+        publish_segments(home, {segment: verification_segment_rows(store, record)})
 
 
 def reland_case_captures(home: Path, store: EvidenceStore, case_id: str) -> int:
-    count = 0
-    for record in store.capture_records(case_id):
-        land_capture(home, store, record)
-        count += 1
-    return count
+    """Land the verification rows of every capture of a case again (after a policy change)."""
+    records = list(store.capture_records(case_id))
+    segments = [verification_segment(r.capture_id) for r in records]
+    with _segment_locks(home, segments):
+        publish_segments(home, {verification_segment(r.capture_id):
+                                verification_segment_rows(store, r) for r in records})
+    return len(records)
 
 
 def case_record_rows(store: EvidenceStore, case_id: str) -> Rows:
@@ -103,49 +161,42 @@ def case_record_rows(store: EvidenceStore, case_id: str) -> Rows:
             "case_documents": case_document_rows(store.case_documents(case_id))}
 
 
-def land_case_records(home: Path, store: EvidenceStore, case_id: str) -> Path:
+def land_case_records(home: Path, store: EvidenceStore, case_id: str) -> None:
     """The case's documents, online inquiry log and preliminary assessments, as one segment."""
-    segment_id = f"records-{case_id}"
-    with _segment_lock(segments_dir(home), segment_id):
-        return write_segment(segments_dir(home), segment_id, case_record_rows(store, case_id),
-                             replace=True)
+    segment = f"records-{case_id}"
+    with _segment_locks(home, [segment]):
+        publish_segments(home, {segment: case_record_rows(store, case_id)})
 
 
-def land_case(home: Path, case: Case) -> Path:
-    return write_segment(segments_dir(home), f"case-{case.case_id}",
-                         {"cases": case_rows(case)}, replace=True)
+def land_case(home: Path, case: Case) -> None:
+    publish_segments(home, {f"case-{case.case_id}": {"cases": case_rows(case)}})
 
 
-def land_custody(home: Path, segment_path: Path) -> Path:
-    events = list(read_segment(segment_path))
-    return write_segment(segments_dir(home), f"custody-{segment_path.stem}",
-                         {"custody_events": custody_rows(events)}, replace=True)
+def custody_segment_rows(path: Path) -> Rows:
+    return {"custody_events": custody_rows(list(read_segment(path)))}
 
 
-def land_store(home: Path, store: EvidenceStore, directory: Path | None = None) -> int:
-    """Land every document of the store into `directory` (default: the live segments).
-    Returns the number of segments written."""
-    target = directory or segments_dir(home)
-    count = 0
+def land_custody(home: Path, segment_path: Path) -> None:
+    segment = custody_segment(segment_path)
+    with _segment_locks(home, [segment]):
+        publish_segments(home, {segment: custody_segment_rows(segment_path)})
+
+
+def store_segments(store: EvidenceStore) -> Iterator[dict[str, Rows]]:
+    """Every segment the store gives, a few at a time (what a rebuild lands)."""
     # An encrypted case whose key is not at hand (or was shredded) lands nothing but its
     # case row: its records cannot be read, and are never guessed.
     sealed = set()
     for case in store.cases():
-        write_segment(target, f"case-{case.case_id}", {"cases": case_rows(case)})
-        count += 1
-        if not store.readable_case(case.case_id):
+        segments = {f"case-{case.case_id}": {"cases": case_rows(case)}}
+        if store.readable_case(case.case_id):
+            segments[f"records-{case.case_id}"] = case_record_rows(store, case.case_id)
+        else:
             sealed.add(case.case_id)
-            continue
-        write_segment(target, f"records-{case.case_id}", case_record_rows(store, case.case_id))
-        count += 1
+        yield segments
     for key in store.capture_record_keys():
         if key.split("/")[1] in sealed:
             continue
-        record = store.document(CaptureRecord, key)
-        write_segment(target, record.capture_id, capture_segment_rows(store, record))
-        count += 1
+        yield capture_segments(store, store.document(CaptureRecord, key))
     for path in store.custody_segments():
-        events = list(read_segment(path))
-        write_segment(target, f"custody-{path.stem}", {"custody_events": custody_rows(events)})
-        count += 1
-    return count
+        yield {custody_segment(path): custody_segment_rows(path)}

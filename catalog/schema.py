@@ -1,13 +1,18 @@
 """The catalog's tables: one Arrow schema each. Every column is documented in docs/catalog.md.
 
-Segments on disk are Parquet files with exactly these schemas; the views in catalog.duckdb read
-them. Add a column by appending it here (old segments are read with union_by_name, so the new
-column is NULL there until a rebuild).
+Parts on disk (catalog/storage/) are Parquet files with exactly these schemas plus one hidden
+column, `_segment`: which store document group each row came from, so that a part can be
+rewritten without one segment's rows. The views in catalog.duckdb read them. Add a column by
+appending it here (old parts are read with union_by_name, so the new column is NULL there until
+a rebuild); add a table by adding it here and to docs/catalog.md, and its rows to the landing
+that derives them (catalog/landing.py).
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
+
+from catalog.segments import SEGMENT_COLUMN
 
 UTC_TIME = pa.timestamp("us", tz="UTC")
 
@@ -118,4 +123,37 @@ TABLES: dict[str, pa.Schema] = {
         ("document_id", pa.string()), ("case_id", pa.string()), ("kind", pa.string()),
         ("name", pa.string()), ("path", pa.string()), ("sha256", pa.string()),
         ("size_bytes", pa.int64()), ("added_by", pa.string()), ("added_at", UTC_TIME)]),
+    # Full-text search (catalog/fulltext/): the words of each capture, from the store.
+    "texts": pa.schema([
+        ("item_id", pa.string()), ("capture_id", pa.string()), ("case_id", pa.string()),
+        ("url", pa.string()), ("captured_at", UTC_TIME), ("kind", pa.string()),
+        ("text", pa.string())]),
 }
+
+# How rows are ordered inside a compacted part: Parquet keeps min/max per row group, so a
+# filter on the leading column skips most of a large file.
+SORT_KEYS: dict[str, tuple[str, ...]] = {
+    "cases": ("case_id",),
+    "captures": ("case_id", "started_at"),
+    "items": ("case_id", "captured_at"),
+    "media_metadata": ("gps_lat", "gps_lon"),
+    "metadata": ("key", "value"),
+    "perceptual_hashes": ("algorithm", "hash"),
+    "video_frame_hashes": ("algorithm", "hash"),
+    "analysis_errors": ("item_id",),
+    "custody_events": ("segment", "seq"),
+    "verification_steps": ("case_id", "item_id"),
+    "geolocations": ("lat", "lon"),
+    "chronolocations": ("window_start",),
+    "automated_findings": ("check", "outcome"),
+    "item_status": ("status", "case_id"),
+    "inquiries": ("case_id", "at"),
+    "assessments": ("case_id", "at"),
+    "case_documents": ("case_id",),
+    "texts": ("case_id", "captured_at"),
+}
+
+
+def part_schema(table: str) -> pa.Schema:
+    """The Arrow schema of a table's file in a part: the table's columns and `_segment`."""
+    return TABLES[table].append(pa.field(SEGMENT_COLUMN, pa.string()))

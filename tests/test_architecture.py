@@ -21,7 +21,8 @@ ORDER = ["collectors", "preservation", "verification", "catalog", "flows"]
 WALKS = {"glob", "rglob", "iterdir", "walk", "listdir", "scandir"}
 # Folders walked that are not the evidence store, each with why.
 WALKS_ALLOWED = {
-    ("catalog/storage/rebuild.py", "rebuild_catalog"): "the catalog's own segments folder",
+    ("catalog/storage/snapshots.py", "collect_garbage"): "the catalog's own folders",
+    ("catalog/storage/migration.py", "migrate_legacy_segments"): "the catalog's old folder",
     ("collectors/media/collector.py", "_describe"): "yt-dlp's output folder in the capture's "
                                                     "spool, named by hash",
     ("preservation/export/bag.py", "export_case"): "the bag's target folder, outside the store",

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from catalog.queries.sql import _plain, run_query
+from catalog.queries.formatting import _plain
+from catalog.queries.sql import run_query
 from catalog.schema import TABLES
 from catalog.storage.rebuild import rebuild_catalog
 from flows.application.capture import CaptureOptions, capture_urls

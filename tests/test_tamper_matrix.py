@@ -121,10 +121,16 @@ def replace_warc_and_its_records(home: Path) -> tuple[str, str]:
     record["warc"]["sha256"] = new_hex
     record_path.chmod(0o644)
     record_path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    segment = home / "catalog" / "segments" / record["capture_id"] / "captures.parquet"
+    # The forger edits the catalog file the views read that holds the capture's row.
+    segment = next(path for path in (home / "catalog" / "live" / "captures").glob("*.parquet")
+                   if record["capture_id"] in pq.read_table(path)["capture_id"].to_pylist())
     table = pq.read_table(segment)
+    hashes = [new_hex if capture == record["capture_id"] else old_hex for capture, old_hex
+              in zip(table["capture_id"].to_pylist(), table["warc_sha256"].to_pylist(),
+                     strict=True)]
     table = table.set_column(table.schema.get_field_index("warc_sha256"), "warc_sha256",
-                             pa.array([new_hex]))
+                             pa.array(hashes))
+    segment.unlink()
     pq.write_table(table, segment)
     return old, "sha256:" + new_hex
 

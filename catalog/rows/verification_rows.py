@@ -7,15 +7,13 @@ import json
 from datetime import datetime
 from typing import Any
 
+from catalog.segments import VERIFICATION_TABLES
 from preservation.records.capture import CaptureRecord
 from preservation.records.case import Assessment, CaseDocument, Inquiry
 from preservation.records.step import VerificationStep
 from preservation.records.times import parse_optional
 from verification.steps.recording import superseded_by
 from verification.steps.status import StatusPolicy, derive_status
-
-VERIFICATION_TABLES = ("verification_steps", "geolocations", "chronolocations",
-                       "automated_findings", "item_status")
 
 
 def _time(value: str | None) -> datetime | None:

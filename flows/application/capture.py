@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from catalog.landing import land_capture, land_custody
+from catalog.landing import land_captures
 from catalog.queries.neighbours import CatalogImages
-from catalog.storage.views import ensure_catalog
+from catalog.storage.catalog_file import ensure_catalog
 from collectors.errors import BearwitnessError, CaptureCut, StoreError
 from collectors.http.user_agent import DEFAULT_USER_AGENT
 from collectors.network.addresses import Resolver, system_resolver
@@ -266,11 +266,8 @@ def land(run: CaptureRun, attempts: list[CaptureAttempt]) -> None:
 
 def land_attempts(home: Path, attempts: list[CaptureAttempt], *, run_id: str) -> None:
     store = open_store(home)
-    for attempt in attempts:
-        if attempt.record is not None:
-            land_capture(home, store, attempt.record)
-    for segment in store.custody_segments(f"{run_id}-"):
-        land_custody(home, segment)
+    land_captures(home, store, [a.record for a in attempts if a.record is not None],
+                  store.custody_segments(f"{run_id}-"))
     ensure_catalog(home)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catalog.landing import land_case, land_case_records
-from catalog.storage.views import ensure_catalog
+from catalog.storage.catalog_file import ensure_catalog
 from collectors.errors import UsageError
 from flows.application.custody_runs import custody_segment
 from flows.application.environment import open_store

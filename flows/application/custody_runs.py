@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from catalog.landing import land_custody
-from catalog.storage.views import ensure_catalog
+from catalog.storage.catalog_file import ensure_catalog
 from flows.application.environment import actor
 from preservation.custody.log import CustodyLog
 from preservation.ids import new_id
@@ -29,5 +28,7 @@ def custody_segment(home: Path, store: EvidenceStore, who: str | None, prefix: s
 
 def land_segment(home: Path, custody: CustodyLog) -> None:
     if custody.recorded and custody.path.exists():
+        from catalog.landing import land_custody  # the landing machinery only when landing
+
         land_custody(home, custody.path)
         ensure_catalog(home)

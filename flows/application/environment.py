@@ -15,80 +15,32 @@ line pays for none of them: the flow runs in the local server).
 from __future__ import annotations
 
 import getpass
-import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from collectors.errors import UsageError
+from flows.application.data_home import (
+    DEFAULT_HOME,
+    LOCAL_HOME_VARIABLE,
+    bound_location,
+    resolve_home,
+)
+from preservation.custody.log import Actor
+from preservation.store.backend import LocalDirectory, StoreBackend
+from preservation.store.evidence_store import EvidenceStore
+from preservation.store.private_area import PrivateArea
+from preservation.store.protections import CaseProtections
+from preservation.store.sealed_backend import SealedBackend
+from preservation.tool_versions import BEARWITNESS_VERSION
 
-if TYPE_CHECKING:
-    from preservation.custody.log import Actor
-    from preservation.store.evidence_store import EvidenceStore
-    from preservation.store.object_backend import ObjectLocation
-
-DEFAULT_HOME = "bearwitness-data"
-LOCAL_HOME_VARIABLE = "BEARWITNESS_LOCAL_HOME"
-BINDING_FILE = "object-store.json"
-
-
-def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
-    """--home, else $BEARWITNESS_HOME, else ./bearwitness-data (made absolute). For an
-    s3:// home, the local home bound to that bucket and prefix."""
-    chosen = str(home or os.environ.get("BEARWITNESS_HOME") or DEFAULT_HOME)
-    if "://" in chosen:
-        from preservation.store.object_backend import parse_location
-
-        location = parse_location(chosen)
-        local = Path(os.environ.get(LOCAL_HOME_VARIABLE) or _default_local_home(location))
-        local = local.expanduser().resolve()
-        _bind(local, location)
-        return local
-    return Path(chosen).expanduser().resolve()
-
-
-def _default_local_home(location: ObjectLocation) -> Path:
-    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return data / "bearwitness" / "s3" / location.bucket / location.prefix
-
-
-def _bind(local: Path, location: ObjectLocation) -> None:
-    local.mkdir(parents=True, exist_ok=True)
-    binding = local / BINDING_FILE
-    bound = bound_location(local)
-    if bound is None:
-        if (local / "store" / "cases").exists():
-            raise UsageError(f"{local} holds a local evidence store; choose another local home "
-                             f"for {location.url} (${LOCAL_HOME_VARIABLE})")
-        binding.write_text(json.dumps({"url": location.url}) + "\n")
-    elif bound != location:
-        raise UsageError(f"the local home {local} belongs to {bound.url}, not {location.url}; "
-                         f"choose another one (${LOCAL_HOME_VARIABLE})")
-
-
-def bound_location(home: Path) -> ObjectLocation | None:
-    """The bucket a local home belongs to, or None for a home that holds its own store."""
-    binding = home / BINDING_FILE
-    if not binding.exists():
-        return None
-    from preservation.store.object_backend import parse_location
-
-    try:
-        return parse_location(json.loads(binding.read_text())["url"])
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise UsageError(f"{binding} is not readable ({exc}); it names the home's bucket") \
-            from exc
+__all__ = ["DEFAULT_HOME", "LOCAL_HOME_VARIABLE", "actor", "bound_location",
+           "default_actor_name", "open_store", "resolve_home"]
 
 
 def open_store(home: Path) -> EvidenceStore:
     """The evidence store of a data home: its backend (the local folder, or the bucket the
     home belongs to), each case's protection (retention, encryption) over it."""
-    from preservation.store.backend import LocalDirectory, StoreBackend
     from preservation.store.evidence_store import EvidenceStore
     from preservation.store.object_backend import ObjectStorageBackend, make_client
-    from preservation.store.private_area import PrivateArea
-    from preservation.store.protections import CaseProtections
-    from preservation.store.sealed_backend import SealedBackend
 
     root = home / "store"
     root.mkdir(parents=True, exist_ok=True)
@@ -99,6 +51,9 @@ def open_store(home: Path) -> EvidenceStore:
     if location is None:
         base = LocalDirectory(root)
     else:
+        # boto3 only for a home in a bucket: a local one (and `sql`) need not import it.
+        from preservation.store.object_backend import ObjectStorageBackend, make_client
+
         base = objects = ObjectStorageBackend(make_client(), location, private)
     protections = CaseProtections(base)
     if objects is not None:
@@ -122,7 +77,6 @@ def default_actor_name() -> str:
 def actor(name: str | None = None) -> Actor:
     """Who acts, with this bearwitness: as every custody event names them."""
     from preservation.custody.log import Actor
-    from preservation.tool_versions import BEARWITNESS_VERSION
 
     return Actor(name=name or default_actor_name(), tool="bearwitness",
                  tool_version=BEARWITNESS_VERSION)

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from catalog.landing import land_custody
-from catalog.storage.views import ensure_catalog
+from catalog.storage.catalog_file import ensure_catalog
 from flows.application.environment import actor
 from preservation.export.bag import ExportedBag, export_case
 from preservation.ids import new_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catalog.landing import land_case_records
-from catalog.storage.views import ensure_catalog
+from catalog.storage.catalog_file import ensure_catalog
 from flows.application.custody_runs import custody_segment
 from flows.application.environment import open_store
 from preservation.investigation.inquiries import log_inquiry as store_inquiry

@@ -12,7 +12,7 @@ from typing import Any
 from catalog.landing import reland_capture, reland_case_captures
 from catalog.queries.sql import locate_item
 from catalog.reports.evidence_report import StoredReport, make_report
-from catalog.storage.views import ensure_catalog
+from catalog.storage.catalog_file import ensure_catalog
 from collectors.errors import UnknownRecord
 from flows.application.access import record_access
 from flows.application.custody_runs import custody_segment

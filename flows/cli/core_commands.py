@@ -1,16 +1,13 @@
-"""The core commands: case, sql, catalog (`capture` is in capture_command.py). Each handler
-prints for a person and returns the exit code."""
+"""The core commands: case (`capture` is in capture_command.py; `sql`, `catalog` and `search`
+in catalog_commands.py). Each handler prints for a person and returns the exit code."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from catalog.queries.sql import FORMATS as SQL_FORMATS
-from catalog.queries.sql import format_result
-from catalog.storage.rebuild import rebuild_catalog
-from flows.application.access import query_catalog
 from flows.application.cases import attach_document, list_cases, open_case
 from flows.application.environment import open_store, resolve_home
+from flows.cli.command_index import command_help
 from flows.cli.common_options import Commands, add_actor_option
 from flows.cli.key_commands import add_protection_options, key_holders_from, register_shred
 from flows.cli.output import add_format_option, listing
@@ -21,7 +18,7 @@ EXIT_OK = 0
 
 
 def register(commands: Commands) -> None:
-    case = commands.add_parser("case", help="create and list cases (investigations)")
+    case = commands.add_parser("case", help=command_help("case"))
     case_commands = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
     new = case_commands.add_parser("new", help="open a case; needed before collecting into it")
     new.add_argument("case_id", metavar="CASE_ID", help="the case's id: letters, digits, "
@@ -48,20 +45,6 @@ def register(commands: Commands) -> None:
                                                       a.by))
     register_shred(case_commands)
 
-    sql_parser = commands.add_parser("sql", help="run read-only SQL on the catalog")
-    sql_parser.add_argument("query", metavar="SQL", help="the query (DuckDB SQL over the "
-                            "catalog's views, docs/catalog.md)")
-    add_format_option(sql_parser, SQL_FORMATS)
-    add_actor_option(sql_parser, "who asks (recorded when the catalog holds encrypted cases)")
-    sql_parser.set_defaults(handler=lambda a: sql(home(a.home), a.query, a.format, a.by))
-
-    catalog = commands.add_parser("catalog", help="maintain the catalog")
-    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True,
-                                              metavar="ACTION")
-    catalog_commands.add_parser("rebuild", help="recreate every row from the evidence store") \
-        .set_defaults(handler=lambda a: catalog_rebuild(home(a.home)))
-    catalog_commands.add_parser("path", help="print the path of catalog.duckdb") \
-        .set_defaults(handler=lambda a: catalog_path(home(a.home)))
 
 
 def home(option: str | None) -> Path:
@@ -95,17 +78,3 @@ def case_list(home: Path, fmt: str) -> int:
     return EXIT_OK
 
 
-def sql(home: Path, query: str, fmt: str, by: str | None = None) -> int:
-    print(format_result(query_catalog(home, query, by=by), fmt))
-    return EXIT_OK
-
-
-def catalog_rebuild(home: Path) -> int:
-    count = rebuild_catalog(home, open_store(home))
-    print(f"catalog rebuilt from the evidence store: {count} segments")
-    return EXIT_OK
-
-
-def catalog_path(home: Path) -> int:
-    print(home / "catalog.duckdb")
-    return EXIT_OK

@@ -10,6 +10,7 @@ from flows.application.capture_options import CaptureOptions
 from flows.application.cases import open_case
 from flows.application.environment import resolve_home
 from flows.cli.capture_command import capture
+from flows.cli.command_index import command_help
 from flows.cli.common_options import Commands
 from flows.demo import SITE_ROOT, SiteServer
 
@@ -81,6 +82,6 @@ def run_demo(home: Path, port: int = 0) -> int:
 
 
 def register(commands: Commands) -> None:
-    demo = commands.add_parser("demo", help="capture the bundled demo site end to end")
+    demo = commands.add_parser("demo", help=command_help("demo"))
     demo.add_argument("--port", type=int, default=0, help="port for the demo site (default: any)")
     demo.set_defaults(handler=lambda a: run_demo(resolve_home(a.home), port=a.port))

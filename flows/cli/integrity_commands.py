@@ -15,6 +15,7 @@ from flows.application.integrity import (
     run_repair,
     run_timestamp,
 )
+from flows.cli.command_index import command_help
 from flows.cli.common_options import Commands, add_actor_option
 from preservation.integrity.audit import iter_summary
 from preservation.store.layout import check_id
@@ -23,8 +24,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(commands: Commands) -> None:
-    audit = commands.add_parser("audit", help="re-hash every stored object, check the custody "
-                                "log and timestamps; exit 0 only when everything holds")
+    audit = commands.add_parser("audit", help=command_help("audit"))
     audit.add_argument("--case", dest="case_id", metavar="CASE_ID",
                        help="only the objects of this case (the custody log is checked whole)")
     audit.add_argument("--tsa-ca", metavar="PEM", help="PEM file of trusted TSA certificates "
@@ -34,14 +34,11 @@ def register(commands: Commands) -> None:
     audit.set_defaults(handler=lambda a: audit_command(
         resolve_home(a.home), a.case_id, a.tsa_ca, a.by))
 
-    repair = commands.add_parser("repair", help="after a crash: cut interrupted WARCs back to "
-                                 "their last complete record and set aside what dead writers "
-                                 "left, into quarantine/")
+    repair = commands.add_parser("repair", help=command_help("repair"))
     add_actor_option(repair, "who runs the repair", alias="--collector")
     repair.set_defaults(handler=lambda a: repair_command(resolve_home(a.home), a.by))
 
-    stamp = commands.add_parser("timestamp", help="RFC 3161 timestamps over the manifests of "
-                                "runs not yet timestamped")
+    stamp = commands.add_parser("timestamp", help=command_help("timestamp"))
     stamp.add_argument("--tsa", metavar="URL", help="URL of the timestamp authority (default: "
                        "$BEARWITNESS_TSA_URL)")
     stamp.add_argument("--tsa-ca", metavar="PEM", help="PEM file of the TSA's CA chain, stored "
@@ -52,8 +49,7 @@ def register(commands: Commands) -> None:
     stamp.set_defaults(handler=lambda a: timestamp_command(
         resolve_home(a.home), a.tsa, a.tsa_ca, a.runs, a.by))
 
-    export = commands.add_parser("export", help="a BagIt bag of a case's evidence, with an "
-                                 "offline verifier, for a prosecutor or partner")
+    export = commands.add_parser("export", help=command_help("export"))
     export.add_argument("case_id", metavar="CASE_ID", help="the case to export")
     export.add_argument("--out", required=True, metavar="DIR",
                         help="directory for the bag (new or empty)")

@@ -2,9 +2,11 @@
 
 Each group of sub-commands lives in its own module with a `register(commands)` function that
 adds its parsers and sets `handler` (args → exit code) on each; this file only assembles them
-and turns errors into messages and exit codes. The options every command shares are in
-flows/cli/common_options.py, the capture options in flows/cli/capture_options.py, the
-listings' formats in flows/cli/output.py.
+and turns errors into messages and exit codes. Only the module of the command being run is
+imported (flows/cli/command_index.py names them all); the other commands get a parser with
+their help line alone, so that `--help` still lists everything. The options every command
+shares are in flows/cli/common_options.py, the capture options in
+flows/cli/capture_options.py, the listings' formats in flows/cli/output.py.
 """
 
 from __future__ import annotations
@@ -15,68 +17,73 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from collectors.errors import BearwitnessError, KeyUnavailable, UsageError
+from flows.cli.command_index import COMMANDS
 from flows.cli.common_options import CommandParser, add_home_option
-from preservation.tool_versions import BEARWITNESS_VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-# Each module and the commands it registers. A command imports only its own module (an ad-hoc
-# capture should not pay for DuckDB or the verification records); the full list is built for
-# `--help` and for anything not recognised.
-COMMAND_MODULES = {
-    "flows.cli.core_commands": ("case", "sql", "catalog"),
-    "flows.cli.capture_command": ("capture",),
-    "flows.cli.integrity_commands": ("audit", "repair", "timestamp", "export"),
-    "flows.cli.key_commands": ("keys",),
-    "flows.cli.watch_commands": ("watch",),
-    "flows.cli.replay_commands": ("replay", "wacz"),
-    "flows.cli.verify_commands": ("assess", "report", "verify", "inquiry"),
-    "flows.cli.demo_command": ("demo",),
-    "flows.cli.server_commands": ("server",),
-    "flows.cli.network_commands": ("route", "persona"),
-}
+EVERY_COMMAND = "*"
+_VALUED_OPTIONS = ("--home", "--identity")  # flows/cli/common_options.py: before the command
 
 
-VALUED_TOP_OPTIONS = ("--home", "--identity")  # top-level options that take a value
+class _VersionAction(argparse.Action):
+    """-V: the version is looked up only when asked for (it reads the package metadata)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from preservation.tool_versions import BEARWITNESS_VERSION
+
+        print(f"bearwitness {BEARWITNESS_VERSION}")
+        parser.exit()
 
 
-def _command_of(argv: Sequence[str]) -> str | None:
-    """The command named in `argv` (the first word that is not a top-level option)."""
-    words = iter(argv)
-    for word in words:
-        if word in VALUED_TOP_OPTIONS:
-            next(words, None)
-        elif not word.startswith("-"):
-            return word
-        elif not word.startswith(tuple(f"{o}=" for o in VALUED_TOP_OPTIONS)):
-            return None  # --help, --version or a mistake: the full parser answers
-    return None
-
-
-def _parser(command: str | None = None) -> argparse.ArgumentParser:
+def _parser(command: str | None = EVERY_COMMAND) -> argparse.ArgumentParser:
+    """The command line with every command's full parser (`EVERY_COMMAND`, what the docs test
+    walks), or only `command`'s (None: none) and a help line for each of the others."""
     parser = argparse.ArgumentParser(
         prog="bearwitness",
         description="Capture, preserve, verify and catalogue online content as evidence "
                     "(Berkeley Protocol).")
-    parser.add_argument("-V", "--version", action="version",
-                        version=f"bearwitness {BEARWITNESS_VERSION}",
+    parser.add_argument("-V", "--version", action=_VersionAction,
                         help="print the version and exit")
     add_home_option(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      parser_class=CommandParser)
-    modules = [m for m, names in COMMAND_MODULES.items() if command in names] or COMMAND_MODULES
-    for name in modules:
-        importlib.import_module(name).register(commands)
+    wanted = {module for module, _ in COMMANDS.values()} if command == EVERY_COMMAND else \
+        {COMMANDS[command][0]} if command in COMMANDS else set()
+    registered: set[str] = set()
+    for name, (module, text) in COMMANDS.items():
+        if module in wanted:
+            if module not in registered:
+                importlib.import_module(module).register(commands)
+                registered.add(module)
+        else:
+            commands.add_parser(name, help=text)
     return parser
 
 
+def command_named(argv: Sequence[str]) -> str | None:
+    """The command `argv` runs: its first word that is neither an option nor the value of one
+    of the options every command takes."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    words = sys.argv[1:] if argv is None else list(argv)
-    args = _parser(_command_of(words)).parse_args(words)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(command_named(arguments)).parse_args(arguments)
     if getattr(args, "identity", None):
-        from preservation.encryption.case_keys import IDENTITY_VARIABLE  # (imports pyrage)
+        from preservation.encryption.case_keys import IDENTITY_VARIABLE
 
         # Read where the store is opened, in this process and the flows it runs.
         os.environ[IDENTITY_VARIABLE] = str(Path(args.identity).resolve())

@@ -7,6 +7,8 @@ import argparse
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from catalog.queries.formatting import FORMATS
+
 FORMAT_HELP = {
     "table": "aligned columns under a header row, for a person",
     "csv": "comma-separated, header row first",
@@ -15,6 +17,7 @@ FORMAT_HELP = {
     "json": "a list of objects, one per row",
 }
 LISTING_FORMATS = ("table", "tsv", "json")
+SQL_FORMATS = FORMATS
 
 
 def add_format_option(parser: argparse.ArgumentParser,

@@ -18,6 +18,7 @@ from pathlib import Path
 from collectors.errors import UsageError
 from flows.application.access import warc_for_replay
 from flows.application.environment import resolve_home
+from flows.cli.command_index import command_help
 from flows.cli.common_options import Commands, add_actor_option
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -94,8 +95,7 @@ def wacz(home: Path, capture_id: str, out: Path, by: str | None) -> int:
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser("replay", help="serve a capture locally (pywb, from its WARC) "
-                                 "to look at")
+    parser = commands.add_parser("replay", help=command_help("replay"))
     parser.add_argument("capture_id", metavar="CAPTURE_ID", help="the capture to look at")
     parser.add_argument("--port", type=int, default=8090, help="port on 127.0.0.1 (default 8090)")
     add_actor_option(parser, "who looks at it (the access is recorded)")

@@ -16,6 +16,7 @@ import yaml
 from collectors.errors import InvalidStep, UsageError
 from flows.application import investigation, verification
 from flows.application.environment import resolve_home
+from flows.cli.command_index import command_help
 from flows.cli.common_options import Commands, add_actor_option
 from flows.cli.output import add_format_option, listing
 from preservation.investigation.inquiries import DECISIONS
@@ -33,8 +34,7 @@ INQUIRY_COLUMNS = ("inquiry_id", "at", "investigator", "persona", "platform", "q
 def register(commands: Commands) -> None:
     _register_verify(commands)
     _register_inquiry(commands)
-    assess = commands.add_parser("assess", help="record a preliminary assessment of a URL: "
-                                                "collect it or not, and why")
+    assess = commands.add_parser("assess", help=command_help("assess"))
     assess.add_argument("url", metavar="URL", help="the URL assessed")
     assess.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID",
                         help="the case it is assessed for")
@@ -45,7 +45,7 @@ def register(commands: Commands) -> None:
     assess.add_argument("--discovered-via", metavar="INQUIRY_ID",
                         help="the logged inquiry that found the URL")
     assess.set_defaults(handler=assess_url)
-    report = commands.add_parser("report", help="write an item's evidence report (HTML)")
+    report = commands.add_parser("report", help=command_help("report"))
     report.add_argument("item_id", metavar="ITEM_ID", help="the item reported on")
     report.add_argument("--out", type=Path, metavar="FILE.html", help="also write it here")
     add_actor_option(report, "who makes the report")
@@ -53,7 +53,7 @@ def register(commands: Commands) -> None:
 
 
 def _register_verify(commands: Commands) -> None:
-    verify = commands.add_parser("verify", help="analysts' verification steps and item status")
+    verify = commands.add_parser("verify", help=command_help("verify"))
     actions = verify.add_subparsers(dest="verify_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="record a verification step on an item")
     add.add_argument("item_id", metavar="ITEM_ID", help="the item the step is about")
@@ -102,7 +102,7 @@ def _register_verify(commands: Commands) -> None:
 
 
 def _register_inquiry(commands: Commands) -> None:
-    inquiry = commands.add_parser("inquiry", help="the online inquiry log: searches run")
+    inquiry = commands.add_parser("inquiry", help=command_help("inquiry"))
     actions = inquiry.add_subparsers(dest="inquiry_command", required=True, metavar="ACTION")
     log = actions.add_parser("log", help="record a search: query, platform, who, persona")
     log.add_argument("--case", required=True, dest="case_id", metavar="CASE_ID",

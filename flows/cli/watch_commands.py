@@ -8,6 +8,7 @@ from pathlib import Path
 from flows.application.environment import open_store, resolve_home
 from flows.application.watch import unwatch, watch, watched
 from flows.cli.capture_options import add_capture_options
+from flows.cli.command_index import command_help
 from flows.cli.common_options import Commands, add_actor_option
 from flows.cli.output import add_format_option, capture_lines, listing
 from flows.orchestration.local_server.client import run_flow
@@ -19,7 +20,7 @@ WATCH_LIST_COLUMNS = ("case_id", "url", "every", "mode", "media", "allow_private
 
 
 def register(commands: Commands) -> None:
-    group = commands.add_parser("watch", help="watch lists: sources recaptured on a schedule")
+    group = commands.add_parser("watch", help=command_help("watch"))
     actions = group.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="watch URLs of a case, with the capture options they "
                                          "are recaptured with")

@@ -23,12 +23,14 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collectors.errors import IntegrityError, ObjectExists, StoreError
 from preservation.custody.index import INDEX_DIR, INDEX_FILE, EntryKind, new_entry
 from preservation.hashing import canonical_json
-from preservation.store.object_backend import ObjectStorageBackend
+
+if TYPE_CHECKING:  # boto3 is imported where a bucket is opened, not by every reader of the store
+    from preservation.store.object_backend import ObjectStorageBackend
 
 ENTRIES_PREFIX = f"custody/{INDEX_DIR}/entries/"
 _MAX_ATTEMPTS = 200

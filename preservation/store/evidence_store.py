@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from collectors.errors import (
     IntegrityError,
@@ -54,7 +54,9 @@ from preservation.records.step import VerificationStep
 from preservation.store import layout
 from preservation.store.backend import LocalDirectory, StoreBackend, StoredObject
 from preservation.store.layout import check_id
-from preservation.store.object_backend import ObjectStorageBackend
+
+if TYPE_CHECKING:  # boto3 is imported where a bucket is opened (environment.open_store)
+    from preservation.store.object_backend import ObjectStorageBackend
 from preservation.store.private_area import PrivateArea
 from preservation.store.sealed_backend import SealedBackend
 

@@ -63,6 +63,10 @@ class ImageIndex(Protocol):
         """For each probe key → (phash, dhash), the known images of `case_id` within
         `max_bits` on both hashes."""
 
+    def near_each_other(self, probes: dict[str, tuple[int, int]],
+                        max_bits: int) -> dict[str, set[str]]:
+        """For each probe key, the other probes within `max_bits` on both hashes."""
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -84,12 +88,12 @@ def run_automated_checks(store: EvidenceStore, records: Iterable[CaptureRecord],
     in_run = [_known(record, item, hashes) for record, item, analysis in subjects
               if (hashes := _hashes(analysis))]
     catalogued = _catalogued(index, subjects)
+    in_run_near = _in_run(index, in_run)
+    by_id = {k.item_id: k for k in in_run}
     count = 0
     for record, item, analysis in subjects:
         neighbours = {k.item_id: k for k in catalogued.get(item.item_id, [])}
-        hashes = _hashes(analysis)
-        if hashes:
-            neighbours |= {k.item_id: k for k in in_run if _near(hashes, (k.phash, k.dhash))}
+        neighbours |= {other: by_id[other] for other in in_run_near.get(item.item_id, ())}
         neighbours.pop(item.item_id, None)
         findings = item_findings(record, item, analysis, list(neighbours.values()))
         fields = step_fields(item, analysis, findings)
@@ -275,6 +279,18 @@ def _known(record: CaptureRecord, item: CapturedItem, hashes: tuple[int, int]) -
     phash, dhash = hashes
     return KnownImage(item.item_id, record.capture_id, item.url, item.sha256,
                       utc_text(item.captured_at), phash, dhash)
+
+
+def _in_run(index: ImageIndex | None, in_run: list[KnownImage]) -> dict[str, set[str]]:
+    """Each of the run's images → the run's other images near it: through the index's exact
+    search when there is one, else by comparing every pair (fine for a few hundred)."""
+    if index is not None:
+        return index.near_each_other({k.item_id: (k.phash, k.dhash) for k in in_run},
+                                     NEAR_DUPLICATE_MAX_BITS)
+    return {k.item_id: {o.item_id for o in in_run
+                        if o.item_id != k.item_id and _near((k.phash, k.dhash),
+                                                            (o.phash, o.dhash))}
+            for k in in_run}
 
 
 def _catalogued(index: ImageIndex | None,

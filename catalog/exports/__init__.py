@@ -1,0 +1,1 @@
+"""Exports of the catalog for other analysis tools."""
