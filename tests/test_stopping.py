@@ -54,6 +54,7 @@ def _env(home: Path, *, own_prefect: Path | None = None) -> dict[str, str]:
         env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     else:  # the CLI starts its own temporary server, in its own process group
         env["PREFECT_HOME"] = str(own_prefect)
+        env["BEARWITNESS_SERVER"] = "off"  # not the data home's long-lived local server
     return env
 
 

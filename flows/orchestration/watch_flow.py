@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.exceptions import CancelledRun
 
 from collectors.errors import BearwitnessError
 from flows.application.custody_runs import custody_segment
@@ -44,6 +45,12 @@ def watch(home: str | None = None, all_entries: bool = False, concurrency: int =
                               allow_private=allow_private, collector=collector,
                               timeout=timeout, concurrency=concurrency,
                               per_domain=per_domain, retries=retries)
+        except CancelledRun as exc:
+            # SIGINT/SIGTERM stopped the capture cleanly (its own run report lists what it
+            # captured); the watch run stops too, and still writes its report.
+            logger.warning("case %s: capture stopped: %s", case_id, exc)
+            problems.append(f"case {case_id}: capture stopped ({exc}); later groups not run")
+            break
         except BearwitnessError as exc:
             logger.error("case %s: %d URLs not captured: %s", case_id, len(urls), exc)
             problems.append(f"case {case_id}: {exc}")
