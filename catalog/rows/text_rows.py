@@ -9,11 +9,11 @@ the browser's rendered DOM), `description` (what yt-dlp reports a video says abo
 from __future__ import annotations
 
 import io
-import zlib
 from typing import Any
 
 from catalog.rows.page_text import html_text, subtitle_text
 from collectors.errors import BearwitnessError
+from collectors.http.content_decoding import BoundedDecoder
 from preservation.records.capture import CapturedItem, CaptureRecord
 from preservation.records.times import parse_utc
 from preservation.store.evidence_store import EvidenceStore
@@ -70,16 +70,13 @@ def _entity_text(store: EvidenceStore, record: CaptureRecord, item: CapturedItem
     except (BearwitnessError, OSError, ValueError):
         return ""
     data = buffer.getvalue()
-    coding = (item.content_encoding or "identity").lower()
+    # Decoded in bounded steps: a gzip bomb kept as evidence must not inflate in memory here.
     try:
-        if coding in ("gzip", "x-gzip"):
-            data = zlib.decompress(data, 16 + zlib.MAX_WBITS)
-        elif coding == "deflate":
-            data = zlib.decompress(data)
-        elif coding != "identity":
-            return ""
-    except zlib.error:
+        decoder = BoundedDecoder(item.content_encoding, MAX_ENTITY_BYTES, keep=True)
+        decoder.feed(data)
+    except ValueError:  # larger than the cap decoded, an unknown coding, a broken stream
         return ""
+    data = decoder.decoded
     return data[:MAX_ENTITY_BYTES].decode(_charset(item.mime_type), errors="replace")
 
 
