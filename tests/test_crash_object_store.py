@@ -15,11 +15,6 @@ for a temporary S3 endpoint's latency, and the local test already covers the wri
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from catalog.queries.sql import run_query
@@ -31,38 +26,13 @@ from preservation.integrity.repair import repair_store
 from preservation.warc.reader import check_warc, check_warc_stream
 from test_crash_safety import (  # noqa: F401 - `site` is a fixture
     CASE,
-    CHILD,
-    ROOT,
-    Child,
+    kill_at_first_fsync,
     run_child,
     site,
 )
 
 KILLS = 4
 MAX_ATTEMPTS = 9
-
-
-def _kill_at_first_fsync(home: Path, urls: list[str]) -> Child:
-    """A kill the moment the writer reports its first fsynced record: a WARC is then open in
-    staging however fast the machine captures (the spread-out kill moments can all miss the
-    short time a WARC is being written)."""
-    process = subprocess.Popen([sys.executable, str(CHILD), str(home), CASE, *urls],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT)
-    assert process.stdout is not None
-    started = time.monotonic()
-    seen: list[str] = []
-    for line in process.stdout:
-        seen.append(line)
-        if line.startswith("fsynced "):
-            break
-    alive = process.poll() is None
-    process.send_signal(signal.SIGKILL)
-    out, err = process.communicate(timeout=300)
-    output = "".join(seen) + out
-    fsynced = [(Path(line.split()[1]), int(line.split()[2]))
-               for line in output.splitlines() if line.startswith("fsynced ")]
-    return Child(process.returncode, time.monotonic() - started, alive, fsynced, output + err)
 
 
 def _records_survive(store, child) -> int:  # type: ignore[no-untyped-def]
@@ -114,7 +84,7 @@ def test_sigkill_while_capturing_into_a_bucket(s3_home: str, site) -> None:  # n
     for attempt in range(MAX_ATTEMPTS):
         if kills >= KILLS:
             break
-        child = _kill_at_first_fsync(home, urls) if attempt == 0 else \
+        child = kill_at_first_fsync(home, urls) if attempt == 0 else \
             run_child(home, urls, clean.seconds * ((0.05 + attempt * 0.618034) % 1.0))
         if not child.alive_at_kill:
             continue
