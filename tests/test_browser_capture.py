@@ -84,6 +84,54 @@ def test_srcset_css_background_and_lazy_images_are_captured(browser_capture,
         assert fetched[fidelity_site.url_for(f"img/{name}")]["http_status"] == 200, name
 
 
+SCROLL_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Scroll-triggered content</title>
+<style>body {{ margin: 0; }} .screen {{ height: 800px; }}</style></head><body>
+{screens}
+<script>
+// Each sentinel asks for its image only while it is on screen (no margin): a scroll that
+// jumped straight to the bottom would never show the middle one.
+const seen = new IntersectionObserver((entries) => {{
+  for (const entry of entries) {{
+    if (!entry.isIntersecting) continue;
+    seen.unobserve(entry.target);
+    const image = document.createElement("img");
+    image.src = "/img/" + entry.target.id + ".png";
+    document.body.appendChild(image);
+  }}
+}});
+document.querySelectorAll(".sentinel").forEach((element) => seen.observe(element));
+</script></body></html>
+"""
+
+
+def test_scrolling_visits_every_screen_so_scroll_triggered_content_is_captured(
+        tmp_path) -> None:
+    """The page is scrolled a screen at a time in one script (collectors/browser/collector.py):
+    content shown only while a position in the middle is on screen, and only at the bottom,
+    is requested, recorded and waited for before the DOM is taken."""
+    root = tmp_path / "site"
+    (root / "img").mkdir(parents=True)
+    for name in ("middle", "bottom"):
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), (10, 200, 10)).save(buffer, format="PNG")
+        (root / "img" / f"{name}.png").write_bytes(buffer.getvalue())
+    screens = "\n".join(
+        f'<div class="screen">{"<div class=sentinel id=middle>m</div>" if k == 4 else k}</div>'
+        for k in range(8)) + '<div class="sentinel" id="bottom">end</div>'
+    (root / "scroll.html").write_text(SCROLL_PAGE.format(screens=screens))
+    with SiteServer(root) as server:
+        outcome = run_capture(tmp_path / "home", server.url_for("scroll.html"), media="off")
+        images = {name: server.url_for(f"img/{name}.png") for name in ("middle", "bottom")}
+    assert outcome.status == "complete", outcome.record["error"]
+    fetched = _items(outcome)
+    for name, url in images.items():
+        assert fetched[url]["http_status"] == 200, name
+    dom = next(iter(_items(outcome, "dom").values()))
+    text = outcome.working_copies[dom["sha256"]].read_text()
+    assert "/img/middle.png" in text and "/img/bottom.png" in text
+
+
 def test_screenshot_is_a_png_of_the_full_page_and_dom_is_after_scripts(browser_capture) -> None:
     home, outcome = browser_capture
     screenshot = next(iter(_items(outcome, "screenshot").values()))
