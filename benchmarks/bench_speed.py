@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.bench_speed            # 50 pages, 1,000-item run, 100 MB video
     .venv/bin/python -m benchmarks.bench_speed --quick    # 20 pages, 40-page run, 30 MB video
     .venv/bin/python -m benchmarks.bench_speed --skip-browser --skip-media
+    .venv/bin/python -m benchmarks.bench_speed --browser-only [--pages N]
 
 On one generated site (benchmarks/speed_site.py: each page its HTML, a shared CSS and JS, five
 distinct 1920x1080 JPEGs), served from its own process on 127.0.0.1:
@@ -22,7 +23,8 @@ distinct 1920x1080 JPEGs), served from its own process on 127.0.0.1:
    addressed, shared by every capture holding the same bytes) are printed apart;
 5. browser capture of the `--pages` pages (one Chromium, a fresh context per page, WARC,
    full-page screenshot, DOM, hashes): pages a minute (goal >= 60), peak memory of this
-   process and Chromium (goal < 1 GB);
+   process, Playwright's driver and Chromium, not the site server (goal < 1 GB), and where a
+   page's time went;
 6. media: `--video-mb` MB through yt-dlp and the recording proxy into a WARC, next to a plain
    HTTP download of the same file (goal >= 0.8x), as benchmarks/bench_fidelity.py, but warm
    (a 1 MB capture first), as the local server's runner is.
@@ -89,6 +91,19 @@ def _processes() -> dict[int, tuple[int, int]]:
     return found
 
 
+def _program(pid: int) -> str:
+    """The program a process runs (`chromium`, `node`, `python3.11`): from its executable,
+    as Chromium rewrites its children's command lines."""
+    try:
+        return Path(os.readlink(f"/proc/{pid}/exe")).name
+    except OSError:  # not readable when the process made itself undumpable (renderers)
+        pass
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
 def _proportional_bytes(pid: int) -> int | None:
     """The process's proportional set size (each shared page divided among its sharers)."""
     try:
@@ -106,10 +121,12 @@ class TreeMemory:
     an overstatement) and PSS summed (each shared page divided among its sharers: what the
     tree really occupies)."""
 
-    def __init__(self, roots: list[int]) -> None:
+    def __init__(self, roots: list[int], exclude: tuple[int, ...] = ()) -> None:
         self.roots = set(roots)
+        self.exclude = set(exclude)  # subtrees not counted (a benchmark's own site server)
         self.peak = 0
         self.peak_pss = 0
+        self.peak_parts: dict[str, int] = {}  # PSS by program at the PSS peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="tree-memory")
 
@@ -119,17 +136,22 @@ class TreeMemory:
         for pid, (parent, _) in table.items():
             children.setdefault(parent, []).append(pid)
         total, pss, stack, seen = 0, 0, [p for p in self.roots if p in table], set()
+        parts: dict[str, int] = {}
         while stack:
             pid = stack.pop()
-            if pid in seen:
+            if pid in seen or pid in self.exclude:
                 continue
             seen.add(pid)
             total += table[pid][1]
             proportional = _proportional_bytes(pid)
-            pss += table[pid][1] if proportional is None else proportional
+            share = table[pid][1] if proportional is None else proportional
+            pss += share
+            program = _program(pid)
+            parts[program] = parts.get(program, 0) + share
             stack.extend(children.get(pid, ()))
         self.peak = max(self.peak, total)
-        self.peak_pss = max(self.peak_pss, pss)
+        if pss > self.peak_pss:
+            self.peak_pss, self.peak_parts = pss, parts
 
     def _run(self) -> None:
         while not self._stop.wait(0.1):
@@ -246,7 +268,10 @@ def timed_methods(cls: type, names: tuple[str, ...]) -> Iterator[dict[str, float
             setattr(cls, name, method)
 
 
-def bench_browser(urls: list[str], work: Path) -> dict[str, Any]:
+def bench_browser(urls: list[str], work: Path, site_pid: int | None = None) -> dict[str, Any]:
+    """The collector as the flow builds it, in this process; peak memory of this process
+    and everything it starts (Chromium, Playwright's driver) but the site server `site_pid`,
+    which stands in for the internet."""
     from dataclasses import replace
 
     from collectors.browser.collector import BrowserCollector
@@ -267,7 +292,7 @@ def bench_browser(urls: list[str], work: Path) -> dict[str, Any]:
     context = CollectionContext(collector="bench", user_agent=DEFAULT_USER_AGENT,
                                 tool_versions=base_tool_versions(), run_id=run_id,
                                 allow_private=True)
-    with TreeMemory([os.getpid()]) as memory, \
+    with TreeMemory([os.getpid()], exclude=(site_pid,) if site_pid else ()) as memory, \
             CustodyLog(store.custody_dir(), run_id, actor) as custody:
         create_case(store, "bench", "Benchmark", "bench", custody)
         with CollectorFactory("browser", "off", AddressPolicy(allow_private=True),
@@ -291,7 +316,40 @@ def bench_browser(urls: list[str], work: Path) -> dict[str, Any]:
     return {"pages": len(urls), "complete": statuses.count("complete"), "seconds": elapsed,
             "breakdown": breakdown,
             "per_minute": len(urls) / elapsed * 60, "peak_mb": memory.peak_mb,
-            "peak_pss_mb": memory.peak_pss_mb}
+            "peak_pss_mb": memory.peak_pss_mb,
+            "peak_parts_mb": {name: size / 1e6 for name, size in sorted(
+                memory.peak_parts.items(), key=lambda part: -part[1])}}
+
+
+def browser_rows(browser: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Print the browser figures; the summary's rows for them."""
+    print(f"browser: {browser['complete']}/{browser['pages']} complete in "
+          f"{browser['seconds']:.1f} s = {browser['per_minute']:.1f} a minute, peak "
+          f"memory {browser['peak_mb']:.0f} MB RSS summed, {browser['peak_pss_mb']:.0f} MB PSS ("
+          + ", ".join(f"{name} {mb:.0f}" for name, mb in browser["peak_parts_mb"].items())
+          + "); a page: " + ", ".join(f"{name} {seconds:.2f} s"
+                                      for name, seconds in browser["breakdown"].items()),
+          flush=True)
+    return [("browser >= 60 pages a minute", f"{browser['per_minute']:.1f}",
+             f"{BEFORE['browser_per_min']:.0f}", verdict(browser["per_minute"], 60, True)),
+            ("browser peak memory < 1 GB",
+             f"{browser['peak_pss_mb']:.0f} MB PSS, {browser['peak_mb']:.0f} RSS",
+             f"{BEFORE['browser_mb']:.0f} MB", verdict(browser["peak_pss_mb"], 1000, False))]
+
+
+def browser_only(pages: int) -> int:
+    """`--browser-only`: the browser figures alone, on a site of `pages` pages."""
+    print(f"cpu count {os.cpu_count()}, load average {os.getloadavg()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-speed-") as directory:
+        work = Path(directory)
+        with site(work / "site", pages) as server:
+            urls = [server.url + page_path(i) for i in range(pages)]
+            log(f"browser: {pages} pages")
+            rows = browser_rows(bench_browser(urls, work / "browser", server.process.pid))
+    for row in rows:
+        print(" | ".join(row))
+    print(f"load average {os.getloadavg()}", flush=True)
+    return 0
 
 
 # ------------------------------------------------------------------ media, as a capture
@@ -370,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="20 pages, 40, 30 MB")
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-media", action="store_true")
+    parser.add_argument("--browser-only", action="store_true",
+                        help="only the browser capture of --pages pages")
     args = parser.parse_args(argv)
     # Ctrl-C and SIGTERM unwind (the local server stopped, the temporary directory removed),
     # also when started in the background, where SIGINT arrives ignored.
@@ -377,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
         args.pages, args.items_pages, args.video_mb = 20, 40, 30
+    if args.browser_only:
+        return browser_only(args.pages)
     args.items_pages = max(args.items_pages, args.pages)
     rows: list[tuple[str, str, str, str]] = []  # goal, measured, before, verdict
     print(f"cpu count {os.cpu_count()}, load average {os.getloadavg()}", flush=True)
@@ -456,20 +518,8 @@ def main(argv: list[str] | None = None) -> int:
 
             if not args.skip_browser:
                 log(f"browser: {args.pages} pages")
-                browser = bench_browser(urls, work / "browser")
-                print(f"browser: {browser['complete']}/{browser['pages']} complete in "
-                      f"{browser['seconds']:.1f} s = {browser['per_minute']:.1f} a minute, peak "
-                      f"memory {browser['peak_mb']:.0f} MB RSS summed, "
-                      f"{browser['peak_pss_mb']:.0f} MB PSS; a page: " + ", ".join(
-                          f"{name} {seconds:.2f} s"
-                          for name, seconds in browser["breakdown"].items()), flush=True)
-                rows.append(("browser >= 60 pages a minute", f"{browser['per_minute']:.1f}",
-                             f"{BEFORE['browser_per_min']:.0f}",
-                             verdict(browser["per_minute"], 60, True)))
-                rows.append(("browser peak memory < 1 GB",
-                             f"{browser['peak_pss_mb']:.0f} MB PSS, {browser['peak_mb']:.0f} RSS",
-                             f"{BEFORE['browser_mb']:.0f} MB",
-                             verdict(browser["peak_pss_mb"], 1000, False)))
+                rows += browser_rows(bench_browser(urls, work / "browser",
+                                                   server.process.pid))
 
         if not args.skip_media and args.video_mb > 0:
             from benchmarks.bench_fidelity import bench_media
