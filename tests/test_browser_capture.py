@@ -105,11 +105,23 @@ document.querySelectorAll(".sentinel").forEach((element) => seen.observe(element
 """
 
 
+# Replaces what a scrolling script in the page's world would use: with these, such a script
+# would never scroll and never finish.
+SCROLL_SABOTAGE = """<script>
+window.requestAnimationFrame = () => 0;
+window.setTimeout = () => 0;
+Window.prototype.scrollBy = window.scrollBy = () => undefined;
+window.scrollTo = () => undefined;
+</script>"""
+
+
+@pytest.mark.parametrize("sabotaged", [False, True], ids=["plain", "page-replaces-timers"])
 def test_scrolling_visits_every_screen_so_scroll_triggered_content_is_captured(
-        tmp_path) -> None:
+        tmp_path, sabotaged: bool) -> None:
     """The page is scrolled a screen at a time in one script (collectors/browser/collector.py):
     content shown only while a position in the middle is on screen, and only at the bottom,
-    is requested, recorded and waited for before the DOM is taken."""
+    is requested, recorded and waited for before the DOM is taken; a page that replaced the
+    timers and scrolling functions neither stops the scroll nor keeps the capture waiting."""
     root = tmp_path / "site"
     (root / "img").mkdir(parents=True)
     for name in ("middle", "bottom"):
@@ -119,6 +131,8 @@ def test_scrolling_visits_every_screen_so_scroll_triggered_content_is_captured(
     screens = "\n".join(
         f'<div class="screen">{"<div class=sentinel id=middle>m</div>" if k == 4 else k}</div>'
         for k in range(8)) + '<div class="sentinel" id="bottom">end</div>'
+    if sabotaged:
+        screens += SCROLL_SABOTAGE
     (root / "scroll.html").write_text(SCROLL_PAGE.format(screens=screens))
     with SiteServer(root) as server:
         outcome = run_capture(tmp_path / "home", server.url_for("scroll.html"), media="off")

@@ -183,7 +183,7 @@ class BrowserCollector:
     session: BrowserSession
     client: HttpClient
     load_timeout_s: float = 30.0
-    quiet_ms: int = 200  # network quiet this long after load and after scrolling = settled
+    quiet_ms: int = 200  # network quiet this long after scrolling = settled
     settle_max_ms: int = 1500
     max_scrolls: int = 20
     viewport: tuple[int, int] = (1280, 800)
@@ -316,7 +316,7 @@ class BrowserCollector:
                 return "not rendered: the capture had to end (deadline, size or interruption)"
             # One settle, after scrolling: what loads between the load event and the scroll is
             # still waited for, in the same quiet period.
-            self._scroll(page)
+            self._scroll(context, page)
             self._settle(page, proxy)
             dom = page.content()
             screenshot = self._screenshot(context, page)
@@ -376,15 +376,28 @@ class BrowserCollector:
             # While a request is in flight, look again in 50 ms; else when the quiet is due.
             page.wait_for_timeout(min(0.05 if silent == 0 else quiet - silent, left) * 1000)
 
-    def _scroll(self, page: Any) -> None:
+    def _scroll(self, context: Any, page: Any) -> None:
         """Scroll to the bottom a screen at a time, so that lazy-loaded images and
         scroll-triggered content are requested, then back to the top. All in one script: each
         screen is held for two animation frames (when a lazy image's intersection is seen and
         its request starts; at most 100 ms where a hidden page's frames are throttled), not a
         round trip and a fixed sleep per screen. What starts loading is waited for by the settle
         that follows. Content that loads only after a longer pause at a position, or below
-        `max_scrolls` screens (an endless feed), is not requested."""
-        page.evaluate(_SCROLL_SCRIPT, self.max_scrolls)
+        `max_scrolls` screens (an endless feed), is not requested.
+
+        The script runs in a world of its own (the page's DOM, not its scripts' globals): a page
+        that replaced `requestAnimationFrame`, `setTimeout` or `scrollBy` can neither stop the
+        scroll nor keep it waiting forever."""
+        cdp = context.new_cdp_session(page)
+        try:
+            frame = cdp.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+            world = cdp.send("Page.createIsolatedWorld", {
+                "frameId": frame, "worldName": "bearwitness-scroll"})["executionContextId"]
+            cdp.send("Runtime.evaluate", {
+                "expression": f"({_SCROLL_SCRIPT})({int(self.max_scrolls)})",
+                "contextId": world, "awaitPromise": True, "returnByValue": True})
+        finally:
+            cdp.detach()
 
 
 _SCROLL_SCRIPT = """async (maxScreens) => {
