@@ -144,6 +144,8 @@ class TreeMemory:
             seen.add(pid)
             total += table[pid][1]
             proportional = _proportional_bytes(pid)
+            if proportional is None and not Path(f"/proc/{pid}").exists():
+                continue  # gone since the listing (a closed context's renderer): holds nothing
             share = table[pid][1] if proportional is None else proportional
             pss += share
             program = _program(pid)

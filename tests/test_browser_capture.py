@@ -144,6 +144,8 @@ def test_scrolling_visits_every_screen_so_scroll_triggered_content_is_captured(
     dom = next(iter(_items(outcome, "dom").values()))
     text = outcome.working_copies[dom["sha256"]].read_text()
     assert "/img/middle.png" in text and "/img/bottom.png" in text
+    assert text.startswith("<!DOCTYPE html><html><head>")  # serialised as page.content() does
+    assert outcome.record["contextual"]["title"] == "Scroll-triggered content"
 
 
 def test_screenshot_is_a_png_of_the_full_page_and_dom_is_after_scripts(browser_capture) -> None:

@@ -316,20 +316,22 @@ class BrowserCollector:
                 return "not rendered: the capture had to end (deadline, size or interruption)"
             # One settle, after scrolling: what loads between the load event and the scroll is
             # still waited for, in the same quiet period.
-            self._scroll(context, page)
+            cdp = context.new_cdp_session(page)  # detached when the context closes
+            world = _isolated_world(cdp)
+            self._scroll(cdp, world)
             self._settle(page, proxy)
-            dom = page.content()
-            screenshot = self._screenshot(context, page)
+            dom, title = _dom_and_title(cdp, world, page)
+            screenshot = self._screenshot(cdp, page)
             claims = page_claims(dom, page.url)
-            self.rendered = Rendered(screenshot, dom, page.title() or claims.get("title"),
-                                     claims, page.url)
+            self.rendered = Rendered(screenshot, dom, title or claims.get("title"), claims,
+                                     page.url)
             return self.rendered
         except PlaywrightError as exc:
             return f"browser failed while rendering: {str(exc).splitlines()[0]}"
         finally:
             context.close()
 
-    def _screenshot(self, context: Any, page: Any) -> bytes:
+    def _screenshot(self, cdp: Any, page: Any) -> bytes:
         """The whole page as PNG. Chromium's own capture with `optimizeForSpeed` (a faster PNG
         encoding, lossless: the same pixels as Playwright's full-page screenshot, measured)
         takes about a third of the time; Playwright's screenshot is the fallback."""
@@ -338,16 +340,12 @@ class BrowserCollector:
         from playwright.sync_api import Error as PlaywrightError
 
         try:
-            cdp = context.new_cdp_session(page)
-            try:
-                size = cdp.send("Page.getLayoutMetrics")["cssContentSize"]
-                shot = cdp.send("Page.captureScreenshot", {
-                    "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
-                    "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
-                             "scale": 1}})
-                return base64.b64decode(shot["data"])
-            finally:
-                cdp.detach()
+            size = cdp.send("Page.getLayoutMetrics")["cssContentSize"]
+            shot = cdp.send("Page.captureScreenshot", {
+                "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
+                         "scale": 1}})
+            return base64.b64decode(shot["data"])
         except (PlaywrightError, KeyError, ValueError):
             screenshot: bytes = page.screenshot(full_page=True, type="png",
                                                 timeout=self._time_left_ms())
@@ -376,7 +374,7 @@ class BrowserCollector:
             # While a request is in flight, look again in 50 ms; else when the quiet is due.
             page.wait_for_timeout(min(0.05 if silent == 0 else quiet - silent, left) * 1000)
 
-    def _scroll(self, context: Any, page: Any) -> None:
+    def _scroll(self, cdp: Any, world: int) -> None:
         """Scroll to the bottom a screen at a time, so that lazy-loaded images and
         scroll-triggered content are requested, then back to the top. All in one script: each
         screen is held for two animation frames (when a lazy image's intersection is seen and
@@ -388,17 +386,41 @@ class BrowserCollector:
         The script runs in a world of its own (the page's DOM, not its scripts' globals): a page
         that replaced `requestAnimationFrame`, `setTimeout` or `scrollBy` can neither stop the
         scroll nor keep it waiting forever."""
-        cdp = context.new_cdp_session(page)
-        try:
-            frame = cdp.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
-            world = cdp.send("Page.createIsolatedWorld", {
-                "frameId": frame, "worldName": "bearwitness-scroll"})["executionContextId"]
-            cdp.send("Runtime.evaluate", {
-                "expression": f"({_SCROLL_SCRIPT})({int(self.max_scrolls)})",
-                "contextId": world, "awaitPromise": True, "returnByValue": True})
-        finally:
-            cdp.detach()
+        cdp.send("Runtime.evaluate", {
+            "expression": f"({_SCROLL_SCRIPT})({int(self.max_scrolls)})",
+            "contextId": world, "awaitPromise": True, "returnByValue": True})
 
+
+def _isolated_world(cdp: Any) -> int:
+    """A script world of our own in the page's main frame: the page's DOM, none of its
+    scripts' globals (as Playwright's own utility world, which `page.content()` uses; making
+    that one costs ~0.2 s a page for Playwright's injected script)."""
+    frame = cdp.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+    world: int = cdp.send("Page.createIsolatedWorld", {
+        "frameId": frame, "worldName": "bearwitness"})["executionContextId"]
+    return world
+
+
+def _dom_and_title(cdp: Any, world: int, page: Any) -> tuple[str, str | None]:
+    """The DOM after scripts, serialised as `page.content()` does (doctype, then the root
+    element's outer HTML), and the document's title, read in `world`; Playwright's own reading
+    if that fails."""
+    answer = cdp.send("Runtime.evaluate", {
+        "expression": _DOM_SCRIPT, "contextId": world, "returnByValue": True})
+    value = answer.get("result", {}).get("value")
+    if "exceptionDetails" in answer or not isinstance(value, dict) \
+            or not isinstance(value.get("dom"), str):
+        return page.content(), page.title() or None
+    title = value.get("title")
+    return value["dom"], title if isinstance(title, str) and title else None
+
+
+_DOM_SCRIPT = """(() => {
+  let dom = "";
+  if (document.doctype) dom = new XMLSerializer().serializeToString(document.doctype);
+  if (document.documentElement) dom += document.documentElement.outerHTML;
+  return {dom: dom, title: document.title};
+})()"""
 
 _SCROLL_SCRIPT = """async (maxScreens) => {
   const frames = () => new Promise((done) => {
