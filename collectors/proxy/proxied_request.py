@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from collectors.collector import ItemRole
 from collectors.errors import BearwitnessError
@@ -27,6 +28,10 @@ class ProxiedRequest:
     # that decodes past the cap): the client's copy was cut, the evidence was not.
     cut: str | None = None
     failure: BearwitnessError | None = None  # what kept a request from being sent at all
+    # The spool file holding that entity body as received (the recorded bytes, hashed on
+    # arrival), while the capture runs: a client's own copy is compared with it, not re-hashed.
+    entity_path: Path | None = None
+    entity_length: int | None = None
 
 
 def default_role(exchange: HttpExchange) -> ItemRole:

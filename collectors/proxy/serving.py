@@ -131,6 +131,10 @@ class ClientHandler(socketserver.BaseRequestHandler):
                                   response.entity_sha256 if response and whole else None,
                                   cut=forwarding.cut,
                                   abandoned=forwarding.abandoned and response is not None
-                                  and response.truncated == "disconnect"))
+                                  and response.truncated == "disconnect",
+                                  entity_path=response.entity_path if response and whole
+                                  else None,
+                                  entity_length=response.entity_length if response and whole
+                                  else None))
         if response is None and not forwarding.started:
             connection.sendall(error_response(502, exchange.error or "no answer upstream"))
