@@ -20,8 +20,8 @@ from collectors.proxy.interception_ca import InterceptionCA
 from collectors.proxy.proxied_request import ProxiedRequest
 from flows.demo import SiteServer
 from preservation.warc.reader import check_warc, extract_entity
-from preservation.warc.records import warcinfo_record
 from preservation.warc.recorder import WarcRecorder
+from preservation.warc.records import warcinfo_record
 from preservation.warc.writer import WarcFileWriter
 
 
@@ -59,6 +59,7 @@ def test_direct_video_is_recorded_whole_and_yt_dlps_copy_is_not_kept_again(tmp_p
         outcome, recorder, closed = _capture(site.url_for("clip.mp4"), tmp_path)
     assert not outcome.problems, outcome.problems
     assert [r.role for r in outcome.renditions] == ["metadata"]  # no derivative
+    assert not list((tmp_path / "spool").glob("yt-dlp-*/media.*"))  # its equal copy is gone
     whole = [i for i in recorder.items if i.sha256 == _sha256(video)]
     assert whole and whole[0].size_bytes == len(video) and not whole[0].truncated
     assert closed.sha256 == _sha256(closed.path.read_bytes())

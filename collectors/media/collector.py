@@ -261,11 +261,11 @@ def _describe(outcome: MediaOutcome, url: str, directory: Path,
             continue  # only files yt-dlp wrote where we told it to
         if not path.name.startswith("media."):
             continue  # thumbnails and subtitles are recorded as their HTTP responses
-        if _equals_a_recorded_body(path, whole):
+        if _equals_a_recorded_body(path, whole) or (digest := _sha256(path)) in fetched:
+            # The recorded response is the evidence; this copy of it goes now, so that the
+            # kernel can drop its pages unwritten instead of writing it to disk a third time.
+            path.unlink()
             continue
-        digest = _sha256(path)
-        if digest in fetched:
-            continue  # equal to a response whose spool file has gone (kept as a fallback)
         # The file equals a recorded response when yt-dlp changed nothing; the capture record
         # says so by hash. When it differs, it was transformed: a derivative.
         outcome.renditions.append(Rendition(
