@@ -2,7 +2,7 @@
 
 Both digests of the whole file go into the custody log when the WARC is stored. SHA-512 runs at
 a third of SHA-256's speed on CPUs with SHA extensions (~90 against ~270 MB/s measured here,
-docs/design.md#measured-warc), so computed inline it was the largest single cost of writing a
+docs/design.md#measured-media), so computed inline it was the largest single cost of writing a
 media record. hashlib releases the GIL while it hashes a large buffer, so a helper thread
 hashing batches of what was written runs beside the writer; the bytes are the same bytes, in
 the same order, and the digest is only read once everything written has been hashed.
