@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from collectors.platforms.address_matching import matcher, path
+from collectors.platforms.platform import PostAddress
 from collectors.platforms.post import PlatformResponse
 from collectors.platforms.registry import platform_for
 from collectors.platforms.takedown_words import TakedownWords
@@ -115,3 +117,16 @@ def test_takedown_words_refuse_a_state_that_is_not_one() -> None:
         TakedownWords((("gone", "vanished"),))  # type: ignore[arg-type]  # the refusal tested
     with pytest.raises(ValueError, match="lower case"):
         TakedownWords((("Post Deleted", "deleted"),))
+
+
+def test_a_path_pattern_names_only_what_a_post_address_holds() -> None:
+    with pytest.raises(ValueError, match=r"groups \['user'\] name nothing of a post"):
+        path(r"^/(?P<user>\w+)/status/(?P<id>\d+)$")
+    matching = matcher("example", ("example.org",), path(r"^/(?P<account>\w+)/(?P<id>\d+)$"),
+                       path(r"^/(?P<view>tag|topic)/(?P<account>\w+)$", view="unused"))
+    assert matching.address("https://example.org/someone/12") == \
+        PostAddress("example", "https://example.org/someone/12", "12", "someone")
+    assert matching.address("https://example.org/topic/news") == \
+        PostAddress("example", "https://example.org/topic/news", None, "news", view="topic")
+    assert matching.address("https://www.example.org/someone/12") is None  # not its host
+    assert matching.address("https://example.org/someone") is None
