@@ -26,8 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collectors.collector import ItemRole
-from collectors.http.client import DEFAULT_USER_AGENT, HttpClient
+from collectors.http.client import HttpClient
 from collectors.http.exchange import HttpExchange
+from collectors.http.user_agent import DEFAULT_USER_AGENT
 from collectors.media.collector import fetch_media
 from collectors.network.addresses import AddressPolicy
 from collectors.proxy.interception_ca import InterceptionCA

@@ -8,13 +8,13 @@ import ssl
 from collections.abc import Callable
 
 from collectors.errors import BearwitnessError
-from collectors.http.client import StopReading
 from collectors.http.content_decoding import (
     BoundedDecoder,
     DecodingLimitExceeded,
     UnsupportedCoding,
 )
 from collectors.http.response_head import parse_head
+from collectors.http.response_reading import StopReading
 
 
 class ResponseForwarder:
