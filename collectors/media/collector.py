@@ -285,11 +285,8 @@ def _media_type(path: Path) -> str:
 
 
 def _sha256(path: Path) -> str:
-    sha = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            sha.update(chunk)
-    return sha.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _first_line(exc: BaseException) -> str:
