@@ -22,7 +22,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collectors.http.client import DEFAULT_USER_AGENT, HttpClient
+from collectors.http.client import HttpClient
+from collectors.http.user_agent import DEFAULT_USER_AGENT
 from collectors.media.collector import fetch_media
 from collectors.network.addresses import AddressPolicy
 from collectors.proxy.interception_ca import InterceptionCA

@@ -27,7 +27,7 @@ ALLOWED = {
                                                           "locks/ of the data home",
     ("collectors/network/capture_slots.py", "__call__"): "clears a released slot's holder",
     ("collectors/network/capture_slots.py", "_describe_holder"): "the slot holder's note",
-    ("collectors/http/client.py", "remove_spool"): "spool file of a download, in tmp/",
+    ("collectors/http/spooling.py", "remove_spool"): "spool file of a download, in tmp/",
     ("preservation/capture/preserve.py", "_extract_working_copies"):
         "extraction scratch file in tmp/",
     ("preservation/capture/capture_lock.py", "__init__"): "new lock file in tmp/ (O_EXCL)",

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from collectors.collector import ExchangeSink, ItemRole
 from collectors.errors import AddressRefused, BearwitnessError, StoreError
-from collectors.http.client import HttpClient, StopReading
+from collectors.http.client import HttpClient
 from collectors.http.content_decoding import (
     BoundedDecoder,
     DecodingLimitExceeded,
@@ -34,6 +34,7 @@ from collectors.http.content_decoding import (
 )
 from collectors.http.exchange import HttpExchange
 from collectors.http.response_head import parse_head
+from collectors.http.response_reading import StopReading
 from collectors.proxy.interception_ca import InterceptionCA
 
 _MAX_REQUEST_HEAD = 64 * 1024
