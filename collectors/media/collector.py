@@ -317,11 +317,8 @@ def _same_bytes(first: Path, second: Path) -> bool:
 
 
 def _sha256(path: Path) -> str:
-    sha = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            sha.update(chunk)
-    return sha.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _first_line(exc: BaseException) -> str:
