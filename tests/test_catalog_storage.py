@@ -12,7 +12,6 @@ What must hold, each tested here with real files, real DuckDB and real processes
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -27,6 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+import killed_child
 from catalog.queries.sql import run_query
 from catalog.schema import TABLES
 from catalog.storage.catalog_file import ensure_catalog
@@ -166,20 +166,10 @@ def test_an_open_catalog_keeps_working_while_runs_land_and_compaction_runs(
 
 
 def run_child(args: list[str], kill_after: float | None) -> tuple[int, float, bool]:
-    env = dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}")
-    process = subprocess.Popen([sys.executable, str(CHILD), *args], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "ready"
-    start = time.monotonic()
-    alive = False
-    if kill_after is not None:
-        time.sleep(kill_after)
-        alive = process.poll() is None
-        process.send_signal(signal.SIGKILL)
-    out, err = process.communicate(timeout=300)
-    assert process.returncode in (0, -signal.SIGKILL), err
-    return process.returncode, time.monotonic() - start, alive
+    child = killed_child.run_child(CHILD, args, kill_after,
+                                   python_path=f"{ROOT}:{ROOT / 'tests'}")
+    assert child.returncode in (0, -signal.SIGKILL), child.err
+    return child.returncode, child.seconds, child.alive_at_kill
 
 
 def test_sigkill_during_compaction_loses_and_duplicates_no_row(tmp_path: Path) -> None:
