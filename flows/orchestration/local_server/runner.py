@@ -2,7 +2,7 @@
 
     python -m flows.orchestration.local_server.runner --home H --api-url U --socket NAME
 
-It is started by the CLI (client.py), in its own session, with the Prefect API of the data
+It is started by the CLI (lifecycle.py), in its own session, with the Prefect API of the data
 home's local server. Importing Prefect and the flows, and compiling yt-dlp's URL patterns,
 takes seconds (docs/design.md#measured-prefect); a forked child starts with all of it done.
 The runner stays single-threaded until it forks (forking a threaded process can copy a held
@@ -222,7 +222,7 @@ def _interrupt_when_asked(reader: Reader) -> None:
 
 
 def describe(exc: BaseException) -> dict[str, Any]:
-    """An exception as the CLI rebuilds it (client.py: `raise_error`)."""
+    """An exception as the CLI rebuilds it (jobs.py: `raise_error`)."""
     from collectors.errors import BearwitnessError, UsageError
 
     return {"type": type(exc).__name__, "message": str(exc),
