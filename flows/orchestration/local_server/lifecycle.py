@@ -99,20 +99,18 @@ def _repair(home: Path, current: Status, fingerprint: str, say: Say) -> ServerSt
     if fresh:
         if old is not None:
             _stop_process(old.prefect, "Prefect server", say)  # alive but not answering
+            _let_go(old.runner, current.runner_answers, say)
         say(f"starting the local Prefect server of {home} (first use takes a while; later "
             "commands reuse it; `bearwitness server stop` stops it)")
-        api_url, prefect = _start_prefect(home)
+        api_url, prefect, runner, socket_name = _start_prefect_and_runner(home)
     else:
         assert old is not None
         api_url, prefect = old.api_url, old.prefect
-    if old is not None and not fresh and current.runner_answers and current.code_current:
-        runner, socket_name = old.runner, old.socket
-    else:
-        if old is not None and current.runner_answers:
-            _retire(old.runner)
-        elif old is not None:
-            _stop_process(old.runner, "runner", say)  # alive but not answering: hung
-        runner, socket_name = _start_runner(home, api_url)
+        if current.runner_answers and current.code_current:
+            runner, socket_name = old.runner, old.socket
+        else:
+            _let_go(old.runner, current.runner_answers, say)
+            runner, socket_name = _start_runner(home, api_url)
     state = ServerState(home=str(home), api_url=api_url, prefect=prefect, runner=runner,
                         socket=socket_name, code=fingerprint,
                         started_at=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -123,6 +121,14 @@ def _repair(home: Path, current: Status, fingerprint: str, say: Say) -> ServerSt
             say(f"released the domain slots a stopped server left taken: {', '.join(released)}")
         say(f"local server of {home} started: Prefect UI at {state.ui_url}")
     return state
+
+
+def _let_go(runner: ProcessId, answers: bool, say: Say) -> None:
+    """A runner being replaced: retired when it answers, stopped when it is hung."""
+    if answers:
+        _retire(runner)
+    else:
+        _stop_process(runner, "runner", say)  # alive but not answering: hung
 
 
 def _retire(runner: ProcessId) -> None:
@@ -154,13 +160,30 @@ def _server_environment(home: Path) -> dict[str, str]:
                   "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"}
 
 
-def _start_prefect(home: Path) -> tuple[str, ProcessId]:
+def _start_prefect_and_runner(home: Path) -> tuple[str, ProcessId, ProcessId, str]:
+    """The Prefect server and the runner started side by side: the runner's warm-up (imports,
+    ~5-15 s) overlaps the server's start instead of following it. Returns (API, Prefect
+    server, runner, runner's socket)."""
+    port = _free_port()
+    spawned = _spawn_runner(home, f"http://127.0.0.1:{port}/api")
+    try:
+        api_url, prefect = _start_prefect(home, first_port=port)
+    except ServerError:
+        _stop_process(spawned[1], "runner", lambda _: None)
+        raise
+    if api_url != f"http://127.0.0.1:{port}/api":  # the port was taken: another was used
+        _stop_process(spawned[1], "runner", lambda _: None)
+        return (api_url, prefect, *_start_runner(home, api_url))
+    return (api_url, prefect, *_await_runner(home, api_url, *spawned))
+
+
+def _start_prefect(home: Path, *, first_port: int | None = None) -> tuple[str, ProcessId]:
     """`prefect server start` on a free port, in its own session; returns (API, process) once
     it answers. A port taken in between makes the server exit: another port is tried."""
     prefect_home(home).mkdir(parents=True, exist_ok=True)
     problem = "it did not start"
-    for _ in range(3):
-        port = _free_port()
+    for attempt in range(3):
+        port = first_port if attempt == 0 and first_port else _free_port()
         api_url = f"http://127.0.0.1:{port}/api"
         with _log_file(home, "prefect.log") as log:
             process = subprocess.Popen(
@@ -186,8 +209,13 @@ def _start_prefect(home: Path) -> tuple[str, ProcessId]:
 
 
 def _start_runner(home: Path, api_url: str) -> tuple[ProcessId, str]:
+    return _await_runner(home, api_url, *_spawn_runner(home, api_url))
+
+
+def _spawn_runner(home: Path, api_url: str) -> tuple[subprocess.Popen[bytes], ProcessId, str]:
     name = f"bearwitness-runner-{uuid.uuid4().hex}"
     env = _server_environment(home) | {"PREFECT_API_URL": api_url}
+    server_dir(home).mkdir(parents=True, exist_ok=True, mode=0o700)
     with _log_file(home, "runner.log") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "flows.orchestration.local_server.runner", "--home",
@@ -197,6 +225,12 @@ def _start_runner(home: Path, api_url: str) -> tuple[ProcessId, str]:
     identity = ProcessId.of(process.pid)
     if identity is None:
         raise ServerError(f"the runner exited at once (see {server_dir(home) / 'runner.log'})")
+    return process, identity, name
+
+
+def _await_runner(home: Path, api_url: str, process: subprocess.Popen[bytes],
+                  identity: ProcessId, name: str) -> tuple[ProcessId, str]:
+    """The runner once it answers its socket; stopped, and ServerError, if it does not."""
     probe = ServerState(home=str(home), api_url=api_url, prefect=identity, runner=identity,
                         socket=name, code="", started_at="")
     deadline = time.monotonic() + START_TIMEOUT
