@@ -61,10 +61,11 @@ def main(argv: list[str] | None = None) -> int:
                                    if k in os.environ}).serve()
 
 
-# What a flow run imports on first use (measured in a child: about a second in all).
+# What a flow run imports on first use (measured in a child: about a second in all; scipy's
+# FFT, which imagehash imports on the first perceptual hash, 1-2 s more).
 FIRST_USE_IMPORTS = ("prefect.flow_engine", "prefect.task_engine", "prefect.engine",
                      "prefect.concurrency.sync", "prefect.utilities.visualization",
-                     "fastapi.encoders", "pydantic.color", "rich._emoji_codes")
+                     "fastapi.encoders", "pydantic.color", "rich._emoji_codes", "scipy.fftpack")
 
 
 def _warm_up() -> dict[str, Job]:
