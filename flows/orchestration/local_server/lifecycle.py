@@ -171,10 +171,14 @@ def _start_prefect_and_runner(home: Path) -> tuple[str, ProcessId, ProcessId, st
     except ServerError:
         _stop_process(spawned[1], "runner", lambda _: None)
         raise
-    if api_url != f"http://127.0.0.1:{port}/api":  # the port was taken: another was used
-        _stop_process(spawned[1], "runner", lambda _: None)
-        return (api_url, prefect, *_start_runner(home, api_url))
-    return (api_url, prefect, *_await_runner(home, api_url, *spawned))
+    try:
+        if api_url != f"http://127.0.0.1:{port}/api":  # the port was taken: another was used
+            _stop_process(spawned[1], "runner", lambda _: None)
+            return (api_url, prefect, *_start_runner(home, api_url))
+        return (api_url, prefect, *_await_runner(home, api_url, *spawned))
+    except ServerError:  # no state is written: a server left running would be orphaned
+        _stop_process(prefect, "Prefect server", lambda _: None)
+        raise
 
 
 def _start_prefect(home: Path, *, first_port: int | None = None) -> tuple[str, ProcessId]:
