@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--socket", required=True)
     args = parser.parse_args(argv)
     os.environ["PREFECT_API_URL"] = args.api_url
+    # numpy's and scipy's OpenBLAS start a worker thread each when imported, and the runner
+    # must fork single-threaded; one BLAS thread is all a 32x32 DCT needs.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from flows.orchestration.settings import quiet_prefect_defaults
 
     quiet_prefect_defaults()
