@@ -37,7 +37,11 @@ from flows.application.cases import open_case  # noqa: E402
 from flows.application.personas import add_persona  # noqa: E402
 from flows.application.routes import add_route  # noqa: E402
 from loopback_proxy import LoopbackProxy  # noqa: E402
-from platform_internet import PlatformInternet, fixture, served_files  # noqa: E402
+from platform_internet import (  # noqa: E402
+    PlatformInternet,
+    answer_telegram_post,
+    fixture,
+)
 
 READS = {
     "telegram": ("https://t.me/europa_press/613",
@@ -81,20 +85,9 @@ def bench_readers(reads: int) -> None:
 
 
 def _answer_telegram(internet: PlatformInternet, post: str) -> str:
-    jpeg, mp4 = (data for _, data in served_files())
-    url = f"https://t.me/europa_press/{post}"
-    internet.answer(url, fixture("telegram", "post-page.html"))
+    url = answer_telegram_post(internet, post)
     internet.answer(f"https://telegram.me/europa_press/{post}",
                     fixture("telegram", "post-page.html"))  # the same page, as no post
-    internet.answer("https://telegram.org/js/telegram-widget.js?22", b"/* widget */",
-                    content_type="application/javascript")
-    internet.answer(f"{url}?embed=1&mode=tme", fixture("telegram", "embed.html").replace(
-        b"europa_press/613", f"europa_press/{post}".encode()))
-    for name in ("photo", "thumb"):
-        internet.answer(f"https://cdn4.telesco.pe/file/europa-press-{name}.jpg", jpeg,
-                        content_type="image/jpeg")
-    internet.answer("https://cdn4.telesco.pe/file/europa-press-video.mp4?token=e1R2", mp4,
-                    content_type="video/mp4")
     return url
 
 

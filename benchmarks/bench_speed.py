@@ -250,7 +250,7 @@ def bench_browser(urls: list[str], work: Path) -> dict[str, Any]:
     from dataclasses import replace
 
     from collectors.browser.collector import BrowserCollector
-    from collectors.http.client import DEFAULT_USER_AGENT
+    from collectors.http.user_agent import DEFAULT_USER_AGENT
     from collectors.network.addresses import AddressPolicy
     from flows.application.collector_factory import CollectorFactory
     from preservation.capture.collection import CollectionContext
@@ -302,7 +302,7 @@ def bench_direct_media(video_mb: int, work: Path) -> dict[str, float]:
     working copy, capture record), next to a plain download of it."""
     from dataclasses import replace
 
-    from collectors.http.client import DEFAULT_USER_AGENT
+    from collectors.http.user_agent import DEFAULT_USER_AGENT
     from collectors.network.addresses import AddressPolicy
     from flows.application.collector_factory import CollectorFactory
     from flows.demo import SiteServer

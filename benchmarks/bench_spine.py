@@ -388,7 +388,8 @@ def capture_ours(urls: list[str], home: Path, assembly: str) -> dict[str, Any]:
     (flows.application.collector_factory.CollectorFactory, static mode, media off, the client
     behind the per-domain connection limit, 2, and the retry policy, the flow's defaults).
     assembly "plain": StaticCollector(HttpClient(...)) alone."""
-    from collectors.http.client import DEFAULT_USER_AGENT, HttpClient
+    from collectors.http.client import HttpClient
+    from collectors.http.user_agent import DEFAULT_USER_AGENT
     from collectors.network.addresses import AddressPolicy
     from collectors.static.collector import StaticCollector
     from flows.application.environment import open_store

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from collectors.http.client import DEFAULT_USER_AGENT
+from collectors.http.user_agent import DEFAULT_USER_AGENT
 from flows.application.capture import CaptureOptions, capture_urls
 from flows.application.cases import open_case
 from flows.application.environment import open_store

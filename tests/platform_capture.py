@@ -85,5 +85,23 @@ def capture_post(home: Path, internet: PlatformInternet, url: str, **options: An
     return CapturedPost(home, record, posts)
 
 
+def capture_login_walled(home: Path, internet: PlatformInternet, url: str) -> CapturedPost:
+    """A post behind a login wall: kept as a partial capture whose failure says so."""
+    walled = capture_post(home, internet, url)
+    assert walled.status == "partial" and walled.record["failure"] == "LoginWall"
+    return walled
+
+
+def capture_unavailable(home: Path, internet: PlatformInternet, url: str, state: str,
+                        words: str) -> CapturedPost:
+    """A post the platform no longer shows: an `unavailable` capture in the `state` the
+    platform's own words (which begin with `words`) give."""
+    gone = capture_post(home, internet, url)
+    assert gone.posts is not None, gone.record["error"]
+    assert (gone.status, gone.posts["state"]) == ("unavailable", state)
+    assert gone.posts["state_text"].startswith(words), gone.posts["state_text"]
+    return gone
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

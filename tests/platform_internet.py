@@ -178,3 +178,21 @@ def served_files() -> Iterator[tuple[str, bytes]]:
     site = Path(__file__).resolve().parents[1] / "flows" / "demo" / "site"
     yield "image/jpeg", (site / "img" / "photo-market-small.jpg").read_bytes()
     yield "video/mp4", (site / "media" / "clip.mp4").read_bytes()
+
+
+def answer_telegram_post(internet: PlatformInternet, post: str) -> str:
+    """Answer a whole Telegram post of the fixture channel (its page, the widget with the post
+    numbered `post`, the widget's script, a photo, a video and its thumbnail); its URL."""
+    jpeg, mp4 = (data for _, data in served_files())
+    url = f"https://t.me/europa_press/{post}"
+    internet.answer(url, fixture("telegram", "post-page.html"))
+    internet.answer("https://telegram.org/js/telegram-widget.js?22", b"/* widget */",
+                    content_type="application/javascript")
+    internet.answer(f"{url}?embed=1&mode=tme", fixture("telegram", "embed.html").replace(
+        b"europa_press/613", f"europa_press/{post}".encode()))
+    for name in ("photo", "thumb"):
+        internet.answer(f"https://cdn4.telesco.pe/file/europa-press-{name}.jpg", jpeg,
+                        content_type="image/jpeg")
+    internet.answer("https://cdn4.telesco.pe/file/europa-press-video.mp4?token=e1R2", mp4,
+                    content_type="video/mp4")
+    return url

@@ -12,7 +12,6 @@ What must hold, each tested here with real files, real DuckDB and real processes
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -27,6 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+import killed_child
 from catalog.queries.sql import run_query
 from catalog.schema import TABLES
 from catalog.storage.catalog_file import ensure_catalog
@@ -166,20 +166,10 @@ def test_an_open_catalog_keeps_working_while_runs_land_and_compaction_runs(
 
 
 def run_child(args: list[str], kill_after: float | None) -> tuple[int, float, bool]:
-    env = dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}")
-    process = subprocess.Popen([sys.executable, str(CHILD), *args], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "ready"
-    start = time.monotonic()
-    alive = False
-    if kill_after is not None:
-        time.sleep(kill_after)
-        alive = process.poll() is None
-        process.send_signal(signal.SIGKILL)
-    out, err = process.communicate(timeout=300)
-    assert process.returncode in (0, -signal.SIGKILL), err
-    return process.returncode, time.monotonic() - start, alive
+    child = killed_child.run_child(CHILD, args, kill_after,
+                                   python_path=f"{ROOT}:{ROOT / 'tests'}")
+    assert child.returncode in (0, -signal.SIGKILL), child.err
+    return child.returncode, child.seconds, child.alive_at_kill
 
 
 def test_sigkill_during_compaction_loses_and_duplicates_no_row(tmp_path: Path) -> None:
@@ -212,6 +202,28 @@ def test_sigkill_during_compaction_loses_and_duplicates_no_row(tmp_path: Path) -
         shutil.rmtree(home)
     print(f"\ncompaction killed {kills} times of {ATTEMPTS} (a whole run: {duration:.2f} s)")
     assert kills >= ATTEMPTS - 2, f"only {kills} kills landed during compaction"
+
+
+def test_a_compaction_with_nothing_to_merge_clears_what_a_killed_switch_left(
+        tmp_path: Path) -> None:
+    # A compaction killed after its switch and before its clean-up leaves the snapshot it
+    # replaced and the parts it retired; the next compaction has nothing to merge.
+    home = tmp_path / "home"
+    generator = Generator(seed=9)
+    for _ in range(2):
+        publish_segments(home, generator.run(2), compact=False)
+    before = table_rows(home)
+    live = live_manifest(home)
+    leftover_snapshot = snapshots_dir(home) / f"{live.sequence - 1:012d}"
+    shutil.copytree(snapshots_dir(home) / f"{live.sequence:012d}", leftover_snapshot,
+                    symlinks=True)
+    retired_part = parts_dir(home) / "retired-by-a-killed-compaction"
+    shutil.copytree(parts_dir(home) / next(iter(live.part_ids())), retired_part)
+    report = compact_catalog(home, wait=True)
+    assert report.merges == 0
+    assert not leftover_snapshot.exists() and not retired_part.exists()
+    assert [p.name for p in snapshots_dir(home).iterdir()] == [f"{live.sequence:012d}"]
+    assert table_rows(home) == before
 
 
 def test_sigkill_during_landing_loses_and_duplicates_no_row(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+import killed_child
 from catalog.queries.sql import run_query
 from catalog.storage.rebuild import rebuild_catalog
 from flows.application.cases import open_case
@@ -71,24 +72,11 @@ class Child:
 
 
 def run_child(home: Path, urls: list[str], kill_after: float | None) -> Child:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    process = subprocess.Popen([sys.executable, str(CHILD), str(home), CASE, *urls],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=env, cwd=ROOT)
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    assert first.strip() == "ready", first + process.stderr.read()
-    ready = time.monotonic()
-    alive = False
-    if kill_after is not None:
-        time.sleep(kill_after)
-        alive = process.poll() is None
-        process.send_signal(signal.SIGKILL)
-    out, err = process.communicate(timeout=300)
-    seconds = time.monotonic() - ready
+    child = killed_child.run_child(CHILD, [str(home), CASE, *urls], kill_after)
     fsynced = [(Path(line.split()[1]), int(line.split()[2]))
-               for line in out.splitlines() if line.startswith("fsynced ")]
-    return Child(process.returncode, seconds, alive, fsynced, out + err)
+               for line in child.out.splitlines() if line.startswith("fsynced ")]
+    return Child(child.returncode, child.seconds, child.alive_at_kill, fsynced,
+                 child.out + child.err)
 
 
 def kill_at_first_fsync(home: Path, urls: list[str]) -> Child:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from collectors.errors import AddressRefused, ConnectFailed, InvalidURL
-from collectors.http.client import FetchLimits, HttpClient
+from collectors.http.client import HttpClient
+from collectors.http.limits import FetchLimits
 from collectors.network.addresses import AddressPolicy, parse_target
 
 SITE = Path(__file__).resolve().parents[1] / "flows" / "demo" / "site"

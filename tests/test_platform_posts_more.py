@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from collectors.platforms.twitter import syndication_token
-from platform_capture import capture_post, sha256
+from platform_capture import capture_login_walled, capture_post, capture_unavailable, sha256
 from platform_internet import PlatformInternet, fixture, served_files
 
 JPEG, MP4 = (data for _, data in served_files())
@@ -107,16 +107,14 @@ def test_instagram_post_from_its_embed_and_its_login_wall(data_home: Path,
     platform_internet.answer(walled, fixture("instagram", "login.html"))
     platform_internet.answer("https://www.instagram.com/p/C9walled99/embed/captioned/",
                              fixture("instagram", "login.html"))
-    wall = capture_post(data_home, platform_internet, walled)
-    assert wall.status == "partial" and wall.record["failure"] == "LoginWall"
+    wall = capture_login_walled(data_home, platform_internet, walled)
     assert "Log in to see photos" in wall.record["error"]
     gone = "https://www.instagram.com/p/C9gone9999/"
     platform_internet.answer(gone, fixture("instagram", "unavailable.html"), status=404)
     platform_internet.answer("https://www.instagram.com/p/C9gone9999/embed/captioned/",
                              fixture("instagram", "unavailable.html"), status=404)
-    removed = capture_post(data_home, platform_internet, gone)
-    assert (removed.status, removed.posts["state"]) == ("unavailable", "unavailable")
-    assert removed.posts["state_text"].startswith("Sorry, this page isn't available")
+    capture_unavailable(data_home, platform_internet, gone, "unavailable",
+                        "Sorry, this page isn't available")
 
 
 def test_facebook_open_graph_and_login_wall(data_home: Path, platform_internet) -> None:
@@ -131,13 +129,11 @@ def test_facebook_open_graph_and_login_wall(data_home: Path, platform_internet) 
     assert post["extras"]["source"] == "open graph"
     walled = "https://www.facebook.com/kharkivoda/posts/pfbid09wall"
     platform_internet.answer(walled, fixture("facebook", "login-wall.html"))
-    wall = capture_post(data_home, platform_internet, walled)
-    assert wall.status == "partial" and wall.record["failure"] == "LoginWall"
+    capture_login_walled(data_home, platform_internet, walled)
     gone = "https://www.facebook.com/kharkivoda/posts/pfbid09gone"
     platform_internet.answer(gone, fixture("facebook", "unavailable.html"))
-    removed = capture_post(data_home, platform_internet, gone)
-    assert (removed.status, removed.posts["state"]) == ("unavailable", "unavailable")
-    assert removed.posts["state_text"].startswith("This content isn't available right now")
+    capture_unavailable(data_home, platform_internet, gone, "unavailable",
+                        "This content isn't available right now")
 
 
 def test_vk_wall_post_and_a_deleted_one(data_home: Path, platform_internet) -> None:

@@ -18,25 +18,10 @@ from flows.application.routes import add_route, assign_route
 from flows.cli.main import main
 from loopback_proxy import LoopbackProxy, free_port
 from platform_capture import CASE, capture_post
-from platform_internet import PlatformInternet, fixture, served_files
+from platform_internet import PlatformInternet, answer_telegram_post, served_files
 
-JPEG, MP4 = (data for _, data in served_files())
+MP4 = dict(served_files())["video/mp4"]
 SECRET = "s3cret-proxy-pass"
-
-
-def _telegram(internet: PlatformInternet, post: str) -> str:
-    url = f"https://t.me/europa_press/{post}"
-    internet.answer(url, fixture("telegram", "post-page.html"))
-    internet.answer("https://telegram.org/js/telegram-widget.js?22", b"/* widget */",
-                    content_type="application/javascript")
-    internet.answer(f"{url}?embed=1&mode=tme", fixture("telegram", "embed.html").replace(
-        b"europa_press/613", f"europa_press/{post}".encode()))
-    for name in ("photo", "thumb"):
-        internet.answer(f"https://cdn4.telesco.pe/file/europa-press-{name}.jpg", JPEG,
-                        content_type="image/jpeg")
-    internet.answer("https://cdn4.telesco.pe/file/europa-press-video.mp4?token=e1R2", MP4,
-                    content_type="video/mp4")
-    return url
 
 
 def _every_file(home: Path) -> bytes:
@@ -51,7 +36,7 @@ def _every_file(home: Path) -> bytes:
 
 def test_every_request_of_a_capture_goes_through_the_http_proxy(
         data_home: Path, platform_internet: PlatformInternet, tmp_path: Path) -> None:
-    url = _telegram(platform_internet, "701")
+    url = answer_telegram_post(platform_internet, "701")
     with LoopbackProxy(tmp_path / "proxy.log", credentials=f"alice:{SECRET}") as proxy:
         add_route(data_home, "office", proxy.url("http"))
         before = len(platform_internet.requests())
@@ -74,7 +59,7 @@ def test_every_request_of_a_capture_goes_through_the_http_proxy(
 def test_per_domain_socks5_route_and_the_cases_own(data_home: Path,
                                                   platform_internet: PlatformInternet,
                                                   tmp_path: Path) -> None:
-    url = _telegram(platform_internet, "702")
+    url = answer_telegram_post(platform_internet, "702")
     with LoopbackProxy(tmp_path / "proxy.log") as proxy:
         add_route(data_home, "socks", proxy.url("socks5"))
         before = len(platform_internet.requests())
@@ -124,7 +109,7 @@ def test_remote_dns_asks_the_proxy_for_the_name_and_the_policy_still_holds(
 
 def test_a_proxy_that_is_down_fails_the_capture_and_nothing_goes_direct(
         data_home: Path, platform_internet: PlatformInternet) -> None:
-    url = _telegram(platform_internet, "704")
+    url = answer_telegram_post(platform_internet, "704")
     add_route(data_home, "down", f"socks5://127.0.0.1:{free_port()}")
     before = len(platform_internet.requests())
     captured = capture_post(data_home, platform_internet, url, route="down")
@@ -140,7 +125,8 @@ def test_a_proxy_stopped_mid_run_fails_what_is_left(data_home: Path,
     from flows.application.capture import CaptureOptions, capture_urls
     from flows.application.cases import open_case
 
-    first, second = _telegram(platform_internet, "705"), _telegram(platform_internet, "706")
+    first, second = (answer_telegram_post(platform_internet, "705"),
+                     answer_telegram_post(platform_internet, "706"))
     stopped = threading.Event()
     proxy = LoopbackProxy(tmp_path / "proxy.log").start()
 
@@ -178,7 +164,7 @@ def test_a_proxy_stopped_mid_run_fails_what_is_left(data_home: Path,
 def test_chromium_and_yt_dlp_go_through_the_route(data_home: Path,
                                                  platform_internet: PlatformInternet,
                                                  tmp_path: Path) -> None:
-    url = _telegram(platform_internet, "707")
+    url = answer_telegram_post(platform_internet, "707")
     # A page with a video, not the video itself: a URL that is a media file is kept whole
     # without running yt-dlp, and this test is about yt-dlp's requests taking the route.
     media = "https://cdn4.telesco.pe/file/clip.html"

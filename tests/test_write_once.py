@@ -27,7 +27,9 @@ ALLOWED = {
                                                           "locks/ of the data home",
     ("collectors/network/capture_slots.py", "__call__"): "clears a released slot's holder",
     ("collectors/network/capture_slots.py", "_describe_holder"): "the slot holder's note",
-    ("collectors/http/client.py", "remove_spool"): "spool file of a download, in tmp/",
+    ("collectors/http/spooling.py", "remove_spool"): "spool file of a download, in tmp/",
+    ("collectors/media/collector.py", "_describe"):
+        "yt-dlp's own copy of a response already recorded, in the fetch's scratch directory",
     ("preservation/capture/preserve.py", "_extract_working_copies"):
         "extraction scratch file in tmp/",
     ("preservation/capture/capture_lock.py", "__init__"): "new lock file in tmp/ (O_EXCL)",
@@ -80,13 +82,13 @@ ALLOWED = {
         "removes a staged or spooled file once it is stored in quarantine",
     ("preservation/store/backend.py", "destroy"):
         "key material only (crypto-shredding), refused for anything else by the store",
-    ("preservation/store/evidence_store.py", "_download"):
+    ("preservation/store/store_custody.py", "_download"):
         "a local copy of a stored custody segment (mirror/) or the audit's snapshot",
-    ("preservation/store/evidence_store.py", "custody_snapshot"):
+    ("preservation/store/store_custody.py", "custody_snapshot"):
         "the audit's snapshot folder in the private temporary area",
-    ("preservation/store/evidence_store.py", "drop_staged"):
+    ("preservation/store/write_once_puts.py", "drop_staged"):
         "the staged WARC in tmp/staging/, once stored",
-    ("preservation/store/evidence_store.py", "put_file_keeping_copy"):
+    ("preservation/store/write_once_puts.py", "put_file_keeping_copy"):
         "moves a just-stored spool file into the private temporary area",
     ("preservation/store/object_backend.py", "local_file"):
         "materializes an object into the private temporary area",
@@ -96,7 +98,7 @@ ALLOWED = {
         "private folders of killed processes, in tmp/",
     ("preservation/store/private_area.py", "forget"):
         "this process's plaintext copies in the private area",
-    ("preservation/store/evidence_store.py", "put_working_copy"):
+    ("preservation/store/write_once_puts.py", "put_working_copy"):
         "moves the extracted file into the private area as this process's copy",
     ("preservation/store/sealed_backend.py", "decrypting_reader"):
         "plaintext decrypted into the private area, unlinked once open",

@@ -8,7 +8,6 @@ Every file is written under a temporary name and renamed; an existing file is ne
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -23,6 +22,7 @@ from catalog.schema import TABLES
 from catalog.storage.catalog_file import ensure_catalog
 from catalog.storage.snapshots import live_manifest
 from collectors.errors import CatalogError, UsageError
+from preservation.hashing import file_sha256
 
 EXPORT_FORMAT = "bearwitness-catalog-export/1"
 FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)", "csv": "(FORMAT csv, HEADER true)"}
@@ -73,7 +73,7 @@ def export_tables(home: Path, out: Path, *, fmt: str = "parquet",
                 finally:
                     temporary.unlink(missing_ok=True)
                 written.append(ExportedFile(target.name, int(rows[0]) if rows else 0,
-                                            _sha256(target), sql if query else source))
+                                            file_sha256(target), sql if query else source))
     except duckdb.Error as exc:
         raise CatalogError(f"export failed: {exc}") from exc
     manifest = out / "export.json"
@@ -88,11 +88,3 @@ def export_tables(home: Path, out: Path, *, fmt: str = "parquet",
 
 def _literal(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

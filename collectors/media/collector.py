@@ -28,9 +28,10 @@ from collectors.collector import ExchangeSink, ItemRole, Rendition, ResourceProb
 from collectors.http.client import HttpClient
 from collectors.http.exchange import HttpExchange
 from collectors.http.redaction import scrub_tool_output
+from collectors.media.extractors import new_downloader
 from collectors.network.personas import PersonaSessions
 from collectors.proxy.interception_ca import InterceptionCA
-from collectors.proxy.recording_proxy import RecordingProxy, default_role
+from collectors.proxy.recording_proxy import ProxiedRequest, RecordingProxy, default_role
 
 MEDIA_TAG_MARKERS = ("<video", "<audio", 'property="og:video', "property='og:video")
 _INFO_FIELDS = ("id", "title", "description", "uploader", "uploader_id", "uploader_url",
@@ -192,7 +193,7 @@ def _fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercept
     with RecordingProxy(client, sink, ca, roles, fetch_abandoned=False) as proxy:
         params["proxy"] = proxy.url
         try:
-            with yt_dlp.YoutubeDL(params) as ydl:
+            with new_downloader(params) as ydl:
                 _trust_proxy_ca(ydl, ca.ca_file)
                 info = ydl.extract_info(url, download=False)
                 if info is None:
@@ -236,7 +237,8 @@ def _fetch_media(url: str, client: HttpClient, sink: ExchangeSink, ca: Intercept
     return outcome
 
 
-def _describe(outcome: MediaOutcome, url: str, directory: Path, requests: list[Any]) -> None:
+def _describe(outcome: MediaOutcome, url: str, directory: Path,
+              requests: list[ProxiedRequest]) -> None:
     info = outcome.info or {}
     outcome.renditions.append(Rendition(
         "metadata", info.get("webpage_url") or url, "application/json",
@@ -250,7 +252,8 @@ def _describe(outcome: MediaOutcome, url: str, directory: Path, requests: list[A
         "webpage_url": info.get("webpage_url"), "yt_dlp": outcome.yt_dlp_version,
         "extras_not_fetched": outcome.extras_not_fetched,
         "probes_abandoned": outcome.probes_abandoned, "log": outcome.log}
-    fetched = {r.sha256 for r in requests if r.sha256 and r.status and 200 <= r.status < 300}
+    whole = [r for r in requests if r.sha256 and r.status and 200 <= r.status < 300]
+    fetched = {r.sha256 for r in whole}
     sources = tuple(f.get("url") for f in (info.get("requested_formats") or [info])
                     if f.get("url"))
     for path in sorted(directory.rglob("*")):
@@ -258,8 +261,10 @@ def _describe(outcome: MediaOutcome, url: str, directory: Path, requests: list[A
             continue  # only files yt-dlp wrote where we told it to
         if not path.name.startswith("media."):
             continue  # thumbnails and subtitles are recorded as their HTTP responses
-        digest = _sha256(path)
-        if digest in fetched:
+        if _equals_a_recorded_body(path, whole) or (digest := _sha256(path)) in fetched:
+            # The recorded response is the evidence; this copy of it goes now, so that the
+            # kernel can drop its pages unwritten instead of writing it to disk a third time.
+            path.unlink()
             continue
         # The file equals a recorded response when yt-dlp changed nothing; the capture record
         # says so by hash. When it differs, it was transformed: a derivative.
@@ -284,12 +289,36 @@ def _media_type(path: Path) -> str:
                                                             "application/octet-stream")
 
 
+def _equals_a_recorded_body(path: Path, whole: list[ProxiedRequest]) -> bool:
+    """Whether yt-dlp's file holds exactly the bytes of a response recorded whole, compared
+    with that response's spool file: equal bytes have the recorded (and hashed-on-arrival)
+    digest, and comparing costs a fraction of hashing the file again (a third hash of every
+    media byte was a tenth of a media capture's time: docs/design.md#measured-media)."""
+    size = path.stat().st_size
+    for request in whole:
+        if request.entity_path is None or request.entity_length != size:
+            continue
+        try:
+            if _same_bytes(path, request.entity_path):
+                return True
+        except FileNotFoundError:
+            continue
+    return False
+
+
+def _same_bytes(first: Path, second: Path) -> bool:
+    with open(first, "rb") as one, open(second, "rb") as other:
+        while True:
+            chunk = one.read(1 << 20)
+            if chunk != other.read(1 << 20):
+                return False
+            if not chunk:
+                return True
+
+
 def _sha256(path: Path) -> str:
-    sha = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            sha.update(chunk)
-    return sha.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _first_line(exc: BaseException) -> str:

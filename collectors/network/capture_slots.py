@@ -17,7 +17,6 @@ wait; the run's stop signal ends the wait at once.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import socket
@@ -28,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collectors.errors import CaptureCut, SlotWaitTimeout
+from collectors.file_locks import lock_if_free
 from collectors.http.limits import StopSignal
 from collectors.network.domain_limits import limit_name
 
@@ -102,13 +102,7 @@ class LockFileSlots:
 
 
 def _try_lock(path: Path) -> int | None:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
+    return lock_if_free(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
 
 
 def _holders(folder: Path, limit: int) -> str:

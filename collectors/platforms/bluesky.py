@@ -11,11 +11,11 @@ message is kept as Bluesky's words.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from collectors.platforms.address_matching import MatchedAddresses, matcher, path
 from collectors.platforms.platform import PostAddress, json_of, response_for, utc_from_iso
 from collectors.platforms.post import (
     Account,
@@ -29,25 +29,17 @@ from collectors.platforms.post import (
 
 NAME = "bluesky"
 API = "https://public.api.bsky.app/xrpc/app.bsky.feed.getPostThread"
-_POST = re.compile(r"^/profile/(?P<actor>[\w.:%-]+)/post/(?P<rkey>[A-Za-z0-9]+)/?$")
 _ERRORS: dict[str, PostState] = {
     "NotFound": "unavailable", "AccountTakedown": "suspended",
     "AccountDeactivated": "deleted", "BlockedActor": "private", "BlockedByActor": "private",
 }
 
 
-class Bluesky:
+class Bluesky(MatchedAddresses):
     name = NAME
     version = "1"
-
-    def address(self, url: str) -> PostAddress | None:
-        parts = urlsplit(url)
-        if parts.hostname not in ("bsky.app", "www.bsky.app"):
-            return None
-        match = _POST.match(parts.path)
-        if match is None:
-            return None
-        return PostAddress(NAME, url, match["rkey"], match["actor"])
+    addresses = matcher(NAME, ("bsky.app", "www.bsky.app"),
+                        path(r"^/profile/(?P<account>[\w.:%-]+)/post/(?P<id>[A-Za-z0-9]+)/?$"))
 
     def data_urls(self, address: PostAddress) -> tuple[str, ...]:
         uri = f"at://{address.account}/app.bsky.feed.post/{address.post_id}"

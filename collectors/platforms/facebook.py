@@ -10,52 +10,44 @@ login walls ("You must log in to continue", "Log in to Facebook", a redirect to 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
-from collectors.platforms.html_reading import meta, parse, words_with
+from collectors.platforms.address_matching import MatchedAddresses, matcher, path
+from collectors.platforms.html_reading import meta, parse
 from collectors.platforms.platform import PostAddress
-from collectors.platforms.post import (
-    Account,
-    MediaRef,
-    PlatformResponse,
-    Post,
-    PostState,
-    Reading,
-)
+from collectors.platforms.post import Account, MediaRef, PlatformResponse, Post, PostState, Reading
+from collectors.platforms.takedown_words import TakedownWords
 
 NAME = "facebook"
 _HOSTS = ("www.facebook.com", "facebook.com", "m.facebook.com", "web.facebook.com")
-_PATHS = (re.compile(r"^/(?P<page>[\w.-]+)/(?:posts|videos|photos)/(?:[\w.-]+/)?(?P<id>[\w]+)"),
-          re.compile(r"^/(?:reel|share/[pvr])/(?P<id>[\w-]+)"))
-_WORDS: tuple[tuple[str, PostState], ...] = (
+_WORDS = TakedownWords((
     ("content isn't available", "unavailable"), ("content isn\u2019t available", "unavailable"),
     ("you must log in", "login_wall"), ("log in to facebook", "login_wall"),
     ("log into facebook", "login_wall"), ("not available in your country", "withheld"),
-)
+))
 
 
-class Facebook:
+class Facebook(MatchedAddresses):
     name = NAME
     version = "1"
+    addresses = matcher(
+        NAME, _HOSTS,
+        path(r"^/(?P<account>[\w.-]+)/(?:posts|videos|photos)/(?:[\w.-]+/)?(?P<id>[\w]+)"),
+        path(r"^/(?:reel|share/[pvr])/(?P<id>[\w-]+)"))
 
     def address(self, url: str) -> PostAddress | None:
-        parts = urlsplit(url)
-        if parts.hostname not in _HOSTS:
+        parts = self.addresses.parts(url)
+        if parts is None:
             return None
+        # A post named in the query string: permalink.php?story_fbid=…&id=<owner>, photo?fbid=…
         query = parse_qs(parts.query)
         for key in ("story_fbid", "fbid", "v"):
             if query.get(key) and parts.path in ("/permalink.php", "/photo", "/photo.php",
                                                 "/watch", "/watch/", "/story.php"):
                 owner = query.get("id")
                 return PostAddress(NAME, url, query[key][0], owner[0] if owner else None)
-        for pattern in _PATHS:
-            match = pattern.match(parts.path)
-            if match:
-                groups = match.groupdict()
-                return PostAddress(NAME, url, groups["id"], groups.get("page"))
-        return None
+        return self.addresses.address_in(url, parts.path)
 
     def data_urls(self, address: PostAddress) -> tuple[str, ...]:
         return ()
@@ -87,12 +79,7 @@ class Facebook:
 def _stated(response: PlatformResponse) -> tuple[PostState, str] | None:
     if urlsplit(response.url).path.startswith("/login"):
         return "login_wall", "redirected to /login/"
-    text = response.text()
-    lowered = text.lower()
-    for phrase, state in _WORDS:
-        if phrase in lowered:
-            return state, words_with(text, phrase) or phrase
-    return None
+    return _WORDS.in_page(response)
 
 
 PLATFORM = Facebook()

@@ -11,45 +11,36 @@ account is private", and the login wall ("Log in to see photos and videos", a re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from bs4 import Tag
 
-from collectors.platforms.html_reading import attribute, meta, parse, text_with_breaks, words_with
+from collectors.platforms.address_matching import MatchedAddresses, matcher, path
+from collectors.platforms.html_reading import attribute, meta, parse, text_with_breaks
 from collectors.platforms.platform import PostAddress, response_for
-from collectors.platforms.post import (
-    Account,
-    MediaRef,
-    PlatformResponse,
-    Post,
-    PostState,
-    Reading,
-)
+from collectors.platforms.post import Account, MediaRef, PlatformResponse, Post, PostState, Reading
+from collectors.platforms.takedown_words import TakedownWords
 
 NAME = "instagram"
-_POST = re.compile(r"^/(?:[\w.]+/)?(?P<kind>p|reel|reels|tv)/(?P<code>[\w-]{5,40})/?")
-_WORDS: tuple[tuple[str, PostState], ...] = (
+_WORDS = TakedownWords((
     ("this page isn't available", "unavailable"), ("this page isn\u2019t available",
                                                    "unavailable"),
     ("this account is private", "private"), ("log in to see photos", "login_wall"),
     ("login • instagram", "login_wall"), ("restricted in your country", "withheld"),
-)
+))
 
 
-class Instagram:
+class Instagram(MatchedAddresses):
     name = NAME
     version = "1"
+    addresses = matcher(NAME, ("www.instagram.com", "instagram.com"),
+                        path(r"^/(?:[\w.]+/)?(?P<view>p|reel|reels|tv)/(?P<id>[\w-]{5,40})/?"))
 
     def address(self, url: str) -> PostAddress | None:
-        parts = urlsplit(url)
-        if parts.hostname not in ("www.instagram.com", "instagram.com"):
-            return None
-        match = _POST.match(parts.path)
-        if match is None or parts.path.rstrip("/").endswith("/embed"):
-            return None
-        return PostAddress(NAME, url, match["code"], view=match["kind"])
+        parts = self.addresses.parts(url)
+        if parts is None or parts.path.rstrip("/").endswith("/embed"):
+            return None  # the embed view is what is read beside a post, not a post
+        return self.addresses.address_in(url, parts.path)
 
     def data_urls(self, address: PostAddress) -> tuple[str, ...]:
         return (f"https://www.instagram.com/p/{address.post_id}/embed/captioned/",)
@@ -91,12 +82,7 @@ class Instagram:
 def _stated(response: PlatformResponse) -> tuple[PostState, str] | None:
     if "/accounts/login" in response.url:
         return "login_wall", "redirected to /accounts/login/"
-    text = response.text()
-    lowered = text.lower()
-    for phrase, state in _WORDS:
-        if phrase in lowered:
-            return state, words_with(text, phrase) or phrase
-    return None
+    return _WORDS.in_page(response)
 
 
 PLATFORM = Instagram()

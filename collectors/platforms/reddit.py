@@ -17,13 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from collectors.platforms.platform import (
-    PostAddress,
-    count,
-    json_of,
-    response_for,
-    utc_from_epoch,
-)
+from collectors.platforms.address_matching import MatchedAddresses, matcher, path
+from collectors.platforms.platform import PostAddress, count, json_of, response_for, utc_from_epoch
 from collectors.platforms.post import (
     Account,
     Counts,
@@ -36,8 +31,6 @@ from collectors.platforms.post import (
 
 NAME = "reddit"
 _HOSTS = ("reddit.com", "www.reddit.com", "old.reddit.com", "new.reddit.com", "np.reddit.com")
-_POST = re.compile(r"^/r/(?P<sub>[A-Za-z0-9_]{2,21})/comments/(?P<id>[a-z0-9]{4,12})(?:/|$)")
-_USER = re.compile(r"^/(?:user|u)/(?P<name>[A-Za-z0-9_-]{3,20})/?$")
 _REMOVED_BY: dict[str, PostState] = {"deleted": "deleted", "author": "deleted"}
 _SUBREDDIT_REASONS: dict[str, PostState] = {"banned": "suspended", "private": "private",
                                             "quarantined": "private", "gated": "private"}
@@ -45,19 +38,13 @@ _WALL_WORDS = ("blocked by network security", "whoa there, pardner", "log in to 
                "to continue, log in")
 
 
-class Reddit:
+class Reddit(MatchedAddresses):
     name = NAME
     version = "1"
-
-    def address(self, url: str) -> PostAddress | None:
-        parts = urlsplit(url)
-        if parts.hostname not in _HOSTS:
-            return None
-        if match := _POST.match(parts.path):
-            return PostAddress(NAME, url, match["id"], match["sub"])
-        if match := _USER.match(parts.path):
-            return PostAddress(NAME, url, None, match["name"], view="account")
-        return None
+    addresses = matcher(
+        NAME, _HOSTS,
+        path(r"^/r/(?P<account>[A-Za-z0-9_]{2,21})/comments/(?P<id>[a-z0-9]{4,12})(?:/|$)"),
+        path(r"^/(?:user|u)/(?P<account>[A-Za-z0-9_-]{3,20})/?$", view="account"))
 
     def data_urls(self, address: PostAddress) -> tuple[str, ...]:
         if address.view == "account":

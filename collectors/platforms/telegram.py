@@ -11,12 +11,13 @@ displayed" and why, kept as its words.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
+from collectors.platforms.address_matching import MatchedAddresses, matcher, path
 from collectors.platforms.html_reading import (
     attribute,
     background_image,
@@ -34,31 +35,32 @@ from collectors.platforms.post import (
     PostState,
     Reading,
 )
+from collectors.platforms.takedown_words import TakedownWords
 
 NAME = "telegram"
-_HOSTS = ("t.me", "telegram.me")
-_POST = re.compile(r"^/(?:s/)?(?P<channel>[A-Za-z][A-Za-z0-9_]{3,63})/(?P<id>\d+)/?$")
-_CHANNEL_VIEW = re.compile(r"^/s/(?P<channel>[A-Za-z][A-Za-z0-9_]{3,63})/?$")
-_RESERVED = {"joinchat", "addstickers", "share", "proxy", "socks", "iv", "login"}
+_CHANNEL = r"(?P<account>[A-Za-z][A-Za-z0-9_]{3,63})"
+# Telegram's own pages where a channel's name would stand (t.me/joinchat/…), in any case.
+_NOT_A_CHANNEL = r"(?!(?i:joinchat|addstickers|share|proxy|socks|iv|login)/)"
+# How Telegram states why a channel or post is not shown, in its words.
+_WORDS = TakedownWords((
+    ("your country", "withheld"), ("local laws", "withheld"),
+    ("can't be displayed", "suspended"), ("violat", "suspended"), ("private", "private"),
+))
 
 
-class Telegram:
+class Telegram(MatchedAddresses):
     name = NAME
     version = "1"
+    addresses = matcher(NAME, ("t.me", "telegram.me"),
+                        path(rf"^/s/{_CHANNEL}/?$", view="channel"),
+                        path(rf"^/s/{_NOT_A_CHANNEL}{_CHANNEL}/\d+/?$", view="channel"),
+                        path(rf"^/{_NOT_A_CHANNEL}{_CHANNEL}/(?P<id>\d+)/?$"))
 
     def address(self, url: str) -> PostAddress | None:
-        parts = urlsplit(url)
-        if parts.hostname not in _HOSTS:
-            return None
-        if match := _CHANNEL_VIEW.match(parts.path):
-            return PostAddress(NAME, url, None, match["channel"], view="channel")
-        match = _POST.match(parts.path)
-        if match is None or match["channel"].lower() in _RESERVED:
-            return None
-        view = "channel" if parts.path.startswith("/s/") else \
-            "embed" if "embed=1" in parts.query else "post"
-        return PostAddress(NAME, url, match["id"] if view != "channel" else None,
-                           match["channel"], view=view)
+        address = self.addresses.address(url)
+        if address is not None and address.view == "post" and "embed=1" in urlsplit(url).query:
+            return replace(address, view="embed")
+        return address
 
     def data_urls(self, address: PostAddress) -> tuple[str, ...]:
         if address.view == "post":
@@ -109,14 +111,7 @@ def _stated(page: BeautifulSoup, source: PlatformResponse,
             words, said_by = text, response.url
     if not words:
         return None
-    lowered = words.replace("\u2019", "'").lower()
-    if "your country" in lowered or "local laws" in lowered:
-        return "withheld", words, said_by
-    if "can't be displayed" in lowered or "violat" in lowered:
-        return "suspended", words, said_by
-    if "private" in lowered:
-        return "private", words, said_by
-    return "unavailable", words, said_by
+    return _WORDS.state_of(words) or "unavailable", words, said_by
 
 
 def _post(message: Tag) -> Post:

@@ -11,11 +11,10 @@ their code.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
+from collectors.platforms.address_matching import MatchedAddresses, matcher, path
 from collectors.platforms.html_reading import parse, script_json
 from collectors.platforms.platform import PostAddress, count, utc_from_epoch
 from collectors.platforms.post import (
@@ -29,22 +28,16 @@ from collectors.platforms.post import (
 )
 
 NAME = "tiktok"
-_VIDEO = re.compile(r"^/@(?P<user>[\w.-]+)/(?:video|photo)/(?P<id>\d{6,25})/?$")
 # The codes yt-dlp's extractor knows; any other non-zero code is kept as `unavailable` with
 # its number and message.
 _STATUS: dict[int, PostState] = {10216: "private", 10222: "private", 10204: "unavailable"}
 
 
-class TikTok:
+class TikTok(MatchedAddresses):
     name = NAME
     version = "1"
-
-    def address(self, url: str) -> PostAddress | None:
-        parts = urlsplit(url)
-        if parts.hostname not in ("www.tiktok.com", "tiktok.com", "m.tiktok.com"):
-            return None
-        match = _VIDEO.match(parts.path)
-        return PostAddress(NAME, url, match["id"], match["user"]) if match else None
+    addresses = matcher(NAME, ("www.tiktok.com", "tiktok.com", "m.tiktok.com"),
+                        path(r"^/@(?P<account>[\w.-]+)/(?:video|photo)/(?P<id>\d{6,25})/?$"))
 
     def data_urls(self, address: PostAddress) -> tuple[str, ...]:
         return ()  # the page carries TikTok's JSON

@@ -12,18 +12,11 @@ account owner limits who can view their Posts" (private), and age walls that ask
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
-from collectors.platforms.platform import (
-    PostAddress,
-    count,
-    json_of,
-    response_for,
-    utc_from_iso,
-)
+from collectors.platforms.address_matching import MatchedAddresses, matcher, path
+from collectors.platforms.platform import PostAddress, count, json_of, response_for, utc_from_iso
 from collectors.platforms.post import (
     Account,
     Counts,
@@ -33,17 +26,17 @@ from collectors.platforms.post import (
     PostState,
     Reading,
 )
+from collectors.platforms.takedown_words import TakedownWords
 
 NAME = "twitter"
 API = "https://cdn.syndication.twimg.com/tweet-result"
 _HOSTS = ("x.com", "www.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com",
           "mobile.x.com")
-_STATUS = re.compile(r"^/(?P<user>\w{1,15})/status(?:es)?/(?P<id>\d{1,20})(?:/|$)")
-_TOMBSTONES: tuple[tuple[str, PostState], ...] = (
+_TOMBSTONES = TakedownWords((
     ("deleted", "deleted"), ("suspended", "suspended"), ("withheld", "withheld"),
     ("limits who can view", "private"), ("protected", "private"), ("log in", "login_wall"),
     ("violated the x rules", "removed"), ("violated the twitter rules", "removed"),
-)
+))
 
 
 def syndication_token(post_id: str) -> str:
@@ -55,16 +48,11 @@ def syndication_token(post_id: str) -> str:
     return text.translate(str.maketrans(dict.fromkeys("0.")))
 
 
-class Twitter:
+class Twitter(MatchedAddresses):
     name = NAME
     version = "1"
-
-    def address(self, url: str) -> PostAddress | None:
-        parts = urlsplit(url)
-        if parts.hostname not in _HOSTS:
-            return None
-        match = _STATUS.match(parts.path)
-        return PostAddress(NAME, url, match["id"], match["user"]) if match else None
+    addresses = matcher(NAME, _HOSTS, path(r"^/(?P<account>\w{1,15})/status(?:es)?/"
+                                           r"(?P<id>\d{1,20})(?:/|$)"))
 
     def data_urls(self, address: PostAddress) -> tuple[str, ...]:
         post_id = address.post_id or ""
@@ -87,8 +75,7 @@ class Twitter:
         if kind == "TweetTombstone" or "tombstone" in data:
             words = str(((data.get("tombstone") or {}).get("text") or {}).get("text") or kind)
             words = words.removesuffix(" Learn more").strip()
-            state: PostState = next((s for phrase, s in _TOMBSTONES
-                                     if phrase in words.lower()), "unavailable")
+            state = _TOMBSTONES.state_of(words) or "unavailable"
             accounts = [Account(NAME, handle=address.account, state=state, state_text=words)] \
                 if state == "suspended" else []
             return Reading.stated(state, words, sources, accounts)

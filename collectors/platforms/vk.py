@@ -10,55 +10,40 @@ wall (a redirect to the login page).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from bs4 import Tag
 
+from collectors.platforms.address_matching import MatchedAddresses, matcher, path
 from collectors.platforms.html_reading import (
     attribute,
     background_image,
     meta,
     parse,
     text_with_breaks,
-    words_with,
 )
 from collectors.platforms.platform import PostAddress, count, utc_from_epoch
-from collectors.platforms.post import (
-    Account,
-    Counts,
-    MediaRef,
-    PlatformResponse,
-    Post,
-    PostState,
-    Reading,
-)
+from collectors.platforms.post import Account, Counts, MediaRef, PlatformResponse, Post, Reading
+from collectors.platforms.takedown_words import TakedownWords
 
 NAME = "vk"
-_WALL = re.compile(r"^/wall(?P<owner>-?\d+)_(?P<id>\d+)/?$")
-_WORDS: tuple[tuple[str, PostState], ...] = (
+_WORDS = TakedownWords((
     ("post deleted", "deleted"), ("запись удалена", "deleted"),
     ("post was deleted", "deleted"), ("blocked in your country", "withheld"),
     ("заблокирован на территории", "withheld"), ("this page has been blocked", "suspended"),
     ("community blocked", "suspended"), ("сообщество заблокировано", "suspended"),
     ("страница заблокирована", "suspended"), ("this is a private community", "private"),
     ("закрытое сообщество", "private"), ("post not found", "unavailable"),
-)
+))
 
 
-class Vk:
+class Vk(MatchedAddresses):
     name = NAME
     version = "1"
-
-    def address(self, url: str) -> PostAddress | None:
-        parts = urlsplit(url)
-        if parts.hostname not in ("vk.com", "www.vk.com", "m.vk.com", "vk.ru"):
-            return None
-        match = _WALL.match(parts.path)
-        if match is None:
-            return None
-        return PostAddress(NAME, url, f"{match['owner']}_{match['id']}", match["owner"])
+    # The post's id is its owner's and its own: wall-12345_678.
+    addresses = matcher(NAME, ("vk.com", "www.vk.com", "m.vk.com", "vk.ru"),
+                        path(r"^/wall(?P<id>(?P<account>-?\d+)_\d+)/?$"))
 
     def data_urls(self, address: PostAddress) -> tuple[str, ...]:
         return ()
@@ -74,7 +59,7 @@ class Vk:
         post_element = html.select_one(f"#post{address.post_id}") or html.select_one(
             ".wall_post_cont, ._post")
         if not isinstance(post_element, Tag):
-            stated = _stated(page)
+            stated = _WORDS.in_page(page)
             if stated is not None:
                 return Reading.stated(stated[0], stated[1], sources)
             return Reading.unreadable("no wall post in VK's page (its layout may have changed)",
@@ -110,15 +95,6 @@ class Vk:
                           views=count(views.get_text()) if isinstance(views, Tag) else None),
             media=tuple(media), extras={"owner_id": owner})
         return Reading("available", posts=(post,), accounts=(author,), sources=sources)
-
-
-def _stated(response: PlatformResponse) -> tuple[PostState, str] | None:
-    text = response.text()
-    lowered = text.lower()
-    for phrase, state in _WORDS:
-        if phrase in lowered:
-            return state, words_with(text, phrase) or phrase
-    return None
 
 
 PLATFORM = Vk()

@@ -17,25 +17,22 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
+from collectors.platforms.address_matching import matcher, path
 from collectors.platforms.html_reading import assigned_json
 from collectors.platforms.platform import PostAddress, count, utc_from_iso
-from collectors.platforms.post import (
-    Account,
-    Counts,
-    PlatformResponse,
-    Post,
-    PostState,
-    Reading,
-)
+from collectors.platforms.post import Account, Counts, PlatformResponse, Post, PostState, Reading
+from collectors.platforms.takedown_words import TakedownWords
 from collectors.platforms.yt_dlp_info import INFO_URL_PREFIX, info_of
 
 NAME = "youtube"
-_HOSTS = ("youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be")
 _ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_SITE = matcher(NAME, ("youtube.com", "www.youtube.com", "m.youtube.com"),
+                path(r"^/(?:shorts|live|embed)/(?P<id>[A-Za-z0-9_-]{11})(?:/|$)"))
+_SHORT_LINKS = matcher(NAME, ("youtu.be",), path(r"^/*(?P<id>[A-Za-z0-9_-]{11})/*$"))
 # YouTube's reasons, lower-cased, as they start or contain: first match wins.
-_REASONS: tuple[tuple[str, PostState], ...] = (
+_REASONS = TakedownWords((
     ("sign in to confirm", "login_wall"),
     ("removed by the uploader", "deleted"),
     ("account associated with this video has been terminated", "suspended"),
@@ -44,7 +41,7 @@ _REASONS: tuple[tuple[str, PostState], ...] = (
     ("violating", "removed"),
     ("copyright", "removed"),
     ("private", "private"),
-)
+))
 
 
 class YouTube:
@@ -52,19 +49,11 @@ class YouTube:
     version = "1"
 
     def address(self, url: str) -> PostAddress | None:
-        parts = urlsplit(url)
-        if parts.hostname not in _HOSTS:
-            return None
-        video = None
-        if parts.hostname == "youtu.be":
-            video = parts.path.strip("/")
-        elif parts.path == "/watch":
+        parts = _SITE.parts(url)
+        if parts is not None and parts.path == "/watch":  # the video is in the query string
             video = (parse_qs(parts.query).get("v") or [""])[0]
-        elif parts.path.startswith(("/shorts/", "/live/", "/embed/")):
-            video = parts.path.split("/")[2] if parts.path.count("/") >= 2 else None
-        if not video or not _ID.match(video):
-            return None
-        return PostAddress(NAME, url, video)
+            return PostAddress(NAME, url, video) if _ID.match(video) else None
+        return _SITE.address(url) or _SHORT_LINKS.address(url)
 
     def data_urls(self, address: PostAddress) -> tuple[str, ...]:
         return ()  # the watch page is YouTube's answer
@@ -110,11 +99,8 @@ def _reason(status: dict[str, Any]) -> str:
 
 
 def _state(words: str, status: Any) -> PostState:
-    lowered = words.replace("\u2019", "'").lower()
-    for phrase, state in _REASONS:
-        if phrase in lowered:
-            return state
-    return "login_wall" if status == "LOGIN_REQUIRED" else "unavailable"
+    return _REASONS.state_of(words) or ("login_wall" if status == "LOGIN_REQUIRED"
+                                        else "unavailable")
 
 
 def _post(details: dict[str, Any], micro: dict[str, Any], info: dict[str, Any] | None) -> Post:

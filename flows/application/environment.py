@@ -1,11 +1,8 @@
 """Where the data lives and who acts: resolved once per command or flow run.
 
-The data home is a local path (the evidence store, the catalog), or `s3://bucket/prefix`: the
-evidence store in object storage, shared by every machine, with this machine's own part — the
-catalog, the custody segments being written, `tmp/` — in a local home
-($BEARWITNESS_LOCAL_HOME, else `~/.local/share/bearwitness/s3/<bucket>/<prefix>`). The local
-home remembers its bucket in `object-store.json`, so that a flow handed the local path opens
-the same store, and a local home is never used for two buckets.
+What a data home is (a local path, or `s3://bucket/prefix` with this machine's own part in a
+local home) and how it is resolved: flows/application/data_home.py. Here, the store it holds
+is opened, and who acts is named.
 
 Every CLI command resolves its data home first, so this module imports the store, the object
 storage client and the custody log only when they are asked for (an ad-hoc capture's command

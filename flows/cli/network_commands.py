@@ -4,11 +4,13 @@ Nothing here prints a password or a cookie: listings show names, kinds, domains,
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from flows.application.environment import resolve_home
 from flows.application.personas import add_persona, list_personas, remove_persona
 from flows.application.routes import add_route, assign_route, list_routes, remove_route
+from flows.cli.command_index import command_help
 from flows.cli.common_options import Commands
 from flows.cli.output import add_format_option, listing
 
@@ -16,8 +18,7 @@ EXIT_OK = 0
 
 
 def register(commands: Commands) -> None:
-    route = commands.add_parser("route", help="configure routes: direct, an HTTP proxy, or "
-                                "SOCKS5 (e.g. Tor), per case or per domain")
+    route = commands.add_parser("route", help=command_help("route"))
     actions = route.add_subparsers(dest="route_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="add a route to <home>/routes.yaml (owner-only)")
     add.add_argument("name", metavar="NAME", help="the route's name, recorded with captures")
@@ -25,13 +26,9 @@ def register(commands: Commands) -> None:
                      help="http://[user:pass@]host:port, socks5://host:port (names resolved "
                           "here), or socks5h://host:port (names resolved by the proxy: Tor)")
     add.set_defaults(handler=lambda a: _route_add(_home(a), a.name, a.proxy))
-    shown = actions.add_parser("list", help="list routes: name, kind, proxy, credentials "
-                               "(yes/no), cases using it")
-    add_format_option(shown)
-    shown.set_defaults(handler=lambda a: _route_list(_home(a), a.format))
-    remove = actions.add_parser("remove", help="remove a route no case uses")
-    remove.add_argument("name", metavar="NAME", help="the route to remove")
-    remove.set_defaults(handler=lambda a: _route_remove(_home(a), a.name))
+    _listing(actions, "list routes: name, kind, proxy, credentials (yes/no), cases using it",
+             _route_list)
+    _removal(actions, "remove a route no case uses", "the route to remove", _route_remove)
     assign = actions.add_parser("assign", help="make a route the default of a case's "
                                 "captures, or of one domain of them")
     assign.add_argument("name", metavar="NAME", help="the route (or `direct`)")
@@ -41,8 +38,7 @@ def register(commands: Commands) -> None:
     assign.set_defaults(handler=lambda a: _route_assign(_home(a), a.case_id, a.name,
                                                         a.domain))
 
-    persona = commands.add_parser("persona", help="keep logged-in sessions (cookie jars) "
-                                  "outside the evidence store, for captures that need a login")
+    persona = commands.add_parser("persona", help=command_help("persona"))
     actions = persona.add_subparsers(dest="persona_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="keep a persona: its cookie jar is copied into "
                              "<home>/personas/NAME/ (owner-only) and never printed")
@@ -59,13 +55,25 @@ def register(commands: Commands) -> None:
                           "others' (repeatable; none: any case, when named with --persona)")
     add.add_argument("--platform", help="the platform, for the record")
     add.set_defaults(handler=lambda a: _persona_add(_home(a), a))
-    shown = actions.add_parser("list", help="list personas: name, account, domains, cases, "
-                               "how many cookies (never their values)")
+    _listing(actions, "list personas: name, account, domains, cases, how many cookies (never "
+             "their values)", _persona_list)
+    _removal(actions, "remove a persona and delete its cookie jar", "the persona to remove",
+             _persona_remove)
+
+
+def _listing(actions: Commands, text: str, lister: Callable[[Path, str], int]) -> None:
+    """`list`: a listing of the home's routes or personas, in `--format`."""
+    shown = actions.add_parser("list", help=text)
     add_format_option(shown)
-    shown.set_defaults(handler=lambda a: _persona_list(_home(a), a.format))
-    remove = actions.add_parser("remove", help="remove a persona and delete its cookie jar")
-    remove.add_argument("name", metavar="NAME", help="the persona to remove")
-    remove.set_defaults(handler=lambda a: _persona_remove(_home(a), a.name))
+    shown.set_defaults(handler=lambda a: lister(_home(a), a.format))
+
+
+def _removal(actions: Commands, text: str, name_help: str,
+             remover: Callable[[Path, str], int]) -> None:
+    """`remove NAME`: one route or persona."""
+    remove = actions.add_parser("remove", help=text)
+    remove.add_argument("name", metavar="NAME", help=name_help)
+    remove.set_defaults(handler=lambda a: remover(_home(a), a.name))
 
 
 def _home(args: argparse.Namespace) -> Path:

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from collectors.file_locks import lock_if_free
 from preservation.store.durable_files import storage_error
 
 
@@ -68,13 +69,10 @@ class HeldLock:
 def take_abandoned(path: Path) -> HeldLock | None:
     """The lock of a capture nobody works on any more, or None while its writer lives."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = lock_if_free(os.open(path, os.O_RDONLY))
     except FileNotFoundError:
         return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
+    if fd is None:
         return None
     try:
         info = json.loads(os.pread(fd, 64 * 1024, 0) or b"{}")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import IntegrityError, ObjectExists, StoreError
+from collectors.file_locks import is_locked
 from preservation.custody.index import FileIndex, SegmentIndex
 from preservation.hashing import canonical_json, self_hash
 from preservation.records.custody_event import (
@@ -235,17 +236,7 @@ def seal_segment(index: SegmentIndex | Path, path: Path, *, sealed_by: str,
 
 def writer_is_alive(path: Path) -> bool:
     """True while some process holds the segment (or any file) under an exclusive flock."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    return is_locked(path) is True
 
 
 def read_segment(path: Path) -> Iterator[dict[str, Any]]:

@@ -8,18 +8,17 @@ sealed_objects.py — `_READERS` at a time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from preservation.capture.capture_lock import take_abandoned
 from preservation.custody.chain_check import CustodyState
 from preservation.custody.log import writer_is_alive
+from preservation.hashing import HashingReader
 from preservation.integrity.audit_report import AuditReport, ObjectCheck
 from preservation.integrity.problems import (
     HASH_MISMATCH,
@@ -174,44 +173,12 @@ def _read_and_check(store: EvidenceStore, stored: StoredObject
     reader's problems, in one streaming read."""
     name = stored.key.rsplit("/", 1)[-1]
     with store.backend.open_version(stored.key, stored.version) as handle:
-        reader = _HashingReader(handle)
+        reader = HashingReader(handle, "sha256", "sha512")
         problems: list[WarcProblem] = []
         if name.endswith((".warc.gz", f".warc.gz{OPEN_SUFFIX}")):
             problems = check_warc_stream(reader, stored.key, stored.size).problems
         reader.drain()
-    sha256, sha512 = reader.digests()
-    return sha256, sha512, problems
-
-
-class _HashingReader(io.RawIOBase):
-    """Hashes every byte read through it (the strict reader stops early on a torn file:
-    `drain` hashes the rest)."""
-
-    def __init__(self, source: BinaryIO) -> None:
-        self._source = source
-        self._sha256 = hashlib.sha256()
-        self._sha512 = hashlib.sha512()
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._source.read(size if size is not None and size >= 0 else _CHUNK)
-        self._sha256.update(data)
-        self._sha512.update(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
-
-    def drain(self) -> None:
-        while self.read(_CHUNK):
-            pass
-
-    def digests(self) -> tuple[str, str]:
-        return "sha256:" + self._sha256.hexdigest(), "sha512:" + self._sha512.hexdigest()
+    return reader.hash_value("sha256"), reader.hash_value("sha512"), problems
 
 
 def staged_leftovers(store: EvidenceStore) -> list[AuditProblem]:

@@ -28,7 +28,6 @@ this machine's writers: a machine that died must run it when it comes back.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.errors import KeyUnavailable
+from collectors.file_locks import is_locked
 from preservation.capture.capture_lock import HeldLock, take_abandoned
 from preservation.custody.index import load_index
 from preservation.custody.log import Actor, CustodyLog, read_segment, seal_segment, writer_is_alive
@@ -354,15 +354,10 @@ def _interrupted_writes(repair: _Repair) -> None:
         if key.split("/", 1)[0] in ("tmp", "custody", "quarantine") or not name.startswith(".") \
                 or not path.is_file():
             continue
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        locked = is_locked(path)
+        if locked is None:
+            continue  # published meanwhile
+        if locked:
             repair.report.left_alone.append(store.local_key(path))
             continue
-        finally:
-            os.close(fd)
         repair.move(path, path.name, None, "temporary file of an interrupted write")

@@ -13,13 +13,13 @@ decrypt at all. A case whose keys were destroyed (a `dispose` event that complet
 
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
 from collectors.errors import IntegrityError
 from preservation.custody.chain_check import CustodyState
+from preservation.hashing import HashingReader
 from preservation.integrity.problems import KEYS_MISSING, AuditProblem
 from preservation.store import layout
 from preservation.store.backend import StoredObject
@@ -51,30 +51,26 @@ def read_sealed(store: EvidenceStore, stored: StoredObject, case_id: str,
     assert store.sealed is not None
     readable = case_id not in shredded and store.readable_case(case_id)
     with store.backend.open_version(stored.key, stored.version) as handle:
-        tee = _Tee(handle)
+        tee = HashingReader(handle, "sha256")
         if not readable:
-            while tee.read(_CHUNK):
-                pass
-            return SealedRead(tee.sha256(), None, None, [],
+            tee.drain()
+            return SealedRead(tee.hash_value("sha256"), None, None, [],
                               SHREDDED if case_id in shredded else CIPHERTEXT_ONLY)
         try:
             plain = store.sealed.decrypting_reader(stored.key, cast(BinaryIO, tee), case_id)
         except IntegrityError as exc:
-            while tee.read(_CHUNK):
-                pass
-            return SealedRead(tee.sha256(), None, None, [], CHECKED, str(exc))
+            tee.drain()
+            return SealedRead(tee.hash_value("sha256"), None, None, [], CHECKED, str(exc))
     with plain:
-        sha256, sha512 = hashlib.sha256(), hashlib.sha512()
-        reader = _Hashing(plain, sha256, sha512)
+        reader = HashingReader(plain, "sha256", "sha512")
         problems: list[WarcProblem] = []
         if stored.key.endswith(".warc.gz") or stored.key.endswith(".warc.gz.open"):
             size = plain.seek(0, io.SEEK_END)
             plain.seek(0)
             problems = check_warc_stream(reader, stored.key, size).problems
-        while reader.read(_CHUNK):
-            pass
-    return SealedRead(tee.sha256(), "sha256:" + sha256.hexdigest(),
-                      "sha512:" + sha512.hexdigest(), problems, CHECKED)
+        reader.drain()
+    return SealedRead(tee.hash_value("sha256"), reader.hash_value("sha256"),
+                      reader.hash_value("sha512"), problems, CHECKED)
 
 
 def stored_hash_problems(relative: str, events: list[dict[str, Any]],
@@ -107,38 +103,3 @@ def key_problems(store: EvidenceStore, custody: CustodyState,
                                          f"encrypted case {case.case_id} has no wrapped key "
                                          "left, and no shredding of it was recorded"))
     return problems
-
-
-class _Tee(io.RawIOBase):
-    """Hashes the ciphertext as the decrypter pulls it."""
-
-    def __init__(self, source: BinaryIO) -> None:
-        self._source = source
-        self._sha256 = hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        data = self._source.read(-1 if size is None else size)
-        self._sha256.update(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
-
-    def sha256(self) -> str:
-        return "sha256:" + self._sha256.hexdigest()
-
-
-class _Hashing:
-    def __init__(self, source: BinaryIO, sha256: Any, sha512: Any) -> None:
-        self._source, self._sha256, self._sha512 = source, sha256, sha512
-
-    def read(self, size: int = -1, /) -> bytes:
-        data = self._source.read(size)
-        self._sha256.update(data)
-        self._sha512.update(data)
-        return data

@@ -28,7 +28,7 @@ import base64
 import contextlib
 import hashlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -128,26 +128,29 @@ class ObjectStorageBackend:
 
     # ------------------------------------------------------------ reads
 
-    def exists(self, key: str) -> bool:
+    @contextlib.contextmanager
+    def _reading(self, doing: str, key: str) -> Iterator[None]:
+        """Object storage's errors as the backend interface's: a missing object is
+        FileNotFoundError, any other failure a StoreError naming what was being done."""
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._name(key))
-            return True
-        except ClientError as exc:
-            if _code(exc) in _NOT_FOUND:
-                return False
-            raise self._error(exc, "look up", key) from exc
-        except BotoCoreError as exc:
-            raise self._error(exc, "look up", key) from exc
-
-    def size(self, key: str) -> int:
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+            yield
         except ClientError as exc:
             if _code(exc) in _NOT_FOUND:
                 raise FileNotFoundError(f"{self.location}{key}") from exc
-            raise self._error(exc, "look up", key) from exc
+            raise self._error(exc, doing, key) from exc
         except BotoCoreError as exc:
-            raise self._error(exc, "look up", key) from exc
+            raise self._error(exc, doing, key) from exc
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.size(key)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def size(self, key: str) -> int:
+        with self._reading("look up", key):
+            head = self.client.head_object(Bucket=self.bucket, Key=self._name(key))
         return int(head["ContentLength"])
 
     def read_bytes(self, key: str) -> bytes:
@@ -161,14 +164,8 @@ class ObjectStorageBackend:
         arguments: dict[str, Any] = {"Bucket": self.bucket, "Key": self._name(key)}
         if version:
             arguments["VersionId"] = version
-        try:
+        with self._reading("read", key):
             response = self.client.get_object(**arguments)
-        except ClientError as exc:
-            if _code(exc) in _NOT_FOUND:
-                raise FileNotFoundError(f"{self.location}{key}") from exc
-            raise self._error(exc, "read", key) from exc
-        except BotoCoreError as exc:
-            raise self._error(exc, "read", key) from exc
         return io.BufferedReader(_BodyReader(response["Body"], self, key), _CHUNK)
 
     def keys(self, prefix: str, *, suffix: str = "") -> list[str]:

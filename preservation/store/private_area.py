@@ -28,6 +28,8 @@ import threading
 import uuid
 from pathlib import Path
 
+from collectors.file_locks import is_locked
+
 PRIVATE_DIR = "private"
 _AREAS: dict[Path, PrivateArea] = {}
 _AREAS_GUARD = threading.Lock()
@@ -115,16 +117,8 @@ def sweep_dead_owners(base: Path) -> list[Path]:
     if not base.is_dir():
         return removed
     for lock_path in sorted(base.glob("*.lock")):
-        try:
-            fd = os.open(lock_path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            continue  # alive
-        finally:
-            os.close(fd)
+        if is_locked(lock_path) is not False:
+            continue  # alive, or swept meanwhile
         folder = lock_path.with_suffix("")
         shutil.rmtree(folder, ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):

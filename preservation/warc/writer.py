@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import struct
 import threading
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from collectors.errors import ObjectExists, StoreError
 from preservation.store.durable_files import fsync_directory, publish, storage_error
+from preservation.warc.file_digests import FileDigests
 
 OPEN_SUFFIX = ".open"
 LEVEL_TEXT = 6
@@ -69,8 +69,7 @@ class WarcFileWriter:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "a writer is alive", for repair
         self._file = os.fdopen(fd, "wb")
         self._lock = threading.Lock()
-        self._sha256 = hashlib.sha256()
-        self._sha512 = hashlib.sha512()
+        self._digests = FileDigests()
         self._offset = 0
         self._records = 0
         self._closed = False
@@ -160,8 +159,7 @@ class WarcFileWriter:
     def _emit(self, data: bytes | memoryview) -> None:
         if data:
             self._file.write(data)
-            self._sha256.update(data)
-            self._sha512.update(data)
+            self._digests.update(data)
             self._offset += len(data)
 
     def close(self) -> ClosedWarc:
@@ -170,6 +168,7 @@ class WarcFileWriter:
             if self._closed:
                 raise StoreError(f"{self.final_path} closed twice")
             self._closed = True
+            sha256, sha512 = self._digests.hexdigests()  # before any failure can return
             if self.sync_error is not None:
                 raise self.sync_error
             try:
@@ -179,8 +178,7 @@ class WarcFileWriter:
             except OSError as exc:
                 raise storage_error(exc, str(self.open_path)) from exc
             publish(self.open_path, self.final_path)
-            return ClosedWarc(self.final_path, self._offset, self._sha256.hexdigest(),
-                              self._sha512.hexdigest(), self._records)
+            return ClosedWarc(self.final_path, self._offset, sha256, sha512, self._records)
 
     def abandon(self) -> Path:
         """Stop writing after a failure. The `.open` file stays where it is (its records are
@@ -188,6 +186,7 @@ class WarcFileWriter:
         final name."""
         with self._lock:
             self._closed = True
+            self._digests.stop()
             with contextlib.suppress(OSError):
                 self._file.flush()
                 self._sync()
