@@ -204,6 +204,28 @@ def test_sigkill_during_compaction_loses_and_duplicates_no_row(tmp_path: Path) -
     assert kills >= ATTEMPTS - 2, f"only {kills} kills landed during compaction"
 
 
+def test_a_compaction_with_nothing_to_merge_clears_what_a_killed_switch_left(
+        tmp_path: Path) -> None:
+    # A compaction killed after its switch and before its clean-up leaves the snapshot it
+    # replaced and the parts it retired; the next compaction has nothing to merge.
+    home = tmp_path / "home"
+    generator = Generator(seed=9)
+    for _ in range(2):
+        publish_segments(home, generator.run(2), compact=False)
+    before = table_rows(home)
+    live = live_manifest(home)
+    leftover_snapshot = snapshots_dir(home) / f"{live.sequence - 1:012d}"
+    shutil.copytree(snapshots_dir(home) / f"{live.sequence:012d}", leftover_snapshot,
+                    symlinks=True)
+    retired_part = parts_dir(home) / "retired-by-a-killed-compaction"
+    shutil.copytree(parts_dir(home) / next(iter(live.part_ids())), retired_part)
+    report = compact_catalog(home, wait=True)
+    assert report.merges == 0
+    assert not leftover_snapshot.exists() and not retired_part.exists()
+    assert [p.name for p in snapshots_dir(home).iterdir()] == [f"{live.sequence:012d}"]
+    assert table_rows(home) == before
+
+
 def test_sigkill_during_landing_loses_and_duplicates_no_row(tmp_path: Path) -> None:
     home = tmp_path / "home"
     batches = planned_runs(seed=7, runs=6)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from collectors.errors import ServerError
-from flows.orchestration.local_server.client import ensure_running, status
+from flows.orchestration.local_server.lifecycle import ensure_running
 from flows.orchestration.local_server.state import (
     ProcessId,
     ServerState,
@@ -30,6 +30,7 @@ from flows.orchestration.local_server.state import (
     state_path,
     write_state,
 )
+from flows.orchestration.local_server.status import status
 
 ROOT = Path(__file__).resolve().parents[1]
 BEARWITNESS = [sys.executable, "-m", "flows.cli.main"]

@@ -17,6 +17,12 @@ import pytest
 from catalog.queries.neighbours import CatalogImages
 from catalog.queries.sql import run_query
 from catalog.storage.publishing import publish_segments
+from verification.checks.automated_checks import (
+    NEAR_DUPLICATE_MAX_BITS,
+    PAIRWISE_IMAGES,
+    KnownImage,
+    _in_run,
+)
 
 BANDS = [range(0, 21), range(21, 42), range(42, 64)]
 START = datetime(2026, 2, 1, tzinfo=UTC)
@@ -107,6 +113,26 @@ def test_probe_lookups_match_brute_force(tmp_path: Path) -> None:
                      if any(b != a and (ha[0] ^ hb[0]).bit_count() <= 10
                             and (ha[1] ^ hb[1]).bit_count() <= 10 for b, hb in probes.items())}
 
+
+
+@pytest.mark.parametrize("count", [40, PAIRWISE_IMAGES + 20])
+def test_a_runs_own_near_duplicates_are_the_same_pair_by_pair_and_through_the_index(
+        tmp_path: Path, count: int) -> None:
+    """Up to PAIRWISE_IMAGES a run's images are compared pair by pair (no catalog
+    connection), beyond that through the index: both find exactly the pairs within 10 bits."""
+    rng = random.Random(count)
+    phashes = (adversarial(rng, 10) * 2)[:count // 2]
+    phashes += [rng.getrandbits(64) for _ in range(count - len(phashes))]
+    in_run = [KnownImage(f"item-{n}", "cap-1", f"https://example.org/{n}.jpg", f"{n:064x}",
+                         "2026-02-01T00:00:00Z", p, flip(p, rng.sample(range(64), 2)))
+              for n, p in enumerate(phashes)]
+    catalog_of(tmp_path, [(0, 0)])  # a catalog holding one unrelated image
+    index = CatalogImages(tmp_path)
+    probes = {k.item_id: (k.phash, k.dhash) for k in in_run}
+    expected = index.near_each_other(probes, NEAR_DUPLICATE_MAX_BITS)
+    assert len(expected) >= 4  # not vacuous
+    found = {item: near for item, near in _in_run(index, in_run).items() if near}
+    assert found == expected
 
 def test_clusters_are_the_connected_components_with_their_earliest_instance(
         tmp_path: Path) -> None:

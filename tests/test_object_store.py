@@ -36,6 +36,20 @@ from preservation.store.retention import Retention
 ROOT = Path(__file__).resolve().parents[1]
 
 
+
+def test_a_local_data_home_opens_its_store_without_importing_boto3(tmp_path: Path) -> None:
+    """boto3 costs every command that opens a local store 0.5-1.3 s to import (each capture in
+    the local server's runner is a fresh child): only a home in a bucket imports it."""
+    code = ("import sys; from pathlib import Path; "
+            "from flows.application.environment import open_store; "
+            f"open_store(Path({str(tmp_path)!r})).case_documents('none'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / "store").is_dir()  # the store was opened, not skipped
+
 def _error(call) -> str:  # type: ignore[no-untyped-def]
     try:
         call()

@@ -29,8 +29,10 @@ from catalog.storage.layout import compaction_lock
 from catalog.storage.merging import merge_parts
 from catalog.storage.parts import incoming_part, read_part_info
 from catalog.storage.snapshots import (
+    NO_SNAPSHOT,
     Manifest,
     PartEntry,
+    collect_garbage,
     live_manifest,
     switch,
     writer_locked,
@@ -148,6 +150,13 @@ def compact_catalog(home: Path, *, inline: bool = False, full: bool = False,
                 report.rows_merged += merge.rows
             else:
                 report.dropped += 1
+        if not report.merges:
+            # A compaction killed after its switch but before its clean-up left the snapshot
+            # it replaced; with nothing left to merge, no switch would ever clear it.
+            with writer_locked(home):
+                current = live_manifest(home)
+                if current is not NO_SNAPSHOT:
+                    collect_garbage(home, current)
     manifest = live_manifest(home)
     report.parts_after = len(manifest.parts)
     report.files_by_table = files_by_table(manifest)

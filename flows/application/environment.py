@@ -37,7 +37,6 @@ def open_store(home: Path) -> EvidenceStore:
     """The evidence store of a data home: its backend (the local folder, or the bucket the
     home belongs to), each case's protection (retention, encryption) over it."""
     from preservation.store.evidence_store import EvidenceStore
-    from preservation.store.object_backend import ObjectStorageBackend, make_client
 
     root = home / "store"
     root.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,8 @@ import json
 
 from flows.application.environment import resolve_home
 from flows.cli.common_options import Commands
-from flows.orchestration.local_server.client import describe_status, ensure_running, stop
+from flows.orchestration.local_server.lifecycle import ensure_running, stop
+from flows.orchestration.local_server.status import describe_status
 
 EXIT_OK, EXIT_FAILED = 0, 1
 

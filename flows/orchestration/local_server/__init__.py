@@ -13,7 +13,8 @@ starts, in the background:
   result.
 
 Their addresses and process ids are in `<home>/server/server.json` (state.py). Each command
-checks them (the process is alive, is the one recorded, answers) and replaces what is stale
-or dead (client.py); the code the runner runs is checked against the code on disk, so an
-upgrade is picked up. Only this client side is imported by the CLI: it never imports Prefect.
+checks them (status.py: the process is alive, is the one recorded, answers) and replaces what
+is stale or dead (lifecycle.py); the code the runner runs is checked against the code on disk,
+so an upgrade is picked up. The CLI's side — client.py (where a flow run goes), status.py,
+lifecycle.py, jobs.py (handing a job to the runner), connection.py — never imports Prefect.
 """

@@ -2,7 +2,7 @@
 
     python -m flows.orchestration.local_server.runner --home H --api-url U --socket NAME
 
-It is started by the CLI (client.py), in its own session, with the Prefect API of the data
+It is started by the CLI (lifecycle.py), in its own session, with the Prefect API of the data
 home's local server. Importing Prefect and the flows, and compiling yt-dlp's URL patterns,
 takes seconds (docs/design.md#measured-prefect); a forked child starts with all of it done.
 The runner stays single-threaded until it forks (forking a threaded process can copy a held
@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--socket", required=True)
     args = parser.parse_args(argv)
     os.environ["PREFECT_API_URL"] = args.api_url
+    # numpy's and scipy's OpenBLAS start a worker thread each when imported, and the runner
+    # must fork single-threaded; one BLAS thread is all a 32x32 DCT needs.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from flows.orchestration.settings import quiet_prefect_defaults
 
     quiet_prefect_defaults()
@@ -61,10 +64,11 @@ def main(argv: list[str] | None = None) -> int:
                                    if k in os.environ}).serve()
 
 
-# What a flow run imports on first use (measured in a child: about a second in all).
+# What a flow run imports on first use (measured in a child: about a second in all; scipy's
+# FFT, which imagehash imports on the first perceptual hash, 1-2 s more).
 FIRST_USE_IMPORTS = ("prefect.flow_engine", "prefect.task_engine", "prefect.engine",
                      "prefect.concurrency.sync", "prefect.utilities.visualization",
-                     "fastapi.encoders", "pydantic.color", "rich._emoji_codes")
+                     "fastapi.encoders", "pydantic.color", "rich._emoji_codes", "scipy.fftpack")
 
 
 def _warm_up() -> dict[str, Job]:
@@ -222,7 +226,7 @@ def _interrupt_when_asked(reader: Reader) -> None:
 
 
 def describe(exc: BaseException) -> dict[str, Any]:
-    """An exception as the CLI rebuilds it (client.py: `raise_error`)."""
+    """An exception as the CLI rebuilds it (jobs.py: `raise_error`)."""
     from collectors.errors import BearwitnessError, UsageError
 
     return {"type": type(exc).__name__, "message": str(exc),
