@@ -115,6 +115,16 @@ def _flow_runs(api_url: str) -> list[dict]:
     return runs
 
 
+def _flow_run_events(api_url: str, run_id: str) -> list[str]:
+    """The names of the events the server has stored about one flow run."""
+    body = json.dumps({"filter": {"resource": {"id": [f"prefect.flow-run.{run_id}"]}},
+                       "limit": 50}).encode()
+    request = urllib.request.Request(f"{api_url}/events/filter", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return [e["event"] for e in json.loads(answer.read())["events"]]
+
+
 def _capture(home: Path, url: str) -> subprocess.CompletedProcess:
     done = bearwitness(home, "capture", "--case", "c1", "--mode", "static", "--media", "off",
                        "--allow-private", url)
@@ -149,6 +159,12 @@ def test_started_on_first_use_reused_replaced_when_killed_and_stopped(
         # The run is recorded in the local Prefect server, completed.
         runs = _flow_runs(state.api_url)
         assert [r["state_type"] for r in runs] == ["COMPLETED"]
+        # Without heartbeats (runner.py: _without_heartbeats): the engine emits its first one
+        # as the run starts, so once the run's Completed event is stored, one would be too.
+        _wait_for(lambda: "prefect.flow-run.Completed"
+                  in _flow_run_events(state.api_url, runs[0]["id"]), "the run's events")
+        assert "prefect.flow-run.heartbeat" not in _flow_run_events(state.api_url,
+                                                                    runs[0]["id"])
 
         second = _capture(data_home, url)
         assert "starting" not in second.stderr

@@ -201,7 +201,7 @@ def _run_child(connection: socket.socket, reader: Reader, fds: list[int],
         send(connection, {"pid": os.getpid()})
         threading.Thread(target=_interrupt_when_asked, args=(reader,), daemon=True,
                          name="caller-watch").start()
-        result = job(**message.get("kwargs", {}))
+        result = _without_heartbeats(job, message.get("kwargs", {}))
         send(connection, {"result": result})
         code = 0
     except BaseException as exc:  # noqa: BLE001 - every outcome is reported to the caller
@@ -212,6 +212,18 @@ def _run_child(connection: socket.socket, reader: Reader, fds: list[int],
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
+
+
+def _without_heartbeats(job: Job, kwargs: dict[str, Any]) -> Any:
+    """Run `job` with Prefect's flow-run heartbeats off. A heartbeat only feeds an automation
+    that marks silent runs Crashed, which a data home's server does not have; and the engine
+    joins the heartbeat thread, which sleeps in 1 s steps, before the run returns: up to a
+    second of every command (docs/design.md#measured-prefect). A child that dies is still
+    seen: the CLI's job ends without an answer (jobs.py)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return job(**kwargs)
 
 
 def _interrupt_when_asked(reader: Reader) -> None:
