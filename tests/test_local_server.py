@@ -125,6 +125,15 @@ def _flow_run_events(api_url: str, run_id: str) -> list[str]:
         return [e["event"] for e in json.loads(answer.read())["events"]]
 
 
+def _task_runs(api_url: str, run_id: str) -> list[dict]:
+    body = json.dumps({"flow_runs": {"id": {"any_": [run_id]}}}).encode()
+    request = urllib.request.Request(f"{api_url}/task_runs/filter", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        runs: list[dict] = json.loads(answer.read())
+    return runs
+
+
 def _capture(home: Path, url: str) -> subprocess.CompletedProcess:
     done = bearwitness(home, "capture", "--case", "c1", "--mode", "static", "--media", "off",
                        "--allow-private", url)
@@ -165,6 +174,13 @@ def test_started_on_first_use_reused_replaced_when_killed_and_stopped(
                   in _flow_run_events(state.api_url, runs[0]["id"]), "the run's events")
         assert "prefect.flow-run.heartbeat" not in _flow_run_events(state.api_url,
                                                                     runs[0]["id"])
+        # Every step is a task run of its own, the source-change events too.
+        _wait_for(lambda: len(_task_runs(state.api_url, runs[0]["id"])) == 6, "its task runs")
+        tasks = _task_runs(state.api_url, runs[0]["id"])
+        assert {t["name"].rsplit("-", 1)[0] for t in tasks} == {
+            "collect and preserve", "analyse media", "report run", "timestamp run",
+            "land in catalog", "announce source changes"}
+        assert all(t["state_type"] == "COMPLETED" for t in tasks)
 
         second = _capture(data_home, url)
         assert "starting" not in second.stderr
