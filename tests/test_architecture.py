@@ -36,7 +36,7 @@ WALKS_ALLOWED = {
                                                         "personas folder, outside the store",
     ("flows/orchestration/local_server/state.py", "code_fingerprint"): "the project's own "
                                                                        "source files",
-    ("collectors/browser/collector.py", "session_directory"): "browser sessions' temporary "
+    ("collectors/browser/session.py", "session_directory"): "browser sessions' temporary "
                                                               "directories of dead processes",
     ("flows/cli/process_exit.py", "child_pids"): "/proc, for this process's children",
 }

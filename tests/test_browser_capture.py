@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from capture_helpers import run_capture
-from collectors.browser.collector import CHROMIUM_FLAGS, browser_available
+from collectors.browser.session import CHROMIUM_FLAGS, browser_available
 from fidelity_site import PAGE_HEIGHT, build_site, https_server, make_ca, make_server_cert
 from flows.demo import SiteServer
 from preservation.warc.reader import check_warc, iter_records

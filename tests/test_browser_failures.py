@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from capture_helpers import run_capture
-from collectors.browser.collector import browser_available
+from collectors.browser.session import browser_available
 
 pytestmark = pytest.mark.skipif(not browser_available(),
                                 reason="needs Debian's chromium and playwright")

@@ -21,7 +21,7 @@ import psutil
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from collectors.browser.collector import browser_available
+from collectors.browser.session import browser_available
 from flows.application.capture import CaptureOptions, capture_urls
 from flows.application.cases import open_case
 from flows.application.environment import open_store
@@ -237,11 +237,11 @@ def test_a_killed_browser_run_leaves_no_profile_behind_for_long(tmp_path: Path) 
     import subprocess
     import sys
 
-    from collectors.browser.collector import session_directory
+    from collectors.browser.session import session_directory
 
     child = subprocess.Popen(
         [sys.executable, "-c",
-         "from collectors.browser.collector import BrowserSession; import time;"
+         "from collectors.browser.session import BrowserSession; import time;"
          "s = BrowserSession(); print(s._directory, flush=True); time.sleep(120)"],
         cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, text=True)
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.browser.collector import browser_available
+from collectors.browser.session import browser_available
 from flows.application.environment import open_store
 from flows.application.integrity import run_audit, run_export
 from flows.application.personas import list_personas, persona_sessions

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.browser.collector import browser_available
+from collectors.browser.session import browser_available
 from flows.application.routes import add_route, assign_route
 from flows.cli.main import main
 from loopback_proxy import LoopbackProxy, free_port

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalog.queries.sql import run_query
-from collectors.browser.collector import browser_available
+from collectors.browser.session import browser_available
 from collectors.errors import AnalysisError
 from fidelity_site import build_site, reencode_downscaled
 from flows.application.cases import open_case

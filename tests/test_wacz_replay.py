@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from capture_helpers import run_capture
-from collectors.browser.collector import browser_available
+from collectors.browser.session import browser_available
 from collectors.errors import IntegrityError, ObjectExists, UsageError
 from fidelity_site import build_site
 from flows.application.wacz_packages import hand_out_wacz

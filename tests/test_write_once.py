@@ -21,7 +21,7 @@ MUTATING = {"write_bytes", "write_text", "truncate", "ftruncate", "chmod", "fchm
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_APPEND", "O_TRUNC")
 
 ALLOWED = {
-    ("collectors/browser/collector.py", "session_directory"):
+    ("collectors/browser/session.py", "session_directory"):
         "browser sessions' temporary directories of dead processes, outside the store",
     ("collectors/network/capture_slots.py", "_try_lock"): "a per-domain slot's lock file, in "
                                                           "locks/ of the data home",
@@ -57,7 +57,7 @@ ALLOWED = {
         "cuts a torn custody line of a dead writer, kept aside",
     ("preservation/store/evidence_store.py", "remove_spool"): "a capture's spool directory in tmp/",
     ("preservation/warc/writer.py", "__init__"): "new `.open` WARC (O_EXCL)",
-    ("collectors/browser/collector.py", "close"): "the browser's own temporary directory "
+    ("collectors/browser/session.py", "close"): "the browser's own temporary directory "
                                                   "(mkdtemp, outside the store)",
     ("collectors/proxy/interception_ca.py", "__post_init__"): "the interception CA's files, in a "
                                                         "browser session's or capture's scratch",

@@ -9,17 +9,13 @@ browser context (no cookies, cache or storage shared between captures) wired to 
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 from collectors.browser.navigation import NavigationRoles
+from collectors.browser.session import BrowserSession
 from collectors.collector import (
     CaptureStatus,
     CollectorResult,
@@ -27,33 +23,13 @@ from collectors.collector import (
     Rendition,
     ResourceProblem,
 )
-from collectors.errors import BearwitnessError, InvalidURL
+from collectors.errors import InvalidURL
 from collectors.http.client import HttpClient
 from collectors.http.limits import CaptureBudget
 from collectors.network.addresses import parse_target
 from collectors.network.retry_policy import NO_RETRIES, RetryNote, RetryPolicy
 from collectors.page_claims import page_claims
-from collectors.proxy.interception_ca import InterceptionCA
 from collectors.proxy.recording_proxy import ProxiedRequest, RecordingProxy
-
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-
-# Chromium's own traffic (updates, safe browsing, metrics, field trials) must not be made at all:
-# it is not part of the page, and it tells third parties that a capture is running.
-CHROMIUM_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
-    "--disable-client-side-phishing-detection", "--metrics-recording-only",
-    "--disable-breakpad", "--disable-field-trial-config", "--no-service-autorun",
-    "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication,"
-    "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions",
-    "--proxy-bypass-list=<-loopback>",  # Chromium bypasses proxies for loopback unless told
-)
-
-
-class BrowserUnavailable(BearwitnessError):
-    """No Chromium or no Playwright on this machine."""
 
 
 def _package_version(name: str) -> str:
@@ -61,23 +37,6 @@ def _package_version(name: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-def find_chromium() -> str | None:
-    for candidate in CHROMIUM_CANDIDATES:
-        if Path(candidate).exists():
-            return candidate
-    return shutil.which("chromium")
-
-
-def browser_available() -> bool:
-    if find_chromium() is None:
-        return False
-    try:
-        import playwright  # noqa: F401 - only whether it imports
-    except ImportError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -89,93 +48,6 @@ class Rendered:
     title: str | None
     claims: dict[str, Any]
     final_url: str
-
-
-SESSION_PREFIX = "bearwitness-browser-"
-_environment_lock = threading.Lock()
-
-
-def session_directory() -> Path:
-    """A fresh directory for one browser session, named after this process; the directories
-    of sessions whose process is gone (killed: no `close` ran) are removed first, so that
-    killed runs leave nothing behind for long."""
-    temporary = Path(tempfile.gettempdir())
-    for stale in temporary.glob(f"{SESSION_PREFIX}*-*"):
-        pid = stale.name.removeprefix(SESSION_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
-
-
-def _start_playwright(sync_playwright: Any, directory: Path) -> Any:
-    """Start Playwright's driver with TMPDIR inside the session's directory: the driver makes
-    Chromium's profile directory there, where `session_directory` finds it after a kill
-    (Playwright's own `playwright_chromiumdev_profile-*` in /tmp name no owner). The driver
-    copies the environment when it starts; TMPDIR is put back at once (Python's tempfile has
-    read it already)."""
-    with _environment_lock:
-        before = os.environ.get("TMPDIR")
-        os.environ["TMPDIR"] = str(directory)
-        try:
-            return sync_playwright().start()
-        finally:
-            if before is None:
-                os.environ.pop("TMPDIR", None)
-            else:
-                os.environ["TMPDIR"] = before
-
-
-class BrowserSession:
-    """One Chromium process, reused across captures (a fresh context per capture). Not
-    thread-safe: use one session per thread."""
-
-    def __init__(self, executable: str | None = None) -> None:
-        executable = executable or find_chromium()
-        if executable is None:
-            raise BrowserUnavailable("no Chromium found (install Debian's `chromium` package)")
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError as exc:
-            raise BrowserUnavailable("the playwright package is not installed") from exc
-        self.executable = executable
-        self._directory = session_directory()
-        # The interception CA lives as long as the browser: Chromium trusts its leaf key from
-        # launch (an SPKI pin), so every capture of this session presents that key.
-        self.ca = InterceptionCA(self._directory / "ca")
-        self._playwright = _start_playwright(sync_playwright, self._directory)
-        try:
-            self.browser = self._playwright.chromium.launch(
-                executable_path=executable, headless=True,
-                args=[*CHROMIUM_FLAGS,
-                      f"--ignore-certificate-errors-spki-list={self.ca.leaf_spki_sha256_base64}"],
-                proxy={"server": "http://per-context"})
-        except Exception:
-            self._playwright.stop()
-            raise
-        self.version = self.browser.version
-
-    def close(self) -> None:
-        try:
-            self.browser.close()
-        finally:
-            self._playwright.stop()
-            shutil.rmtree(self._directory, ignore_errors=True)
-
-    def __enter__(self) -> BrowserSession:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 @dataclass

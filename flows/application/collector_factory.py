@@ -13,7 +13,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from collectors.browser.collector import BrowserCollector, BrowserSession, browser_available
+from collectors.browser.collector import BrowserCollector
+from collectors.browser.session import BrowserSession, browser_available
 from collectors.collector import Collector, ExchangeSink
 from collectors.errors import UsageError
 from collectors.http.client import HttpClient
