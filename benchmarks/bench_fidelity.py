@@ -21,26 +21,17 @@ import os
 import tempfile
 import time
 import urllib.request
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.bench_capture import bench_capture
 from collectors.collector import ItemRole
 from collectors.http.client import HttpClient
 from collectors.http.exchange import HttpExchange
-from collectors.http.user_agent import DEFAULT_USER_AGENT
 from collectors.media.collector import fetch_media
 from collectors.network.addresses import AddressPolicy
 from collectors.proxy.interception_ca import InterceptionCA
-from flows.application.collector_factory import CollectorFactory
 from flows.demo import SiteServer
-from preservation.capture.collection import CollectionContext
-from preservation.capture.preserve import capture_url
-from preservation.custody.log import Actor, CustodyLog
-from preservation.ids import new_id
-from preservation.investigation.cases import create_case
-from preservation.store.evidence_store import EvidenceStore
-from preservation.tool_versions import base_tool_versions
 from preservation.warc.recorder import WarcRecorder
 from preservation.warc.records import warcinfo_record
 from preservation.warc.writer import WarcFileWriter
@@ -50,25 +41,13 @@ PAGES = ["index.html", "reports/market-shelling.html", "reports/reposts-roundup.
 
 
 def bench_browser(pages: int, work: Path) -> dict[str, float]:
-    store = EvidenceStore(work / "store")
-    actor = Actor("bench", "bearwitness", "bench")
-    run_id = new_id("run")
-    context = CollectionContext(collector="bench", user_agent=DEFAULT_USER_AGENT,
-                                tool_versions=base_tool_versions(), run_id=run_id,
-                                allow_private=True)
-    with SiteServer() as site, CustodyLog(store.custody_dir(), run_id, actor) as custody:
-        create_case(store, "bench", "Benchmark", "bench", custody)
+    with SiteServer() as site:
         launch = time.perf_counter()
-        with CollectorFactory("browser", "off", AddressPolicy(allow_private=True),
-                              DEFAULT_USER_AGENT, 30.0) as factory:
+        with bench_capture(work, "browser", "off") as capture:
             launched = time.perf_counter() - launch
-            context = replace(context, notes=factory.notes)
             start = time.perf_counter()
-            statuses = []
-            for number in range(pages):
-                url = site.url_for(PAGES[number % len(PAGES)])
-                statuses.append(capture_url(store, "bench", url, factory, context,
-                                            custody).status)
+            statuses = [capture(site.url_for(PAGES[number % len(PAGES)]))
+                        for number in range(pages)]
             elapsed = time.perf_counter() - start
     return {"pages": pages, "complete": statuses.count("complete"), "launch_s": launched,
             "seconds": elapsed, "per_minute": pages / elapsed * 60}

@@ -274,38 +274,16 @@ def bench_browser(urls: list[str], work: Path, site_pid: int | None = None) -> d
     """The collector as the flow builds it, in this process; peak memory of this process
     and everything it starts (Chromium, Playwright's driver) but the site server `site_pid`,
     which stands in for the internet."""
-    from dataclasses import replace
-
+    from benchmarks.bench_capture import bench_capture
     from collectors.browser.collector import BrowserCollector
-    from collectors.http.user_agent import DEFAULT_USER_AGENT
-    from collectors.network.addresses import AddressPolicy
-    from flows.application.collector_factory import CollectorFactory
-    from preservation.capture.collection import CollectionContext
-    from preservation.capture.preserve import capture_url
-    from preservation.custody.log import Actor, CustodyLog
-    from preservation.ids import new_id
-    from preservation.investigation.cases import create_case
-    from preservation.store.evidence_store import EvidenceStore
-    from preservation.tool_versions import base_tool_versions
 
-    store = EvidenceStore(work / "store")
-    actor = Actor("bench", "bearwitness", "bench")
-    run_id = new_id("run")
-    context = CollectionContext(collector="bench", user_agent=DEFAULT_USER_AGENT,
-                                tool_versions=base_tool_versions(), run_id=run_id,
-                                allow_private=True)
     with TreeMemory([os.getpid()], exclude=(site_pid,) if site_pid else ()) as memory, \
-            CustodyLog(store.custody_dir(), run_id, actor) as custody:
-        create_case(store, "bench", "Benchmark", "bench", custody)
-        with CollectorFactory("browser", "off", AddressPolicy(allow_private=True),
-                              DEFAULT_USER_AGENT, 30.0) as factory:
-            context = replace(context, notes=factory.notes)
-            phases = ("_collect", "_drive", "_settle", "_scroll", "_screenshot")
-            with timed_methods(BrowserCollector, phases) as spent:
-                start = time.perf_counter()
-                statuses = [capture_url(store, "bench", url, factory, context, custody).status
-                            for url in urls]
-                elapsed = time.perf_counter() - start
+            bench_capture(work, "browser", "off") as capture:
+        phases = ("_collect", "_drive", "_settle", "_scroll", "_screenshot")
+        with timed_methods(BrowserCollector, phases) as spent:
+            start = time.perf_counter()
+            statuses = [capture(url) for url in urls]
+            elapsed = time.perf_counter() - start
     per_page = {name: seconds / len(urls) for name, seconds in spent.items()}
     breakdown = {
         "new context, load, DOM": per_page["_drive"] - per_page["_settle"]
@@ -360,42 +338,22 @@ def browser_only(pages: int) -> int:
 def bench_direct_media(video_mb: int, work: Path) -> dict[str, float]:
     """`capture --media on` of a URL that is itself the video, the whole capture path (WARC,
     working copy, capture record), next to a plain download of it."""
-    from dataclasses import replace
-
-    from collectors.http.user_agent import DEFAULT_USER_AGENT
-    from collectors.network.addresses import AddressPolicy
-    from flows.application.collector_factory import CollectorFactory
+    from benchmarks.bench_capture import bench_capture
     from flows.demo import SiteServer
-    from preservation.capture.collection import CollectionContext
-    from preservation.capture.preserve import capture_url
-    from preservation.custody.log import Actor, CustodyLog
-    from preservation.ids import new_id
-    from preservation.investigation.cases import create_case
-    from preservation.store.evidence_store import EvidenceStore
-    from preservation.tool_versions import base_tool_versions
 
     root = work / "site"
     root.mkdir(parents=True)
     (root / "video.mp4").write_bytes(os.urandom(video_mb * 1024 * 1024))
-    store = EvidenceStore(work / "store")
-    actor = Actor("bench", "bearwitness", "bench")
-    run_id = new_id("run")
-    context = CollectionContext(collector="bench", user_agent=DEFAULT_USER_AGENT,
-                                tool_versions=base_tool_versions(), run_id=run_id,
-                                allow_private=True)
-    with SiteServer(root) as served, CustodyLog(store.custody_dir(), run_id, actor) as custody:
+    with SiteServer(root) as served:
         url = served.url_for("video.mp4")
         start = time.perf_counter()
         with urllib.request.urlopen(url) as answer, open(work / "plain.bin", "wb") as out:
             while chunk := answer.read(1 << 20):
                 out.write(chunk)
         plain = time.perf_counter() - start
-        create_case(store, "bench", "Benchmark", "bench", custody)
-        with CollectorFactory("static", "on", AddressPolicy(allow_private=True),
-                              DEFAULT_USER_AGENT, 30.0) as factory:
-            context = replace(context, notes=factory.notes)
+        with bench_capture(work, "static", "on") as capture:
             start = time.perf_counter()
-            status = capture_url(store, "bench", url, factory, context, custody).status
+            status = capture(url)
             captured = time.perf_counter() - start
     return {"plain_s": plain, "capture_s": captured, "ratio": plain / captured,
             "status": status, "mb": video_mb * 1024 * 1024 / 1e6}
