@@ -27,7 +27,6 @@ ALLOWED = {
                                                           "locks/ of the data home",
     ("collectors/network/capture_slots.py", "__call__"): "clears a released slot's holder",
     ("collectors/network/capture_slots.py", "_describe_holder"): "the slot holder's note",
-    ("collectors/http/spooling.py", "remove_spool"): "spool file of a download, in tmp/",
     ("collectors/media/collector.py", "_describe"):
         "yt-dlp's own copy of a response already recorded, in the fetch's scratch directory",
     ("preservation/capture/preserve.py", "_extract_working_copies"):

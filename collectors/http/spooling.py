@@ -4,15 +4,12 @@ flush or the close."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from collectors.errors import StorageFull
-from collectors.http.exchange import HttpResponse
 
 
 def spool_file(spool_dir: Path, kind: str) -> IO[bytes]:
@@ -38,11 +35,3 @@ def storing(handle: IO[bytes], action: Callable[[], object]) -> None:
         if exc.errno in (28, 122):  # ENOSPC, EDQUOT
             raise StorageFull(f"no space left while spooling a download to {handle.name}") from exc
         raise
-
-
-def remove_spool(response: HttpResponse | None) -> None:
-    if response is None:
-        return
-    for path in {response.raw_body_path, response.entity_path}:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
