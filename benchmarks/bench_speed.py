@@ -99,9 +99,11 @@ def _program(pid: int) -> str:
     except OSError:  # not readable when the process made itself undumpable (renderers)
         pass
     try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return "?"
+    # The kernel keeps 15 characters of a name.
+    return "chromium-headless-shell" if name == "chromium-headle" else name
 
 
 def _proportional_bytes(pid: int) -> int | None:
