@@ -12,8 +12,7 @@ import os
 import uuid
 from pathlib import Path
 
-import duckdb
-
+from catalog.storage.engine import engine
 from catalog.storage.layout import legacy_segments_dir
 from catalog.storage.schema_version import schema_version
 from catalog.storage.snapshots import has_current_empty_part, live_manifest
@@ -27,9 +26,9 @@ def catalog_path(home: Path) -> Path:
 
 def _current(path: Path, home: Path) -> bool:
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
+        with engine.connect(str(path), read_only=True) as con:
             row = con.execute("SELECT home, schema_version FROM catalog_info").fetchone()
-    except duckdb.Error:
+    except engine.Error:
         return False
     return row == (str(home.resolve()), schema_version())
 
@@ -48,7 +47,7 @@ def ensure_catalog(home: Path) -> Path:
 
     staging = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with duckdb.connect(str(staging)) as con:
+        with engine.connect(str(staging)) as con:
             con.execute("CREATE TABLE catalog_info AS SELECT ? AS home, ? AS schema_version",
                         [str(home.resolve()), schema_version()])
             for statement in view_statements(home):

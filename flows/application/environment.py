@@ -14,6 +14,7 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows.application.data_home import (
     DEFAULT_HOME,
@@ -21,42 +22,54 @@ from flows.application.data_home import (
     bound_location,
     resolve_home,
 )
-from preservation.custody.log import Actor
 from preservation.store.backend import LocalDirectory, StoreBackend
-from preservation.store.evidence_store import EvidenceStore
 from preservation.store.private_area import PrivateArea
 from preservation.store.protections import CaseProtections
-from preservation.store.sealed_backend import SealedBackend
-from preservation.tool_versions import BEARWITNESS_VERSION
+
+if TYPE_CHECKING:
+    from preservation.custody.log import Actor
+    from preservation.store.evidence_store import EvidenceStore
+    from preservation.store.object_backend import ObjectStorageBackend
 
 __all__ = ["DEFAULT_HOME", "LOCAL_HOME_VARIABLE", "actor", "bound_location",
-           "default_actor_name", "open_store", "resolve_home"]
+           "case_protections", "default_actor_name", "open_store", "resolve_home"]
 
 
 def open_store(home: Path) -> EvidenceStore:
     """The evidence store of a data home: its backend (the local folder, or the bucket the
     home belongs to), each case's protection (retention, encryption) over it."""
     from preservation.store.evidence_store import EvidenceStore
+    from preservation.store.sealed_backend import SealedBackend
 
-    root = home / "store"
-    root.mkdir(parents=True, exist_ok=True)
-    location = bound_location(home)
-    private = PrivateArea.for_dir(root / "tmp")
-    objects = None
-    base: StoreBackend
-    if location is None:
-        base = LocalDirectory(root)
-    else:
-        # boto3 only for a home in a bucket: a local one (and `sql`) need not import it.
-        from preservation.store.object_backend import ObjectStorageBackend, make_client
-
-        base = objects = ObjectStorageBackend(make_client(), location, private)
+    root, private, base, objects = _backend(home)
     protections = CaseProtections(base)
     if objects is not None:
         objects.retention_for = protections.retention_for
     sealed = SealedBackend(base, private, protections)
     return EvidenceStore(root, sealed, objects=objects, private=private,
                          stored_form=sealed.stored_form)
+
+
+def case_protections(home: Path) -> CaseProtections:
+    """Each case's protection in the data home's store, read from its backend as
+    `open_store`'s store reads it, without the rest of the store (`sql` asks only whether
+    the cases it read are encrypted)."""
+    return CaseProtections(_backend(home)[2])
+
+
+def _backend(home: Path) -> tuple[Path, PrivateArea, StoreBackend, ObjectStorageBackend | None]:
+    """The store's folder here, its private area, its backend, and the bucket, if any."""
+    root = home / "store"
+    root.mkdir(parents=True, exist_ok=True)
+    location = bound_location(home)
+    private = PrivateArea.for_dir(root / "tmp")
+    if location is None:
+        return root, private, LocalDirectory(root), None
+    # boto3 only for a home in a bucket: a local one (and `sql`) need not import it.
+    from preservation.store.object_backend import ObjectStorageBackend, make_client
+
+    objects = ObjectStorageBackend(make_client(), location, private)
+    return root, private, objects, objects
 
 
 def default_actor_name() -> str:
@@ -73,6 +86,7 @@ def default_actor_name() -> str:
 def actor(name: str | None = None) -> Actor:
     """Who acts, with this bearwitness: as every custody event names them."""
     from preservation.custody.log import Actor
+    from preservation.tool_versions import BEARWITNESS_VERSION
 
     return Actor(name=name or default_actor_name(), tool="bearwitness",
                  tool_version=BEARWITNESS_VERSION)

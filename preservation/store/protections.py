@@ -9,11 +9,14 @@ kept for the process's life; that a case has none is kept only once its case rec
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from preservation.records.protection import CaseProtection
 from preservation.store import layout
 from preservation.store.backend import StoreBackend
 from preservation.store.retention import Retention, retention_from_dict, store_retention
+
+if TYPE_CHECKING:
+    from preservation.records.protection import CaseProtection
 
 
 class CaseProtections:
@@ -27,12 +30,21 @@ class CaseProtections:
             if case_id in self._known:
                 return self._known[case_id]
         key = layout.protection_key(case_id)
-        found = CaseProtection.from_json(self.backend.read_bytes(key), where=key) \
-            if self.backend.exists(key) else None
+        found = None
+        if self.backend.exists(key):
+            # The records (and pydantic) only for a protected case: `sql` over plaintext
+            # cases asks about each of them and reads none.
+            from preservation.records.protection import CaseProtection
+
+            found = CaseProtection.from_json(self.backend.read_bytes(key), where=key)
         if found is not None or self.backend.exists(layout.case_key(case_id)):
             with self._guard:
                 self._known[case_id] = found
         return found
+
+    def is_encrypted(self, case_id: str) -> bool:
+        protection = self.of_case(case_id)
+        return protection is not None and protection.encrypted
 
     def remember(self, protection: CaseProtection) -> None:
         with self._guard:

@@ -50,8 +50,7 @@ class StoreCore:
         return self.sealed.sealed_case(key) if self.sealed is not None else None
 
     def is_sealed_case(self, case_id: str) -> bool:
-        protection = self.protection(case_id)
-        return protection is not None and protection.encrypted
+        return self.sealed is not None and self.sealed.protections.is_encrypted(case_id)
 
     def readable_case(self, case_id: str) -> bool:
         """Whether this process can read the case's objects (plaintext, or its key at hand)."""
