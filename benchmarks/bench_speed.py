@@ -20,7 +20,9 @@ distinct 1920x1080 JPEGs), served from its own process on 127.0.0.1:
    wall time: 1 - (time inside the flow's tasks, from the Prefect API) / wall (goal < 10%);
 4. disk per capture: what the store keeps per capture (WARC, capture record, anything
    derived from the WARC) over the WARC alone (goal <= 1.05x); working copies (content
-   addressed, shared by every capture holding the same bytes) are printed apart;
+   addressed, shared by every capture holding the same bytes) are printed apart; then
+   `bearwitness sql "SELECT 1"` on that data home, whose catalog holds every capture by then
+   (median of `--sql-runs` runs, goal < 0.5 s wall);
 5. browser capture of the `--pages` pages (one Chromium, a fresh context per page, WARC,
    full-page screenshot, DOM, hashes): pages a minute (goal >= 60), peak memory of this
    process, Playwright's driver and Chromium, not the site server (goal < 1 GB), and where a
@@ -65,7 +67,8 @@ ITEMS_PER_PAGE = IMAGES_PER_PAGE + 3  # the page, its CSS and its JS
 # The "before" figures (2026-12-01, same machine, same kind of site, 50 pages).
 BEFORE = {"wget_pages_s": 14.4, "collect_ratio": 0.65, "cli_static_s": 35.0,
           "cli_static_mb": 714, "adhoc_s": 20.0, "browser_per_min": 22.0,
-          "browser_mb": 1700, "media_ratio": 0.05, "disk_ratio": 2.0}
+          "browser_mb": 1700, "media_ratio": 0.05, "disk_ratio": 2.0,
+          "sql_s": 0.7}  # sql: at load 3, on an empty data home
 
 
 def log(text: str) -> None:
@@ -393,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="pages of the long CLI run (8 items each)")
     parser.add_argument("--video-mb", type=int, default=100)
     parser.add_argument("--adhoc-runs", type=int, default=3)
+    parser.add_argument("--sql-runs", type=int, default=7,
+                        help="runs of `sql \"SELECT 1\"`, the median printed")
     parser.add_argument("--quick", action="store_true", help="20 pages, 40, 30 MB")
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-media", action="store_true")
@@ -479,6 +484,18 @@ def main(argv: list[str] | None = None) -> int:
                       f"{disk['working_mb']:.1f} MB", flush=True)
                 rows.append(("disk per capture <= 1.05x its WARC", f"{disk['ratio']:.3f}x",
                              "~2x (WACZ per capture)", verdict(disk["ratio"], 1.05, False)))
+
+                log(f"CLI: sql \"SELECT 1\" x {args.sql_runs}")
+                select_one = [cli(home, "sql", "SELECT 1")["seconds"]
+                              for _ in range(args.sql_runs)]
+                median = statistics.median(select_one)
+                catalogued = cli(home, "sql", "--format", "tsv",
+                                 "SELECT count(*) FROM items")["out"].split()[-1]
+                print(f"sql \"SELECT 1\" over a catalog of {catalogued} items: "
+                      f"{', '.join(f'{s:.2f}' for s in select_one)} s, median {median:.2f} s, "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
+                rows.append(("sql \"SELECT 1\" < 0.5 s", f"{median:.2f} s (median)",
+                             f"~{BEFORE['sql_s']} s", verdict(median, 0.5, False)))
             finally:
                 if (home / "server" / "server.json").exists():
                     subprocess.run([BEARWITNESS, "server", "stop"], env=_cli_environment(home),
