@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from catalog.queries.formatting import FORMATS, QueryResult, format_result
-from catalog.storage.catalog_file import ensure_catalog
+from catalog.storage.catalog_file import open_catalog
 from catalog.storage.engine import engine
 from catalog.storage.layout import live_link
 from collectors.errors import CatalogError
@@ -49,10 +49,9 @@ def _result(con: engine.DuckDBPyConnection, sql: str,
 
 def _on_catalog(home: Path, work: Callable[[engine.DuckDBPyConnection], T]) -> T:
     """`work` on a read-only connection to the catalog, again on a snapshot that moved on."""
-    path = ensure_catalog(home)
     for attempt in range(RETRIES + 1):
         try:
-            with engine.connect(str(path), read_only=True) as con:
+            with open_catalog(home) as con:
                 con.execute("SET TimeZone = 'UTC'")
                 return work(con)
         except engine.IOException as exc:
