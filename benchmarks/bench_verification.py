@@ -18,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from catalog.landing import land_capture, land_custody, reland_capture  # noqa: E402
+from catalog.custody_landing import land_custody  # noqa: E402
+from catalog.landing import land_capture, reland_capture  # noqa: E402
 from catalog.queries.neighbours import CatalogImages  # noqa: E402
 from catalog.queries.sql import locate_item, run_query  # noqa: E402
 from catalog.reports.evidence_report import make_report  # noqa: E402

@@ -5,23 +5,21 @@ Segments and their ids: a capture's evidence rows (`<capture_id>`: the capture, 
 their metadata and hashes) and its verification rows (`verification-<capture_id>`: steps,
 findings, status — landed again after every step or policy change); a case
 (`case-<case_id>`); a case's inquiries, assessments and documents (`records-<case_id>`); a
-custody-log segment (`custody-<stem>`). Landing a segment replaces its earlier copy
-(catalog/storage/publishing.py).
+custody-log segment (`custody-<stem>`, landed by catalog/custody_landing.py). Landing a
+segment replaces its earlier copy (catalog/storage/publishing.py).
 """
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from catalog.custody_landing import custody_segment, custody_segment_rows
 from catalog.rows.evidence_rows import (
     analysis_rows,
     capture_rows,
     case_rows,
-    custody_rows,
     item_rows,
 )
 from catalog.rows.post_rows import post_rows
@@ -32,11 +30,10 @@ from catalog.rows.verification_rows import (
     inquiry_rows,
     verification_rows,
 )
-from catalog.segments import CUSTODY_PREFIX, VERIFICATION_PREFIX
-from catalog.storage.layout import segment_lock
+from catalog.segments import VERIFICATION_PREFIX
 from catalog.storage.parts import Rows
 from catalog.storage.publishing import publish_segments
-from preservation.custody.log import read_segment
+from catalog.storage.segment_locks import segment_locks
 from preservation.records.capture import CaptureRecord
 from preservation.records.case import Case
 from preservation.store.evidence_store import EvidenceStore
@@ -93,28 +90,6 @@ def verification_segment(capture_id: str) -> str:
     return f"{VERIFICATION_PREFIX}{capture_id}"
 
 
-def custody_segment(path: Path) -> str:
-    return f"{CUSTODY_PREFIX}{path.stem}"
-
-
-@contextmanager
-def _segment_locks(home: Path, segment_ids: list[str]) -> Iterator[None]:
-    """Serialise read-store-then-land of one segment, so two analysts adding steps to items of
-    one capture at once cannot land a segment that misses the other's step."""
-    handles = []
-    try:
-        for segment_id in sorted(segment_ids):  # one order everywhere: no deadlock
-            path = segment_lock(home, segment_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(path, "w")  # noqa: SIM115 - closed below
-            handles.append(handle)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        for handle in handles:
-            handle.close()
-
-
 def land_capture(home: Path, store: EvidenceStore, record: CaptureRecord) -> None:
     """Land a capture's evidence and verification rows (replacing earlier copies)."""
     land_captures(home, store, [record])
@@ -127,7 +102,7 @@ def land_captures(home: Path, store: EvidenceStore, records: list[CaptureRecord]
            for segment in (record.capture_id, verification_segment(record.capture_id))]
     paths = list(custody_paths)
     ids += [custody_segment(path) for path in paths]
-    with _segment_locks(home, ids):
+    with segment_locks(home, ids):
         segments: dict[str, Rows] = {}
         for record in records:
             segments |= capture_segments(store, record)
@@ -140,7 +115,7 @@ def reland_capture(home: Path, store: EvidenceStore, case_id: str, capture_id: s
     """Land a capture's verification rows again from the store (after a verification step):
     its evidence rows do not change."""
     segment = verification_segment(capture_id)
-    with _segment_locks(home, [segment]):
+    with segment_locks(home, [segment]):
         record = store.capture_record(case_id, capture_id)
         publish_segments(home, {segment: verification_segment_rows(store, record)})
 
@@ -149,7 +124,7 @@ def reland_case_captures(home: Path, store: EvidenceStore, case_id: str) -> int:
     """Land the verification rows of every capture of a case again (after a policy change)."""
     records = list(store.capture_records(case_id))
     segments = [verification_segment(r.capture_id) for r in records]
-    with _segment_locks(home, segments):
+    with segment_locks(home, segments):
         publish_segments(home, {verification_segment(r.capture_id):
                                 verification_segment_rows(store, r) for r in records})
     return len(records)
@@ -164,22 +139,12 @@ def case_record_rows(store: EvidenceStore, case_id: str) -> Rows:
 def land_case_records(home: Path, store: EvidenceStore, case_id: str) -> None:
     """The case's documents, online inquiry log and preliminary assessments, as one segment."""
     segment = f"records-{case_id}"
-    with _segment_locks(home, [segment]):
+    with segment_locks(home, [segment]):
         publish_segments(home, {segment: case_record_rows(store, case_id)})
 
 
 def land_case(home: Path, case: Case) -> None:
     publish_segments(home, {f"case-{case.case_id}": {"cases": case_rows(case)}})
-
-
-def custody_segment_rows(path: Path) -> Rows:
-    return {"custody_events": custody_rows(list(read_segment(path)))}
-
-
-def land_custody(home: Path, segment_path: Path) -> None:
-    segment = custody_segment(segment_path)
-    with _segment_locks(home, [segment]):
-        publish_segments(home, {segment: custody_segment_rows(segment_path)})
 
 
 def store_segments(store: EvidenceStore) -> Iterator[dict[str, Rows]]:

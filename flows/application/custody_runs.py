@@ -28,7 +28,7 @@ def custody_segment(home: Path, store: EvidenceStore, who: str | None, prefix: s
 
 def land_segment(home: Path, custody: CustodyLog) -> None:
     if custody.recorded and custody.path.exists():
-        from catalog.landing import land_custody  # the landing machinery only when landing
+        from catalog.custody_landing import land_custody  # only when there is one to land
 
         land_custody(home, custody.path)
         ensure_catalog(home)

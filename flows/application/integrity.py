@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from catalog.landing import land_custody
+from catalog.custody_landing import land_custody
 from catalog.storage.catalog_file import ensure_catalog
 from flows.application.environment import actor
 from preservation.export.bag import ExportedBag, export_case
