@@ -31,6 +31,7 @@ from flows.orchestration.local_server.state import (
     ProcessId,
     ServerState,
     code_fingerprint,
+    prefect_environment,
     prefect_home,
     read_state,
     remove_state,
@@ -38,6 +39,12 @@ from flows.orchestration.local_server.state import (
     write_state,
 )
 from flows.orchestration.local_server.status import Status, api_answers, status
+from flows.orchestration.local_server.template import (
+    DATABASE,
+    SEEDED_NOTE,
+    seed,
+    template_directory,
+)
 
 START_TIMEOUT = 240.0  # a first start migrates a new database: ~20 s idle, much more loaded
 STOP_TIMEOUT = 20.0
@@ -96,12 +103,15 @@ def _repair(home: Path, current: Status, fingerprint: str, say: Say) -> ServerSt
     if old is not None:
         say(f"local server of {home}: {'; '.join(current.problems())}: replacing it")
     fresh = old is None or not (current.prefect_alive and current.api_answers)
+    new_database = False
     if fresh:
         if old is not None:
             _stop_process(old.prefect, "Prefect server", say)  # alive but not answering
             _let_go(old.runner, current.runner_answers, say)
         say(f"starting the local Prefect server of {home} (first use takes a while; later "
             "commands reuse it; `bearwitness server stop` stops it)")
+        # A database made now (copied or migrated) holds no slots for a dead server's leases.
+        new_database = not (prefect_home(home) / DATABASE).exists()
         api_url, prefect, runner, socket_name = _start_prefect_and_runner(home)
     else:
         assert old is not None
@@ -115,10 +125,11 @@ def _repair(home: Path, current: Status, fingerprint: str, say: Say) -> ServerSt
                         socket=socket_name, code=fingerprint,
                         started_at=datetime.now(UTC).isoformat(timespec="seconds"))
     write_state(home, state)
-    if fresh:
+    if fresh and not new_database:
         released = run_job(state, "release_orphaned_slots", {})
         if released:
             say(f"released the domain slots a stopped server left taken: {', '.join(released)}")
+    if fresh:
         say(f"local server of {home} started: Prefect UI at {state.ui_url}")
     return state
 
@@ -154,10 +165,7 @@ def _free_port() -> int:
 
 
 def _server_environment(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    return env | {"PREFECT_HOME": str(prefect_home(home)),
-                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-                  "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"}
+    return prefect_environment(prefect_home(home))
 
 
 def _start_prefect_and_runner(home: Path) -> tuple[str, ProcessId, ProcessId, str]:
@@ -184,12 +192,16 @@ def _start_prefect_and_runner(home: Path) -> tuple[str, ProcessId, ProcessId, st
 def _start_prefect(home: Path, *, first_port: int | None = None) -> tuple[str, ProcessId]:
     """`prefect server start` on a free port, in its own session; returns (API, process) once
     it answers. A port taken in between makes the server exit: another port is tried."""
-    prefect_home(home).mkdir(parents=True, exist_ok=True)
+    seeded = seed(prefect_home(home))  # a new data home: a database already migrated
     problem = "it did not start"
     for attempt in range(3):
         port = first_port if attempt == 0 and first_port else _free_port()
         api_url = f"http://127.0.0.1:{port}/api"
         with _log_file(home, "prefect.log") as log:
+            if seeded and attempt == 0:
+                log.write(f"{datetime.now(UTC).isoformat(timespec='seconds')} bearwitness: "
+                          f"{SEEDED_NOTE} {template_directory()}\n".encode())
+                log.flush()
             process = subprocess.Popen(
                 [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                  "--port", str(port)],
