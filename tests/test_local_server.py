@@ -27,11 +27,12 @@ from pathlib import Path
 import pytest
 
 from collectors.errors import ServerError
-from flows.orchestration.local_server.lifecycle import ensure_running
+from flows.orchestration.local_server.lifecycle import ensure_running, stop
 from flows.orchestration.local_server.state import (
     ProcessId,
     ServerState,
     code_fingerprint,
+    prefect_home,
     read_state,
     server_dir,
     state_path,
@@ -295,6 +296,72 @@ def test_started_on_first_use_reused_replaced_when_killed_and_stopped(
         leftover = read_state(data_home)
         if leftover is not None:  # a failed assertion must not leave servers running
             bearwitness(data_home, "server", "stop", timeout=120)
+
+
+def _processes_of(home: Path) -> list[int]:
+    """Processes started for this data home: the Prefect server (its working directory is
+    <home>/server) and the runner (`--home <home>` on its command line)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cwd == str(server_dir(home)) or str(home).encode() in argv:
+            found.append(int(entry))
+    return found
+
+
+# A broken installation, put first on the runner's path: a yt_dlp that makes the runner exit
+# as it imports it, at once or once the Prefect server started beside it answers. The Prefect
+# server does not import yt_dlp: it starts.
+EXITS_AT_ONCE = "raise SystemExit(3)\n"
+EXITS_ONCE_THE_SERVER_ANSWERS = """
+import os, time, urllib.request
+while True:
+    try:
+        urllib.request.urlopen(os.environ["PREFECT_API_URL"] + "/health", timeout=2)
+        break
+    except OSError:
+        time.sleep(0.2)
+raise SystemExit(3)
+"""
+
+
+@pytest.mark.parametrize("broken_import", [EXITS_ONCE_THE_SERVER_ANSWERS, EXITS_AT_ONCE],
+                         ids=["after-the-server-answers", "at-once"])
+def test_a_runner_that_cannot_start_takes_its_prefect_server_down_and_blocks_nothing(
+        broken_import: str, data_home: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "broken-site"
+    (broken / "yt_dlp").mkdir(parents=True)
+    (broken / "yt_dlp" / "__init__.py").write_text(broken_import)
+    monkeypatch.setenv("PYTHONPATH", str(broken))
+    try:
+        with pytest.raises(ServerError, match="runner did not start"):
+            ensure_running(data_home, say=lambda _: None)
+        # The Prefect server started beside it was stopped; nothing is recorded.
+        _wait_for(lambda: not _processes_of(data_home), "the server's processes to end")
+        assert not state_path(data_home).exists()
+        assert (prefect_home(data_home) / DATABASE).exists()  # its database is kept
+        assert SEEDED_NOTE in (server_dir(data_home) / "prefect.log").read_text()
+        if broken_import == EXITS_AT_ONCE:
+            return  # the repaired start is the same after either failure: checked once
+
+        # Repaired, the next start is not blocked: a server and a runner that answer, on the
+        # database the first start was given.
+        monkeypatch.delenv("PYTHONPATH")
+        state = ensure_running(data_home, say=lambda _: None)
+        assert status(data_home).healthy
+        assert (server_dir(data_home) / "prefect.log").read_text().count(SEEDED_NOTE) == 1
+        stop(data_home, say=lambda _: None)
+        assert not state.prefect.alive() and not state.runner.alive()
+        assert not _processes_of(data_home)
+    finally:
+        stop(data_home, say=lambda _: None)  # a failed assertion must not leave servers running
 
 
 def test_a_damaged_template_is_not_used_and_is_discarded(

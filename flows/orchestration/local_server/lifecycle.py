@@ -49,6 +49,7 @@ from flows.orchestration.local_server.template import (
 START_TIMEOUT = 240.0  # a first start migrates a new database: ~20 s idle, much more loaded
 STOP_TIMEOUT = 20.0
 LOG_LIMIT = 10 * 1024 * 1024
+RUNNER_FAILED = "the local server's runner did not start (see {log})"
 Say = Callable[[str], None]
 
 
@@ -175,7 +176,8 @@ def _start_prefect_and_runner(home: Path) -> tuple[str, ProcessId, ProcessId, st
     port = _free_port()
     spawned = _spawn_runner(home, f"http://127.0.0.1:{port}/api")
     try:
-        api_url, prefect = _start_prefect(home, first_port=port)
+        api_url, prefect = _start_prefect(home, first_port=port,
+                                          given_up=lambda: spawned[0].poll() is not None)
     except ServerError:
         _stop_process(spawned[1], "runner", lambda _: None)
         raise
@@ -189,9 +191,12 @@ def _start_prefect_and_runner(home: Path) -> tuple[str, ProcessId, ProcessId, st
         raise
 
 
-def _start_prefect(home: Path, *, first_port: int | None = None) -> tuple[str, ProcessId]:
+def _start_prefect(home: Path, *, first_port: int | None = None,
+                   given_up: Callable[[], bool] = lambda: False) -> tuple[str, ProcessId]:
     """`prefect server start` on a free port, in its own session; returns (API, process) once
-    it answers. A port taken in between makes the server exit: another port is tried."""
+    it answers. A port taken in between makes the server exit: another port is tried. When
+    `given_up()` (the runner started beside it has exited) the server is stopped at once
+    rather than waited for."""
     seeded = seed(prefect_home(home))  # a new data home: a database already migrated
     problem = "it did not start"
     for attempt in range(3):
@@ -214,6 +219,9 @@ def _start_prefect(home: Path, *, first_port: int | None = None) -> tuple[str, P
                 if identity is None:
                     raise ServerError("the Prefect server started but its process vanished")
                 return api_url, identity
+            if given_up():
+                _stop_process(identity, "Prefect server", lambda _: None)
+                raise ServerError(RUNNER_FAILED.format(log=server_dir(home) / "runner.log"))
             time.sleep(0.25)
         if process.poll() is None:
             _stop_process(identity, "Prefect server", lambda _: None)
@@ -256,8 +264,7 @@ def _await_runner(home: Path, api_url: str, process: subprocess.Popen[bytes],
         time.sleep(0.1)
     if process.poll() is None:
         _stop_process(identity, "runner", lambda _: None)
-    raise ServerError("the local server's runner did not start (see "
-                      f"{server_dir(home) / 'runner.log'})")
+    raise ServerError(RUNNER_FAILED.format(log=server_dir(home) / "runner.log"))
 
 
 def _stop_process(process: ProcessId | None, what: str, say: Say, *,
