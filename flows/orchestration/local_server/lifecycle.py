@@ -10,7 +10,6 @@ the domain slots the old one's leases held (domain_concurrency.py).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import socket
@@ -26,6 +25,7 @@ from typing import Any
 from collectors.errors import ServerError
 from flows.orchestration.local_server.connection import ping
 from flows.orchestration.local_server.jobs import run_job
+from flows.orchestration.local_server.locking import exclusive
 from flows.orchestration.local_server.state import (
     PROJECT_ROOT,
     ProcessId,
@@ -61,21 +61,11 @@ def say_on_stderr(text: str) -> None:
 def _start_lock(home: Path, timeout: float = START_TIMEOUT) -> Iterator[None]:
     directory = server_dir(home)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(directory / "start.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ServerError("another command has been starting the local server "
-                                      f"for over {timeout:.0f} s") from None
-                time.sleep(0.1)
+    with exclusive(directory / "start.lock", timeout) as held:
+        if not held:
+            raise ServerError("another command has been starting the local server "
+                              f"for over {timeout:.0f} s")
         yield
-    finally:
-        os.close(fd)
 
 
 def ensure_running(home: Path, *, say: Say = say_on_stderr) -> ServerState:

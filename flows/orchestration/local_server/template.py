@@ -25,7 +25,6 @@ database already at its head revision Alembic finds nothing to do (~0.2 s).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -38,10 +37,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
+from flows.orchestration.local_server.locking import exclusive
 from flows.orchestration.local_server.state import prefect_environment
+from preservation.store.durable_files import fsync_directory
 
 TEMPLATE_FORMAT = "bearwitness-prefect-database/1"
 DATABASE = "prefect.db"
@@ -121,7 +121,7 @@ def usable_template(key: str) -> dict[str, str] | None:
 def discard_template(key: str) -> None:
     """Remove the template made for `key` (renamed aside first: no reader sees half of it)."""
     root = cache_root()
-    with _lock(root / ".lock") as locked:
+    with exclusive(root / ".lock", MAKE_TIMEOUT) as locked:
         if locked and (root / key).exists():
             aside = root / f".making-discarded-{uuid.uuid4().hex}"
             (root / key).rename(aside)
@@ -134,7 +134,7 @@ def make_template(key: str) -> dict[str, str] | None:
     the cache); a template another process made meanwhile is used as it is."""
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
-    with _lock(root / ".lock") as locked:
+    with exclusive(root / ".lock", MAKE_TIMEOUT) as locked:
         if not locked:
             return None
         made = usable_template(key)
@@ -152,9 +152,9 @@ def make_template(key: str) -> dict[str, str] | None:
             manifest = _migrate(making, key)
             final_manifest = making / MANIFEST
             _write_synced(final_manifest, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-            _fsync_directory(making)
+            fsync_directory(making)
             making.rename(final)
-            _fsync_directory(root)
+            fsync_directory(root)
             return manifest
         finally:
             shutil.rmtree(making, ignore_errors=True)
@@ -210,30 +210,11 @@ def _copy(template: Path, manifest: dict[str, str], prefect_home: Path) -> bool:
         if digest.hexdigest() != manifest["sha256"]:
             return False  # a damaged template: the server migrates; the next maker replaces it
         os.link(partial, prefect_home / DATABASE)  # fails rather than replace a database
-        _fsync_directory(prefect_home)
+        fsync_directory(prefect_home)
         return True
     finally:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
-
-
-@contextlib.contextmanager
-def _lock(path: Path, timeout: float = MAKE_TIMEOUT) -> Iterator[bool]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    yield False
-                    return
-                time.sleep(0.1)
-        yield True
-    finally:
-        os.close(fd)
 
 
 def _write_synced(path: Path, text: str) -> None:
@@ -241,14 +222,6 @@ def _write_synced(path: Path, text: str) -> None:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def main() -> int:
