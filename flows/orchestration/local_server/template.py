@@ -101,8 +101,8 @@ def seed(prefect_home: Path) -> bool:
             return True
         discard_template(key)  # damaged: the next new data home makes another
         return False
-    except (OSError, ValueError, sqlite3.Error, subprocess.SubprocessError):
-        return False
+    except (OSError, ImportError, ValueError, sqlite3.Error, subprocess.SubprocessError):
+        return False  # ImportError: Prefect found but without its metadata
 
 
 def usable_template(key: str) -> dict[str, str] | None:
