@@ -346,7 +346,10 @@ def bench_direct_media(video_mb: int, work: Path) -> dict[str, float]:
     (the same download written to two files, both fsynced: benchmarks/bench_fidelity.py)."""
     from benchmarks.bench_capture import bench_capture
     from benchmarks.bench_fidelity import download
+    from collectors.http.response_reading import ResponseReading
     from flows.demo import SiteServer
+    from preservation.capture import preserve
+    from preservation.warc.recorder import WarcRecorder
 
     root = work / "site"
     root.mkdir(parents=True)
@@ -358,13 +361,19 @@ def bench_direct_media(video_mb: int, work: Path) -> dict[str, float]:
                          durable=True)
         for copy in ("plain.bin", "floor-warc.bin", "floor-working.bin"):
             (work / copy).unlink()
-        with bench_capture(work, "static", "on") as capture:
+        with bench_capture(work, "static", "on") as capture, \
+                timed_methods(ResponseReading, ("_read_body",)) as receive, \
+                timed_methods(WarcRecorder, ("record_exchange",)) as record, \
+                timed_methods(preserve, ("_store_working_copies", "_verify_closed")) as after:
             start = time.perf_counter()
             status = capture(url)
             captured = time.perf_counter() - start
+    steps = {"receive_s": receive["_read_body"], "record_s": record["record_exchange"],
+             "copies_and_read_back_s": after["_store_working_copies"],
+             "read_back_s": after["_verify_closed"]}
     return {"plain_s": plain, "floor_s": floor, "capture_s": captured,
             "ratio": plain / captured, "floor_ratio": floor / captured, "status": status,
-            "mb": video_mb * 1024 * 1024 / 1e6}
+            "mb": video_mb * 1024 * 1024 / 1e6} | steps
 
 
 def media_rows(video_mb: int, work: Path) -> list[tuple[str, str, str, str]]:
@@ -389,7 +398,11 @@ def media_rows(video_mb: int, work: Path) -> list[tuple[str, str, str, str]]:
     direct = bench_direct_media(video_mb, work / "media-direct")
     print(f"capture --media on of the video's own URL ({direct['status']}): "
           f"{direct['mb'] / direct['capture_s']:.0f} MB/s, plain "
-          f"{direct['mb'] / direct['plain_s']:.0f} MB/s", flush=True)
+          f"{direct['mb'] / direct['plain_s']:.0f} MB/s; of its {direct['capture_s']:.2f} s, "
+          f"receiving {direct['receive_s']:.2f} s, writing the record {direct['record_s']:.2f}"
+          f" s, working copy and WARC read back (side by side) "
+          f"{direct['copies_and_read_back_s']:.2f} s (the read-back {direct['read_back_s']:.2f}"
+          " s), the rest custody, capture record and posts", flush=True)
     rows.append(("media, direct link captured (no goal)", f"{direct['ratio']:.2f}x",
                  "(yt-dlp ran: 0.05x)", "-"))
     # What the evidence rules cost here, whoever implements them: the same download

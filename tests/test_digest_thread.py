@@ -8,7 +8,6 @@ import hashlib
 import os
 import random
 import threading
-import time
 
 import pytest
 
@@ -17,15 +16,6 @@ from collectors.digest_thread import BATCH, DigestThread
 
 def _helpers(name: str) -> int:
     return sum(1 for thread in threading.enumerate() if thread.name == name)
-
-
-def _none_left(name: str, before: int, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while _helpers(name) > before:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_each_digest_equals_one_pass_over_its_own_bytes() -> None:
@@ -68,9 +58,11 @@ def test_a_failure_in_the_helper_is_raised_by_finish_and_the_caller_never_blocks
 
 
 def test_stopped_helper_ends() -> None:
-    before = _helpers("test-stop")
+    before = set(threading.enumerate())
     thread = DigestThread([hashlib.sha256()], "test-stop")
     for _ in range(3):
         thread.update(0, os.urandom(BATCH))
+    (helper,) = [t for t in threading.enumerate() if t not in before and t.name == "test-stop"]
     thread.stop()
-    assert _none_left("test-stop", before)
+    helper.join(5)
+    assert not helper.is_alive()
