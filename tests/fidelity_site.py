@@ -45,7 +45,7 @@ def build_site(root: Path) -> Path:
     for name, colour in (("scripted", (200, 30, 30)), ("srcset-1x", (30, 200, 30)),
                          ("srcset-2x", (30, 30, 200)), ("fallback", (90, 90, 90)),
                          ("background", (220, 220, 30)), ("lazy", (30, 220, 220)),
-                         ("plain", (120, 60, 200))):
+                         ("plain", (120, 60, 200)), ("icon", (10, 10, 10))):
         _png(root / "img" / f"{name}.png", colour)
     (root / "js").mkdir()
     (root / "js" / "insert.js").write_text(
@@ -57,6 +57,7 @@ def build_site(root: Path) -> Path:
 <meta property="article:published_time" content="2026-02-03T04:05:06Z">
 <meta name="author" content="A. Reporter">
 <link rel="canonical" href="/canonical.html">
+<link rel="icon" type="image/png" href="/img/icon.png">
 <meta property="og:title" content="Fidelity fixture (og)">
 <style>.bg {{ width: 200px; height: 100px; background-image: url(/img/background.png); }}
 body {{ margin: 0; }} .tall {{ height: {PAGE_HEIGHT}px; }}</style></head>

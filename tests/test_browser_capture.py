@@ -163,6 +163,16 @@ def test_screenshot_is_a_png_of_the_full_page_and_dom_is_after_scripts(browser_c
     assert ("resource", "text/html; charset=utf-8") in kinds
 
 
+def test_the_icon_the_page_declares_is_recorded(browser_capture, fidelity_site) -> None:
+    # The desktop browser asks for it for its tab; the headless shell, which captures run in,
+    # has no tab and is asked for it by the collector.
+    _, outcome = browser_capture
+    assert Path(outcome.record["tools"]["chromium-executable"]).name == "chromium-headless-shell"
+    icon = _items(outcome)[fidelity_site.url_for("img/icon.png")]
+    served = (fidelity_site.root / "img" / "icon.png").read_bytes()
+    assert icon["http_status"] == 200 and icon["sha256"] == hashlib.sha256(served).hexdigest()
+
+
 def test_page_claims_and_court_minimum(browser_capture, fidelity_site, tmp_path) -> None:
     _, outcome = browser_capture
     record = outcome.record
@@ -382,3 +392,42 @@ def test_yt_dlp_probe_of_a_media_link_is_recorded_cut_short_not_fetched_twice(tm
     truncated = [r.headers.get("WARC-Truncated") for r in iter_records(tmp_path / "media.warc.gz")
                  if r.record_type == "response"]
     assert sorted(map(str, truncated)) == ["None", "disconnect"]
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
+def test_the_headless_shell_renders_what_the_desktop_chromium_does(fidelity_site,
+                                                                   tmp_path: Path) -> None:
+    """Captures run in the headless shell (half the CPU and memory): the same screenshot
+    pixels, the same DOM and the same requests as Debian's desktop Chromium."""
+    from collectors.browser.collector import BrowserCollector
+    from collectors.browser.session import BrowserSession
+    from collectors.http.client import HttpClient
+    from collectors.network.addresses import AddressPolicy
+
+    class Sink:
+        def __init__(self) -> None:
+            self.urls: set[str] = set()
+            self.lock = threading.Lock()
+
+        def record_exchange(self, exchange, role) -> None:
+            with self.lock:
+                self.urls.add(exchange.url)
+
+    seen = {}
+    for program in ("chromium", "chromium-headless-shell"):
+        sink = Sink()
+        client = HttpClient(AddressPolicy(allow_private=True), tmp_path / program / "spool")
+        with BrowserSession(f"/usr/bin/{program}") as session:
+            collector = BrowserCollector(session, client)
+            result = collector.collect(fidelity_site.url_for("index.html"), sink)
+        assert result.status == "complete", result
+        shot = next(r for r in result.renditions if r.role == "screenshot")
+        dom = next(r for r in result.renditions if r.role == "dom")
+        assert shot.data is not None and dom.data is not None
+        with Image.open(io.BytesIO(shot.data)) as image:
+            pixels = (image.size, image.convert("RGBA").tobytes())
+        seen[program] = (pixels, dom.data, sink.urls)
+    desktop, shell = seen["chromium"], seen["chromium-headless-shell"]
+    assert shell[0][0] == desktop[0][0] and shell[0][1] == desktop[0][1]
+    assert shell[1] == desktop[1]
+    assert shell[2] == desktop[2] and fidelity_site.url_for("img/icon.png") in shell[2]

@@ -71,6 +71,7 @@ class BrowserCollector:
         result = self._collect(url, sink)
         rendered = self.rendered
         tools = {"chromium": self.session.version,
+                 "chromium-executable": self.session.executable,
                  "playwright": _package_version("playwright")}
         if rendered is None or result.status == "failed":
             # A rendering of the proxy's error page is no evidence of the site.
@@ -190,6 +191,8 @@ class BrowserCollector:
             # still waited for, in the same quiet period.
             cdp = context.new_cdp_session(page)  # detached when the context closes
             world = _isolated_world(cdp)
+            if not self.session.requests_icons:
+                _request_icons(cdp, world)
             self._scroll(cdp, world)
             self._settle(page, proxy)
             dom, title = _dom_and_title(cdp, world, page)
@@ -286,6 +289,27 @@ def _dom_and_title(cdp: Any, world: int, page: Any) -> tuple[str, str | None]:
     title = value.get("title")
     return value["dom"], title if isinstance(title, str) and title else None
 
+
+def _request_icons(cdp: Any, world: int) -> None:
+    """Request the icons the page declares, as the desktop browser does for its tab, so that
+    they are recorded with the page whichever Chromium renders it. From the page's own world
+    of ours: the page's origin and cookies, none of its scripts."""
+    cdp.send("Runtime.evaluate", {"expression": _ICONS_SCRIPT, "contextId": world,
+                                  "awaitPromise": True, "returnByValue": True})
+
+
+# At most eight icons, each given up after five seconds (the settle after the scroll waits for
+# whatever is still in flight); only http(s) addresses, each once.
+_ICONS_SCRIPT = """(async () => {
+  const links = Array.from(document.querySelectorAll("link[rel~='icon' i]"));
+  const wanted = [...new Set(links.map((link) => link.href)
+    .filter((href) => /^https?:/i.test(href)))].slice(0, 8);
+  const fetched = wanted.map((href) => fetch(href, {mode: "no-cors", credentials: "include"})
+    .then((answer) => answer.arrayBuffer()).catch(() => null));
+  const later = new Promise((done) => setTimeout(done, 5000));
+  await Promise.race([Promise.all(fetched), later]);
+  return wanted.length;
+})()"""
 
 _DOM_SCRIPT = """(() => {
   let dom = "";

@@ -143,7 +143,7 @@ def code_fingerprint() -> str:
     for path in sorted({str(p) for p in _site_packages()} | {str(site)}):
         with contextlib.suppress(OSError):
             parts.append(f"{path}:{os.stat(path).st_mtime_ns}")
-    for tool in ("exiftool", "ffmpeg", "chromium"):
+    for tool in ("exiftool", "ffmpeg", "chromium", "chromium-headless-shell"):
         found = shutil.which(tool)
         if found:
             with contextlib.suppress(OSError):
