@@ -39,6 +39,8 @@ WALKS_ALLOWED = {
     ("collectors/browser/session.py", "session_directory"): "browser sessions' temporary "
                                                               "directories of dead processes",
     ("flows/cli/process_exit.py", "child_pids"): "/proc, for this process's children",
+    ("flows/orchestration/local_server/template.py", "*"): "Prefect's migration files, the "
+                                                           "template cache, a Prefect home",
 }
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,48 @@ def test_private_and_loopback_addresses_are_refused_by_default(tmp_path: Path,
 def test_bad_urls_are_refused_with_the_reason(url: str) -> None:
     with pytest.raises(InvalidURL):
         parse_target(url)
+
+
+def _serve_once(answer: bytes) -> tuple[str, socket.socket]:
+    """A loopback server that sends `answer` to its first client and closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with listener:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/big.bin", listener
+
+
+def _chunked(body: bytes, size: int) -> bytes:
+    pieces = [b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size])
+              for i in range(0, len(body), size)]
+    return b"".join(pieces) + b"0\r\n\r\n"
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "cut"])
+def test_large_bodies_are_hashed_as_received_whatever_their_framing(client: HttpClient,
+                                                                    framing: str) -> None:
+    # Several MiB: the digests are made on a helper thread (collectors/digest_thread.py), and
+    # must be the digests of exactly the bytes spooled, also when the body is cut short.
+    body = os.urandom(3 * (1 << 20) + 17)
+    if framing == "chunked":
+        head, sent = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", _chunked(body, 70000)
+    else:
+        declared = len(body) + (1 << 20) if framing == "cut" else len(body)
+        head, sent = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % declared, body
+    before = sum(1 for t in threading.enumerate() if t.name == "response-digests")
+    url, _ = _serve_once(head + sent)
+    response = client.fetch(url).response
+    assert response is not None
+    assert response.truncated == ("disconnect" if framing == "cut" else None)
+    raw = response.raw_body_path.read_bytes()
+    assert raw == sent and response.entity_path.read_bytes() == body
+    assert response.block_sha256 == hashlib.sha256(head + sent).hexdigest()
+    assert response.raw_body_sha256 == hashlib.sha256(sent).hexdigest()
+    assert response.entity_sha256 == hashlib.sha256(body).hexdigest()
+    assert sum(1 for t in threading.enumerate() if t.name == "response-digests") == before

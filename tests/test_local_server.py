@@ -3,37 +3,84 @@ use, reuses it, replaces what is stale, dead or killed, and `server stop` leaves
 
 Everything runs as a user runs it: `bearwitness` in subprocesses against a real Prefect server
 and the real runner, capturing a page from a real HTTP server on 127.0.0.1. Timing is not
-asserted here (benchmarks/bench_speed.py measures it).
+asserted here (benchmarks/bench_speed.py and bench_first_command.py measure it).
+
+The template Prefect database (template.py) is made once for the module, in a cache directory
+of its own ($XDG_CACHE_HOME), from a foreign template planted where it goes; every data home
+here starts from it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from collectors.errors import ServerError
-from flows.orchestration.local_server.lifecycle import ensure_running
+from flows.orchestration.local_server.lifecycle import ensure_running, stop
 from flows.orchestration.local_server.state import (
     ProcessId,
     ServerState,
     code_fingerprint,
+    prefect_home,
     read_state,
+    server_dir,
     state_path,
     write_state,
 )
 from flows.orchestration.local_server.status import status
+from flows.orchestration.local_server.template import (
+    DATABASE,
+    MANIFEST,
+    SEEDED_NOTE,
+    TEMPLATE_FORMAT,
+    cache_root,
+    seed,
+    template_key,
+    usable_template,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BEARWITNESS = [sys.executable, "-m", "flows.cli.main"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def template_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A cache directory of the module's own, holding the template, made by the first `seed`
+    over a template another Prefect made (its manifest names another key and revision, its
+    database is not one): that one is not used but replaced."""
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(cache))
+        key = template_key()
+        assert key is not None
+        foreign = cache_root() / key
+        foreign.mkdir(parents=True)
+        (foreign / DATABASE).write_bytes(b"made by another Prefect")
+        (foreign / MANIFEST).write_text(json.dumps({
+            "format": TEMPLATE_FORMAT, "key": "0" * 32, "revision": "0000older",
+            "sha256": hashlib.sha256(b"made by another Prefect").hexdigest()}))
+        assert usable_template(key) is None
+        first = tmp_path_factory.mktemp("seeded") / "prefect"
+        assert seed(first)
+        manifest = usable_template(key)
+        assert manifest is not None and manifest["key"] == key
+        assert manifest["revision"] != "0000older"
+        database = (first / DATABASE).read_bytes()
+        assert database.startswith(b"SQLite format 3\0")
+        assert hashlib.sha256(database).hexdigest() == manifest["sha256"]
+        assert [p.name for p in cache_root().iterdir() if p.name != ".lock"] == [key]
+        yield cache
 
 
 def _environment() -> dict[str, str]:
@@ -163,6 +210,8 @@ def test_started_on_first_use_reused_replaced_when_killed_and_stopped(
     try:
         first = _capture(data_home, url)
         assert "starting the local Prefect server" in first.stderr
+        # Its database was the template's, copied before the server first started.
+        assert SEEDED_NOTE in (server_dir(data_home) / "prefect.log").read_text()
         state = read_state(data_home)
         assert state is not None and state.prefect.alive() and state.runner.alive()
         # The run is recorded in the local Prefect server, completed.
@@ -247,3 +296,133 @@ def test_started_on_first_use_reused_replaced_when_killed_and_stopped(
         leftover = read_state(data_home)
         if leftover is not None:  # a failed assertion must not leave servers running
             bearwitness(data_home, "server", "stop", timeout=120)
+
+
+def _processes_of(home: Path) -> list[int]:
+    """Processes started for this data home: the Prefect server (its working directory is
+    <home>/server) and the runner (`--home <home>` on its command line)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cwd == str(server_dir(home)) or str(home).encode() in argv:
+            found.append(int(entry))
+    return found
+
+
+# A broken installation, put first on the runner's path: a yt_dlp that makes the runner exit
+# as it imports it, at once or once the Prefect server started beside it answers. The Prefect
+# server does not import yt_dlp: it starts.
+EXITS_AT_ONCE = "raise SystemExit(3)\n"
+EXITS_ONCE_THE_SERVER_ANSWERS = """
+import os, time, urllib.request
+while True:
+    try:
+        urllib.request.urlopen(os.environ["PREFECT_API_URL"] + "/health", timeout=2)
+        break
+    except OSError:
+        time.sleep(0.2)
+raise SystemExit(3)
+"""
+
+
+@pytest.mark.parametrize("broken_import", [EXITS_ONCE_THE_SERVER_ANSWERS, EXITS_AT_ONCE],
+                         ids=["after-the-server-answers", "at-once"])
+def test_a_runner_that_cannot_start_takes_its_prefect_server_down_and_blocks_nothing(
+        broken_import: str, data_home: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "broken-site"
+    (broken / "yt_dlp").mkdir(parents=True)
+    (broken / "yt_dlp" / "__init__.py").write_text(broken_import)
+    monkeypatch.setenv("PYTHONPATH", str(broken))
+    try:
+        with pytest.raises(ServerError, match="runner did not start"):
+            ensure_running(data_home, say=lambda _: None)
+        # The Prefect server started beside it was stopped; nothing is recorded.
+        _wait_for(lambda: not _processes_of(data_home), "the server's processes to end")
+        assert not state_path(data_home).exists()
+        assert (prefect_home(data_home) / DATABASE).exists()  # its database is kept
+        assert SEEDED_NOTE in (server_dir(data_home) / "prefect.log").read_text()
+        if broken_import == EXITS_AT_ONCE:
+            return  # the repaired start is the same after either failure: checked once
+
+        # Repaired, the next start is not blocked: a server and a runner that answer, on the
+        # database the first start was given.
+        monkeypatch.delenv("PYTHONPATH")
+        state = ensure_running(data_home, say=lambda _: None)
+        assert status(data_home).healthy
+        assert (server_dir(data_home) / "prefect.log").read_text().count(SEEDED_NOTE) == 1
+        stop(data_home, say=lambda _: None)
+        assert not state.prefect.alive() and not state.runner.alive()
+        assert not _processes_of(data_home)
+    finally:
+        stop(data_home, say=lambda _: None)  # a failed assertion must not leave servers running
+
+
+def test_a_damaged_template_is_not_used_and_is_discarded(
+        template_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = template_key()
+    assert key is not None
+    damaged = tmp_path / "cache"
+    shutil.copytree(template_cache, damaged)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(damaged))
+    database = cache_root() / key / DATABASE
+    data = bytearray(database.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte
+    database.write_bytes(bytes(data))
+    home = tmp_path / "prefect"
+    assert not seed(home)
+    assert list(home.iterdir()) == []  # nothing copied, no temporary file left
+    assert not (cache_root() / key).exists()  # the next new data home makes another
+
+    # A cache that cannot be one (a file where its directory would be): nothing copied, no
+    # error; the server will migrate a new database itself.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-file"))
+    (tmp_path / "cache-file").write_text("not a directory")
+    assert not seed(home) and list(home.iterdir()) == []
+
+
+def test_a_killed_copy_leaves_nothing_taken_for_a_database(
+        template_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy SIGKILLed while it writes: no prefect.db, and the next start copies afresh. The
+    template here is a large file (with its own manifest) so the copy takes long enough to be
+    killed in the middle."""
+    key = template_key()
+    assert key is not None
+    big = tmp_path / "big-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(big))
+    (cache_root() / key).mkdir(parents=True)
+    payload = os.urandom(1 << 20) * 192
+    (cache_root() / key / DATABASE).write_bytes(payload)
+    (cache_root() / key / MANIFEST).write_text(json.dumps({
+        "format": TEMPLATE_FORMAT, "key": key, "revision": "test",
+        "sha256": hashlib.sha256(payload).hexdigest()}))
+    home = tmp_path / "prefect"
+    script = ("import sys; from pathlib import Path; "
+              "from flows.orchestration.local_server.template import seed; "
+              "seed(Path(sys.argv[1]))")
+    copying = subprocess.Popen([sys.executable, "-c", script, str(home)], cwd=ROOT,
+                               env=os.environ | {"XDG_CACHE_HOME": str(big)})
+    try:
+        _wait_for(lambda: any(p.stat().st_size > 0 for p in home.glob(".*.partial")),
+                  "the copy to begin", seconds=60)
+    finally:
+        copying.kill()
+        copying.wait()
+    assert not (home / DATABASE).exists()
+    assert [p.name for p in home.iterdir()][0].endswith(".partial")
+
+    # The next start removes what the killed copy left and copies the real template.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(template_cache))
+    assert seed(home)
+    assert [p.name for p in home.iterdir()] == [DATABASE]
+    manifest = usable_template(key)
+    assert manifest is not None
+    assert hashlib.sha256((home / DATABASE).read_bytes()).hexdigest() == manifest["sha256"]
+    # A database already there is never replaced.
+    assert not seed(home)

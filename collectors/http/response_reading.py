@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from collectors.digest_thread import DigestThread
 from collectors.errors import ProtocolError
 from collectors.http.bounded_reading import BoundedReader, Stopped
 from collectors.http.chunked import ChunkedDecoder
@@ -171,7 +172,10 @@ class ResponseReading:
         declared = None if codings else declared_length(parsed)
         bodiless = status in (204, 304) or 100 <= status < 200 or self.head_request
         problems = list(parsed.problems)
-        block_hash, raw_hash, entity_hash = hashlib.sha256(head), hashlib.sha256(), hashlib.sha256()
+        # Hashed as received, on a helper thread: 0 the WARC block (head and raw body), 1 the
+        # raw body (the WARC payload), 2 the entity when a transfer coding wraps it.
+        digests = DigestThread([hashlib.sha256(head), hashlib.sha256(), hashlib.sha256()],
+                               "response-digests")
         spool = self.settings.spool_dir
         raw_file = spool_file(spool, "raw")
         entity_file = spool_file(spool, "entity") if chunked else None
@@ -197,12 +201,12 @@ class ResponseReading:
                             pending = pending[: len(pending) - len(decoder.unconsumed)]
                     raw_length += len(pending)
                     write_spooled(raw_file, pending)
-                    block_hash.update(pending)
-                    raw_hash.update(pending)
+                    digests.update(0, pending)
+                    digests.update(1, pending)
                     if entity_file is not None and entity:
                         write_spooled(entity_file, entity)
                     if chunked:  # else the entity is the raw body: hashed once, as raw
-                        entity_hash.update(entity)
+                        digests.update(2, entity)
                     entity_length += len(entity)
                     if self.listener is not None:
                         try:
@@ -238,7 +242,9 @@ class ResponseReading:
             for handle in (raw_file, entity_file):
                 if handle is not None:
                     storing(handle, handle.flush)
+            block_hash, raw_hash, entity_hash = digests.finish()
         finally:
+            digests.stop()  # no-op once finished; else the helper ends without digests
             storing(raw_file, raw_file.close)
             if entity_file is not None:
                 storing(entity_file, entity_file.close)

@@ -26,6 +26,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from isal import isal_zlib
+
 from collectors.errors import ObjectExists, StoreError
 from preservation.store.durable_files import fsync_directory, publish, storage_error
 from preservation.warc.file_digests import FileDigests
@@ -142,17 +144,21 @@ class WarcFileWriter:
     def _stored_member(self, header: bytes, block: Iterable[bytes]) -> None:
         """One gzip member (RFC 1952) of stored deflate blocks (RFC 1951, BTYPE 00) holding
         header, block and the closing CRLFCRLF — what zlib makes at level 0, but framed here:
-        zlib copies stored data at ~370 MB/s of CPU, framing costs only the CRC-32 (~3 GB/s),
-        and media records are most of a capture's bytes (docs/design.md#measured-warc)."""
+        zlib copies stored data at ~370 MB/s of CPU, framing costs only the CRC-32, and media
+        records are most of a capture's bytes (docs/design.md#measured-warc). The CRC-32 is
+        ISA-L's (~4.5 GB/s here, zlib's ~0.85 GB/s: docs/design.md#measured-media), and each
+        piece goes out framed in one write rather than one per 64 KiB block."""
         self._emit(_GZIP_HEADER)
         crc, size = 0, 0
         for piece in _pieces(header, block):
-            crc = zlib.crc32(piece, crc)
+            crc = isal_zlib.crc32(piece, crc)
             size += len(piece)
+            framed = bytearray()
             for start in range(0, len(piece), _STORED_MAX):
                 part = piece[start:start + _STORED_MAX]
-                self._emit(struct.pack("<BHH", 0, len(part), 0xFFFF ^ len(part)))
-                self._emit(part)
+                framed += struct.pack("<BHH", 0, len(part), 0xFFFF ^ len(part))
+                framed += part
+            self._emit(bytes(framed))
         self._emit(_FINAL_EMPTY_BLOCK)
         self._emit(struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
 

@@ -10,7 +10,6 @@ the domain slots the old one's leases held (domain_concurrency.py).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import socket
@@ -26,11 +25,13 @@ from typing import Any
 from collectors.errors import ServerError
 from flows.orchestration.local_server.connection import ping
 from flows.orchestration.local_server.jobs import run_job
+from flows.orchestration.local_server.locking import exclusive
 from flows.orchestration.local_server.state import (
     PROJECT_ROOT,
     ProcessId,
     ServerState,
     code_fingerprint,
+    prefect_environment,
     prefect_home,
     read_state,
     remove_state,
@@ -38,10 +39,17 @@ from flows.orchestration.local_server.state import (
     write_state,
 )
 from flows.orchestration.local_server.status import Status, api_answers, status
+from flows.orchestration.local_server.template import (
+    DATABASE,
+    SEEDED_NOTE,
+    seed,
+    template_directory,
+)
 
 START_TIMEOUT = 240.0  # a first start migrates a new database: ~20 s idle, much more loaded
 STOP_TIMEOUT = 20.0
 LOG_LIMIT = 10 * 1024 * 1024
+RUNNER_FAILED = "the local server's runner did not start (see {log})"
 Say = Callable[[str], None]
 
 
@@ -53,21 +61,11 @@ def say_on_stderr(text: str) -> None:
 def _start_lock(home: Path, timeout: float = START_TIMEOUT) -> Iterator[None]:
     directory = server_dir(home)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(directory / "start.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ServerError("another command has been starting the local server "
-                                      f"for over {timeout:.0f} s") from None
-                time.sleep(0.1)
+    with exclusive(directory / "start.lock", timeout) as held:
+        if not held:
+            raise ServerError("another command has been starting the local server "
+                              f"for over {timeout:.0f} s")
         yield
-    finally:
-        os.close(fd)
 
 
 def ensure_running(home: Path, *, say: Say = say_on_stderr) -> ServerState:
@@ -96,12 +94,15 @@ def _repair(home: Path, current: Status, fingerprint: str, say: Say) -> ServerSt
     if old is not None:
         say(f"local server of {home}: {'; '.join(current.problems())}: replacing it")
     fresh = old is None or not (current.prefect_alive and current.api_answers)
+    new_database = False
     if fresh:
         if old is not None:
             _stop_process(old.prefect, "Prefect server", say)  # alive but not answering
             _let_go(old.runner, current.runner_answers, say)
         say(f"starting the local Prefect server of {home} (first use takes a while; later "
             "commands reuse it; `bearwitness server stop` stops it)")
+        # A database made now (copied or migrated) holds no slots for a dead server's leases.
+        new_database = not (prefect_home(home) / DATABASE).exists()
         api_url, prefect, runner, socket_name = _start_prefect_and_runner(home)
     else:
         assert old is not None
@@ -115,10 +116,11 @@ def _repair(home: Path, current: Status, fingerprint: str, say: Say) -> ServerSt
                         socket=socket_name, code=fingerprint,
                         started_at=datetime.now(UTC).isoformat(timespec="seconds"))
     write_state(home, state)
-    if fresh:
+    if fresh and not new_database:
         released = run_job(state, "release_orphaned_slots", {})
         if released:
             say(f"released the domain slots a stopped server left taken: {', '.join(released)}")
+    if fresh:
         say(f"local server of {home} started: Prefect UI at {state.ui_url}")
     return state
 
@@ -154,10 +156,7 @@ def _free_port() -> int:
 
 
 def _server_environment(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    return env | {"PREFECT_HOME": str(prefect_home(home)),
-                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-                  "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"}
+    return prefect_environment(prefect_home(home))
 
 
 def _start_prefect_and_runner(home: Path) -> tuple[str, ProcessId, ProcessId, str]:
@@ -167,7 +166,8 @@ def _start_prefect_and_runner(home: Path) -> tuple[str, ProcessId, ProcessId, st
     port = _free_port()
     spawned = _spawn_runner(home, f"http://127.0.0.1:{port}/api")
     try:
-        api_url, prefect = _start_prefect(home, first_port=port)
+        api_url, prefect = _start_prefect(home, first_port=port,
+                                          given_up=lambda: spawned[0].poll() is not None)
     except ServerError:
         _stop_process(spawned[1], "runner", lambda _: None)
         raise
@@ -181,15 +181,22 @@ def _start_prefect_and_runner(home: Path) -> tuple[str, ProcessId, ProcessId, st
         raise
 
 
-def _start_prefect(home: Path, *, first_port: int | None = None) -> tuple[str, ProcessId]:
+def _start_prefect(home: Path, *, first_port: int | None = None,
+                   given_up: Callable[[], bool] = lambda: False) -> tuple[str, ProcessId]:
     """`prefect server start` on a free port, in its own session; returns (API, process) once
-    it answers. A port taken in between makes the server exit: another port is tried."""
-    prefect_home(home).mkdir(parents=True, exist_ok=True)
+    it answers. A port taken in between makes the server exit: another port is tried. When
+    `given_up()` (the runner started beside it has exited) the server is stopped at once
+    rather than waited for."""
+    seeded = seed(prefect_home(home))  # a new data home: a database already migrated
     problem = "it did not start"
     for attempt in range(3):
         port = first_port if attempt == 0 and first_port else _free_port()
         api_url = f"http://127.0.0.1:{port}/api"
         with _log_file(home, "prefect.log") as log:
+            if seeded and attempt == 0:
+                log.write(f"{datetime.now(UTC).isoformat(timespec='seconds')} bearwitness: "
+                          f"{SEEDED_NOTE} {template_directory()}\n".encode())
+                log.flush()
             process = subprocess.Popen(
                 [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                  "--port", str(port)],
@@ -202,6 +209,9 @@ def _start_prefect(home: Path, *, first_port: int | None = None) -> tuple[str, P
                 if identity is None:
                     raise ServerError("the Prefect server started but its process vanished")
                 return api_url, identity
+            if given_up():
+                _stop_process(identity, "Prefect server", lambda _: None)
+                raise ServerError(RUNNER_FAILED.format(log=server_dir(home) / "runner.log"))
             time.sleep(0.25)
         if process.poll() is None:
             _stop_process(identity, "Prefect server", lambda _: None)
@@ -244,8 +254,7 @@ def _await_runner(home: Path, api_url: str, process: subprocess.Popen[bytes],
         time.sleep(0.1)
     if process.poll() is None:
         _stop_process(identity, "runner", lambda _: None)
-    raise ServerError("the local server's runner did not start (see "
-                      f"{server_dir(home) / 'runner.log'})")
+    raise ServerError(RUNNER_FAILED.format(log=server_dir(home) / "runner.log"))
 
 
 def _stop_process(process: ProcessId | None, what: str, say: Say, *,

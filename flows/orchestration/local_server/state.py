@@ -36,6 +36,15 @@ def prefect_home(home: Path) -> Path:
     return server_dir(home) / "prefect"
 
 
+def prefect_environment(home_of_prefect: Path) -> dict[str, str]:
+    """This process's environment without its Prefect settings, for a Prefect process of our
+    own whose PREFECT_HOME is `home_of_prefect`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return env | {"PREFECT_HOME": str(home_of_prefect),
+                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+                  "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"}
+
+
 @dataclass(frozen=True)
 class ProcessId:
     """A process as the kernel knows it: its id and when it started (clock ticks since boot)."""

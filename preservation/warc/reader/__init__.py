@@ -5,8 +5,8 @@ warcio returns a torn last record without error and inflates without an output c
 one gzip member per record (docs/protocol.md rule 11) and, for every record it passes over,
 checks that:
 
-- the member is a complete gzip member (zlib verifies its CRC-32 and ISIZE); a file
-  that ends inside a member raises, it never yields a partial record;
+- the member is a complete gzip member (the inflater, ISA-L's, verifies its CRC-32 and
+  ISIZE); a file that ends inside a member raises, it never yields a partial record;
 - the header is `WARC/1.0` or `WARC/1.1`, at most 64 KiB, well formed, with
   WARC-Record-ID, WARC-Type, WARC-Date and a decimal Content-Length;
 - the block is exactly Content-Length bytes, followed by CRLFCRLF, followed by the
