@@ -12,6 +12,7 @@ What must hold, each tested here with real files, real DuckDB and real processes
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -31,9 +32,16 @@ from catalog.queries.sql import run_query
 from catalog.schema import TABLES
 from catalog.storage.catalog_file import ensure_catalog
 from catalog.storage.compaction import FANOUT, compact_catalog, files_by_table
-from catalog.storage.layout import incoming_dir, legacy_segments_dir, parts_dir, snapshots_dir
+from catalog.storage.layout import (
+    incoming_dir,
+    legacy_segments_dir,
+    live_link,
+    parts_dir,
+    retired_snapshots_dir,
+    snapshots_dir,
+)
 from catalog.storage.publishing import publish_segments
-from catalog.storage.snapshots import live_manifest
+from catalog.storage.snapshots import RETIRED_KEPT_S, collect_garbage, live_manifest
 from catalog_child import planned_runs
 from catalog_synthetic import Generator
 
@@ -163,6 +171,35 @@ def test_an_open_catalog_keeps_working_while_runs_land_and_compaction_runs(
     assert results[-1] == (40 * runs, 40 * runs, 2 * runs)
     assert all("Cannot open file" in e for e in errors), errors
     assert len(errors) <= len(results) // 4
+
+
+def test_a_listing_of_the_live_snapshot_begun_before_a_switch_reads_it_whole(
+        tmp_path: Path) -> None:
+    """A reader's listing of `live/<table>/` that began before a landing or a compaction
+    switched `live` reads the replaced snapshot whole (a listing of a folder being emptied
+    would be a silent part of the table's rows); it is removed only once long retired."""
+    home = tmp_path / "home"
+    generator = Generator(seed=7)
+    for _ in range(FANOUT + 2):
+        publish_segments(home, generator.run(2), compact=False)
+    expected = sorted(os.listdir(live_link(home) / "items"))
+    folder = os.open(live_link(home) / "items", os.O_RDONLY | os.O_DIRECTORY)  # as opendir
+    try:
+        publish_segments(home, generator.run(2))  # switches live, collects garbage
+        compact_catalog(home, full=True)
+        assert sorted(os.listdir(folder)) == expected
+    finally:
+        os.close(folder)
+    live = os.readlink(live_link(home))
+    assert [p.name for p in snapshots_dir(home).iterdir()] == [Path(live).name]
+    retired = sorted(retired_snapshots_dir(home).iterdir())
+    assert retired
+    # Once retired for longer than RETIRED_KEPT_S, the next collection removes them.
+    for path in retired:
+        since, rest = path.name.split("-", 1)
+        path.rename(path.with_name(f"{int(since) - RETIRED_KEPT_S - 1}-{rest}"))
+    collect_garbage(home, live_manifest(home))
+    assert list(retired_snapshots_dir(home).iterdir()) == []
 
 
 def run_child(args: list[str], kill_after: float | None) -> tuple[int, float, bool]:

@@ -35,6 +35,11 @@ def snapshots_dir(home: Path) -> Path:
     return catalog_dir(home) / "snapshots"
 
 
+def retired_snapshots_dir(home: Path) -> Path:
+    """Snapshots replaced by a newer one, kept a while for readers still listing them."""
+    return catalog_dir(home) / "retired"
+
+
 def live_link(home: Path) -> Path:
     return catalog_dir(home) / "live"
 

@@ -22,6 +22,7 @@ run again, it reads the new snapshot. `bearwitness sql` retries such a query its
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -40,6 +41,7 @@ from catalog.storage.layout import (
     incoming_dir,
     live_link,
     parts_dir,
+    retired_snapshots_dir,
     snapshots_dir,
     writer_lock,
 )
@@ -52,6 +54,9 @@ SNAPSHOT_FORMAT = "bearwitness-catalog-snapshot/1"
 # A part in incoming/ whose writer is gone is removed once it is this old: a writer holds its
 # lock from before it creates the part, so a younger one may be a writer just starting.
 ABANDONED_AFTER_S = 600
+# Far longer than any listing of a snapshot's folder takes; what is kept meanwhile is folders
+# of symlinks, a few kilobytes each.
+RETIRED_KEPT_S = 120
 MANIFEST_FILE = "manifest.json"
 
 
@@ -214,9 +219,21 @@ def collect_garbage(home: Path, manifest: Manifest) -> None:
     writers left in incoming/. Call holding `writer_locked`."""
     live = os.readlink(live_link(home)) if live_link(home).is_symlink() else None
     keep = Path(live).name if live else None
+    retired = retired_snapshots_dir(home)
     if snapshots_dir(home).exists():
         for path in snapshots_dir(home).iterdir():
             if path.name != keep:
+                # Not removed at once: a reader that opened this snapshot's folder before the
+                # switch may still be listing it, and a listing of a folder being emptied is a
+                # silent part of its rows. Moved aside whole (a listing in progress reads on),
+                # it is removed once it has been retired for RETIRED_KEPT_S.
+                retired.mkdir(exist_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    path.rename(retired / f"{int(time.time())}-{path.name}-{uuid.uuid4().hex[:8]}")
+    if retired.exists():
+        for path in retired.iterdir():
+            since = path.name.split("-", 1)[0]
+            if not since.isdigit() or time.time() - int(since) > RETIRED_KEPT_S:
                 shutil.rmtree(path, ignore_errors=True)
     if parts_dir(home).exists():
         live_parts = manifest.part_ids()
