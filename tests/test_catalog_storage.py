@@ -169,7 +169,8 @@ def test_an_open_catalog_keeps_working_while_runs_land_and_compaction_runs(
         assert count == 20 * captures, "a capture seen in part"
     assert [r[0] for r in results] == sorted(r[0] for r in results), "rows went missing"
     assert results[-1] == (40 * runs, 40 * runs, 2 * runs)
-    assert all("Cannot open file" in e for e in errors), errors
+    # A query that straddled a switch fails and is asked again: never part of the rows.
+    assert all("Cannot open file" in e or "No files found" in e for e in errors), errors
     assert len(errors) <= len(results) // 4
 
 

@@ -18,8 +18,10 @@ __all__ = ["FORMATS", "QueryResult", "format_result", "locate_item", "query_and_
 
 T = TypeVar("T")
 
-# A query running while a compaction or a re-landing retires a file it listed fails with
-# "Cannot open file" (catalog/storage/snapshots.py); run again, it reads the new snapshot.
+# A query running while a landing, a compaction or a re-landing switches the live snapshot
+# fails with "Cannot open file" or "No files found" (catalog/storage/snapshots.py names each
+# snapshot's files for it alone, so that a query straddling a switch fails rather than answers
+# with part of the rows); run again, it reads the new snapshot.
 RETRIES = 3
 
 
@@ -66,7 +68,8 @@ def _on_catalog(home: Path, work: Callable[[engine.DuckDBPyConnection], T]) -> T
 def retired_file(home: Path, exc: Exception) -> bool:
     """Whether `exc` is DuckDB failing to open a catalog file that a newer snapshot retired."""
     text = str(exc)
-    return "No such file" in text and str(live_link(home.resolve())) in text
+    return ("No such file" in text or "No files found" in text) \
+        and str(live_link(home.resolve())) in text
 
 
 def locate_item(home: Path, item_id: str) -> tuple[str, str] | None:

@@ -192,7 +192,13 @@ def switch(home: Path, current: Manifest, parts: list[PartEntry],
         for entry in parts:
             if table in entry.tables:
                 target = Path("..", "..", "..", "parts", entry.part_id, f"{table}.parquet")
-                os.symlink(target, build / table / f"{entry.part_id}.parquet")
+                # Named for this snapshot alone: DuckDB's glob lists `live/<table>/`, then
+                # looks up each name through `live` again and silently drops names it no longer
+                # finds. A name no other snapshot has makes a query that straddles a switch
+                # fail ("No files found", "Cannot open file") instead of answering with part
+                # of the rows.
+                os.symlink(target, build / table
+                           / f"{manifest.sequence:012d}-{entry.part_id}.parquet")
     (build / MANIFEST_FILE).write_text(json.dumps(manifest.document(), indent=1) + "\n")
     fsync_file(build / MANIFEST_FILE)
     fsync_directory(build)
